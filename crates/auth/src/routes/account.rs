@@ -1,0 +1,85 @@
+use axum::extract::State;
+use axum::Json;
+use axum_extra::extract::CookieJar;
+use gittix_shared::http::ClientIp;
+use gittix_shared::json::JsonBody;
+use gittix_shared::session::{RequireUser, Sessions};
+use gittix_shared::validation::{lenient_string, Validator};
+use gittix_shared::{ApiError, ApiResult};
+use serde::Deserialize;
+
+use super::signin::invalid_credentials;
+use super::UserResponse;
+use crate::credentials::{check_email, check_new_password, normalize_email, normalize_password};
+use crate::password;
+use crate::rate_limit::SignInLimiter;
+use crate::store::{email_key, AccountChange, UserStore};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UpdateAccount {
+    #[serde(default, deserialize_with = "lenient_string")]
+    current_password: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    password: Option<String>,
+}
+
+/// `PATCH /api/users/currentuser` `{currentPassword, email?, password?}`: changes the signed-in
+/// user's email or password, publishes `user:updated`, and reissues the cookie.
+///
+/// The current password is required, and checking it counts as a sign-in attempt, so a stolen
+/// cookie can neither take over the account nor guess its password quickly.
+pub(crate) async fn update_account(
+    State(users): State<UserStore>,
+    State(sessions): State<Sessions>,
+    State(limiter): State<SignInLimiter>,
+    RequireUser(signed_in): RequireUser,
+    ClientIp(client): ClientIp,
+    jar: CookieJar,
+    JsonBody(body): JsonBody<UpdateAccount>,
+) -> ApiResult<(CookieJar, Json<UserResponse>)> {
+    let current_password = normalize_password(body.current_password);
+    let email = normalize_email(body.email);
+    let password = normalize_password(body.password);
+    let mut validator = Validator::new();
+    validator.check(
+        current_password.as_deref().is_some_and(|p| !p.is_empty()),
+        "currentPassword",
+        "You must supply your current password",
+    );
+    validator.check(
+        email.is_some() || password.is_some(),
+        "email",
+        "Supply a new email or a new password",
+    );
+    if email.is_some() {
+        check_email(&mut validator, email.as_deref());
+    }
+    if password.is_some() {
+        check_new_password(&mut validator, "password", password.as_deref());
+    }
+    validator.finish()?;
+
+    let user = users
+        .find_by_id(&signed_in.id)
+        .await?
+        .ok_or(ApiError::NotAuthorized)?;
+    limiter.check(client, &email_key(&user.email))?;
+    let current_password = current_password.unwrap_or_default();
+    if !password::verify(current_password, Some(user.password_hash)).await? {
+        return Err(invalid_credentials());
+    }
+    let password_hash = match password {
+        Some(p) => Some(password::hash(p).await?),
+        None => None,
+    };
+    let change = AccountChange {
+        email,
+        password_hash,
+    };
+    let user = users.update(&user.id, change).await?;
+    let token = sessions.issue(&user.id, &user.email)?;
+    Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
+}

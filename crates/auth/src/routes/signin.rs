@@ -1,0 +1,63 @@
+use axum::extract::State;
+use axum::Json;
+use axum_extra::extract::CookieJar;
+use gittix_shared::http::ClientIp;
+use gittix_shared::json::JsonBody;
+use gittix_shared::session::Sessions;
+use gittix_shared::validation::{lenient_string, Validator};
+use gittix_shared::{ApiError, ApiResult};
+use serde::Deserialize;
+
+use super::UserResponse;
+use crate::credentials::{check_email, normalize_email, normalize_password};
+use crate::password;
+use crate::rate_limit::SignInLimiter;
+use crate::store::{email_key, UserStore};
+
+#[derive(Deserialize)]
+pub(crate) struct SignIn {
+    #[serde(default, deserialize_with = "lenient_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "lenient_string")]
+    password: Option<String>,
+}
+
+/// The one answer for an unknown email and a wrong password, so neither reveals which accounts exist.
+pub(crate) fn invalid_credentials() -> ApiError {
+    ApiError::bad_request("Invalid credentials")
+}
+
+/// `POST /api/users/signin`.
+pub(crate) async fn signin(
+    State(users): State<UserStore>,
+    State(sessions): State<Sessions>,
+    State(limiter): State<SignInLimiter>,
+    ClientIp(client): ClientIp,
+    jar: CookieJar,
+    JsonBody(body): JsonBody<SignIn>,
+) -> ApiResult<(CookieJar, Json<UserResponse>)> {
+    let email = normalize_email(body.email);
+    let password = normalize_password(body.password);
+    let mut validator = Validator::new();
+    check_email(&mut validator, email.as_deref());
+    validator.check(
+        password.as_deref().is_some_and(|p| !p.is_empty()),
+        "password",
+        "You must supply a password",
+    );
+    validator.finish()?;
+    let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
+
+    limiter.check(client, &email_key(&email))?;
+    let user = users.find_by_email(&email).await?;
+    // An unknown account is checked against a decoy hash, so timing does not tell it apart.
+    let matches =
+        password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    match user {
+        Some(user) if matches => {
+            let token = sessions.issue(&user.id, &user.email)?;
+            Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
+        }
+        _ => Err(invalid_credentials()),
+    }
+}

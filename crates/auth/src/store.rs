@@ -1,0 +1,152 @@
+//! The users table, on SQLite or PostgreSQL through one code path.
+//!
+//! Every change writes its event to the outbox in the same transaction, so an account never
+//! exists without its `user:created`, nor changes without its `user:updated`.
+
+use gittix_shared::db::{is_unique_violation, Db};
+use gittix_shared::events::{UserCreated, UserUpdated};
+use gittix_shared::outbox;
+use gittix_shared::time::unix_millis;
+use gittix_shared::ApiError;
+
+/// A stored account.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub version: i64,
+}
+
+/// Why a write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("Email in use")]
+    EmailInUse,
+    #[error("no such user")]
+    NoSuchUser,
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::EmailInUse => ApiError::bad_request("Email in use"),
+            WriteError::NoSuchUser => ApiError::NotAuthorized,
+            WriteError::Database(e) => e.into(),
+        }
+    }
+}
+
+/// The form in which emails are compared: one account per address whatever its case.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A change to an account; `None` keeps the current value.
+#[derive(Debug, Default)]
+pub struct AccountChange {
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct UserStore {
+    db: Db,
+}
+
+impl UserStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// Creates an account and its `user:created` event. The unique index on `email_key` decides
+    /// between concurrent sign-ups with one address: exactly one succeeds.
+    pub async fn create(&self, email: &str, password_hash: &str) -> Result<User, WriteError> {
+        let user = User {
+            id: uuid::Uuid::now_v7().to_string(),
+            email: email.to_owned(),
+            password_hash: password_hash.to_owned(),
+            version: 0,
+        };
+        let now = unix_millis();
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, email, email_key, password_hash, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        )
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(email_key(email))
+        .bind(&user.password_hash)
+        .bind(user.version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(email_in_use_or_database)?;
+        let event = UserCreated {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            version: user.version,
+        };
+        outbox::enqueue(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, sqlx::Error> {
+        sqlx::query_as("SELECT id, email, password_hash, version FROM users WHERE email_key = $1")
+            .bind(email_key(email))
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    pub async fn find_by_id(&self, id: &str) -> Result<Option<User>, sqlx::Error> {
+        sqlx::query_as("SELECT id, email, password_hash, version FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// Applies `change`, bumps the version, and records `user:updated` with the new state.
+    pub async fn update(&self, id: &str, change: AccountChange) -> Result<User, WriteError> {
+        let mut tx = self.db.pool().begin().await?;
+        let new_key = change.email.as_deref().map(email_key);
+        let user: Option<User> = sqlx::query_as(
+            "UPDATE users SET \
+                 email = COALESCE($2, email), \
+                 email_key = COALESCE($3, email_key), \
+                 password_hash = COALESCE($4, password_hash), \
+                 version = version + 1, \
+                 updated_at = $5 \
+             WHERE id = $1 \
+             RETURNING id, email, password_hash, version",
+        )
+        .bind(id)
+        .bind(change.email)
+        .bind(new_key)
+        .bind(change.password_hash)
+        .bind(unix_millis())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(email_in_use_or_database)?;
+        let user = user.ok_or(WriteError::NoSuchUser)?;
+        let event = UserUpdated {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            version: user.version,
+        };
+        outbox::enqueue(&mut tx, &event).await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+}
+
+fn email_in_use_or_database(error: sqlx::Error) -> WriteError {
+    if is_unique_violation(&error) {
+        WriteError::EmailInUse
+    } else {
+        WriteError::Database(error)
+    }
+}

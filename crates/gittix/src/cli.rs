@@ -1,0 +1,74 @@
+//! The command line: commands, and every setting with its environment variable.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use gittix_auth::AuthArgs;
+use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, SessionArgs};
+
+/// GitTix, a ticket resale marketplace.
+///
+/// With no command, runs every service in one process on one port, keeping its data in SQLite
+/// files under DATA_DIR: nothing to install or configure. `gittix serve <service>` runs one service
+/// on its own, with PostgreSQL, for a deployment of one process per service behind a gateway.
+///
+/// Every option can be given as the environment variable shown beside it.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "gittix", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten, next_help_heading = "HTTP")]
+    pub http: HttpArgs,
+
+    #[command(flatten, next_help_heading = "Sessions")]
+    pub session: SessionArgs,
+
+    #[command(flatten, next_help_heading = "Embedded mode")]
+    pub embedded: EmbeddedArgs,
+
+    #[command(flatten, next_help_heading = "Distributed mode (`serve`)")]
+    pub distributed: DistributedArgs,
+
+    #[command(flatten, next_help_heading = "Auth service")]
+    pub auth: AuthArgs,
+
+    #[command(flatten, next_help_heading = "Logging")]
+    pub log: LogArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run every service in one process (the default).
+    Run,
+    /// Run one service in distributed mode, with its PostgreSQL database from DATABASE_URL.
+    Serve {
+        #[arg(value_enum)]
+        service: Service,
+    },
+}
+
+/// The services `serve` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Service {
+    /// Accounts and sign-in: /api/users/*
+    Auth,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EmbeddedArgs {
+    /// Folder for the SQLite files and the generated session key; created on first run.
+    #[arg(long, env = "DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DistributedArgs {
+    /// The service's PostgreSQL database, e.g. postgres://auth:secret@auth-db:5432/auth.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    #[command(flatten)]
+    pub pool: PoolArgs,
+}

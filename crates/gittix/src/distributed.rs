@@ -1,0 +1,42 @@
+//! Distributed mode: one service in this process, its PostgreSQL database from `DATABASE_URL`.
+
+use anyhow::Context;
+use gittix_auth::AuthService;
+use gittix_shared::config::Mode;
+use gittix_shared::db::{Backend, Db};
+use gittix_shared::http::{health_routes, with_common_layers, TrustProxy};
+
+use crate::cli::{Cli, Service};
+use crate::server::listen;
+
+pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
+    let sessions = cli.session.sessions_for_distributed()?;
+    let url = cli
+        .distributed
+        .database_url
+        .as_deref()
+        .context("DATABASE_URL is not set; `serve` needs the service's PostgreSQL database")?;
+    if Backend::of_url(url)? != Backend::Postgres {
+        anyhow::bail!("DATABASE_URL must be a postgres:// URL in distributed mode");
+    }
+    let db = Db::connect_lazy(url, &cli.distributed.pool.settings())?;
+    let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Distributed));
+
+    let routes = match service {
+        Service::Auth => AuthService::start(db.clone(), sessions, &cli.auth, trust_proxy)
+            .await?
+            .router(),
+    };
+    let app = with_common_layers(
+        routes.merge(health_routes(vec![db])),
+        cli.http.body_limit_bytes,
+    );
+
+    listen(
+        app,
+        cli.http.host(Mode::Distributed),
+        cli.http.port,
+        &format!("GitTix {service:?}"),
+    )
+    .await
+}

@@ -1,0 +1,29 @@
+//! Embedded mode: every service in this process, each with its own SQLite file, one port.
+
+use anyhow::Context;
+use gittix_auth::AuthService;
+use gittix_shared::config::Mode;
+use gittix_shared::db::Db;
+use gittix_shared::http::{health_routes, with_common_layers, TrustProxy};
+
+use crate::cli::Cli;
+use crate::server::listen;
+
+pub async fn run(cli: &Cli) -> anyhow::Result<()> {
+    let data_dir = &cli.embedded.data_dir;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    let data_dir = data_dir.canonicalize()?;
+    let sessions = cli.session.sessions_for_embedded(&data_dir)?;
+    let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Embedded));
+
+    // Each service keeps its own database, as it would in distributed mode.
+    let auth_db = Db::open_sqlite_file(&data_dir.join("auth.db"))?;
+    let auth = AuthService::start(auth_db.clone(), sessions, &cli.auth, trust_proxy).await?;
+
+    let app = auth.router().merge(health_routes(vec![auth_db]));
+    let app = with_common_layers(app, cli.http.body_limit_bytes);
+
+    println!("GitTix data directory: {}", data_dir.display());
+    listen(app, cli.http.host(Mode::Embedded), cli.http.port, "GitTix").await
+}

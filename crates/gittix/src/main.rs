@@ -1,0 +1,25 @@
+//! `gittix`: every GitTix service in one process (embedded mode, the default), or one service
+//! per process (`gittix serve <service>`, distributed mode).
+
+mod cli;
+mod distributed;
+mod embedded;
+mod server;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    gittix_shared::telemetry::init(cli.log.log_format);
+    let result = match cli.command.clone().unwrap_or(Command::Run) {
+        Command::Run => embedded::run(&cli).await,
+        Command::Serve { service } => distributed::run(&cli, service).await,
+    };
+    if let Err(error) = &result {
+        tracing::error!(error = format!("{error:#}"), "gittix stopped");
+    }
+    result
+}

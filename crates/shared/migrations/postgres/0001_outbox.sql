@@ -1,0 +1,10 @@
+-- Events written in the same transaction as the change they announce; a relay publishes them.
+CREATE TABLE outbox (
+    position     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    event_id     TEXT   NOT NULL UNIQUE,
+    subject      TEXT   NOT NULL,
+    payload      TEXT   NOT NULL,
+    occurred_at  BIGINT NOT NULL,
+    published_at BIGINT
+);
+CREATE INDEX outbox_unpublished ON outbox (position) WHERE published_at IS NULL;

@@ -1,0 +1,162 @@
+//! Storage shared by every service: one connection pool over SQLite (embedded) or PostgreSQL
+//! (distributed), chosen by URL, so each store is one code path for both.
+//!
+//! Queries use `$1`-style parameters and portable column types (text ids, integer cents, integer
+//! millisecond timestamps); where the dialects differ (identity columns) each service keeps one
+//! migration folder per backend.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::sync::Once;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            anyhow::bail!("unsupported database URL (expected sqlite: or postgres://)")
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// A service's schema for both backends.
+pub struct Migrations {
+    pub sqlite: Migrator,
+    pub postgres: Migrator,
+}
+
+/// Tables of the shared machinery (the outbox), applied before each service's own migrations.
+/// Their versions stay below 100; services number theirs from 100.
+static SHARED_MIGRATIONS: Migrations = Migrations {
+    sqlite: sqlx::migrate!("migrations/sqlite"),
+    postgres: sqlx::migrate!("migrations/postgres"),
+};
+
+/// A service's database.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects lazily: a database that is down at start-up makes requests answer 503 until it
+    /// is back, rather than stopping the service.
+    pub fn connect_lazy(url: &str, settings: &PoolSettings) -> anyhow::Result<Self> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let backend = Backend::of_url(url)?;
+        let options: AnyConnectOptions = url
+            .parse::<AnyConnectOptions>()
+            .context("parsing the database URL")?
+            .log_statements(tracing::log::LevelFilter::Trace);
+        let pool_options = AnyPoolOptions::new()
+            .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(true);
+        let pool = match backend {
+            Backend::Postgres => pool_options.max_connections(settings.max_connections),
+            // One connection: SQLite has one writer at a time, and a single connection rules out
+            // "database is locked" failures when two transactions both try to upgrade to writing.
+            Backend::Sqlite => pool_options.max_connections(1).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+        }
+        .connect_lazy_with(options);
+        Ok(Self { pool, backend })
+    }
+
+    /// Opens (creating if needed) the SQLite file at `path`.
+    pub fn open_sqlite_file(path: &Path) -> anyhow::Result<Self> {
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self::connect_lazy(&url, &PoolSettings::default())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the shared tables and then the service's own migrations, in version order.
+    pub async fn migrate(&self, service: &Migrations) -> anyhow::Result<()> {
+        let (shared, own) = match self.backend {
+            Backend::Sqlite => (&SHARED_MIGRATIONS.sqlite, &service.sqlite),
+            Backend::Postgres => (&SHARED_MIGRATIONS.postgres, &service.postgres),
+        };
+        let mut migrations: Vec<_> = shared.iter().chain(own.iter()).cloned().collect();
+        migrations.sort_by_key(|m| m.version);
+        let migrator = Migrator {
+            migrations: Cow::Owned(migrations),
+            ..Migrator::DEFAULT
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("applying database migrations")
+    }
+
+    /// Succeeds when the database answers a query now.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        self.pool.execute("SELECT 1").await.map(drop)
+    }
+}
+
+/// True when the error means "the database cannot be reached" rather than "the query is wrong".
+pub fn is_connection_error(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL's classes 08 (connection exception), 57P (shut down, starting up) and 53300
+        // (too many connections).
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P") || code == "53300"
+        }),
+        _ => false,
+    }
+}
+
+/// True when the error is a unique constraint refusing a duplicate.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+}

@@ -1,0 +1,148 @@
+//! HTTP plumbing shared by every service: the layers around its routes, health probes, the
+//! client address, and serving with graceful shutdown.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::db::Db;
+use crate::error::ApiError;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps a service's (or several merged services') routes with what every GitTix server does:
+/// 404 in the error shape for unknown routes and methods, the body size limit, a request id on
+/// every request and response, and a log line per request carrying that id.
+pub fn with_common_layers(router: Router, body_limit_bytes: usize) -> Router {
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(DefaultBodyLimit::max(body_limit_bytes))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get(&REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        // Outermost, so the span above already sees the id.
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// `/healthz` (the process answers) and `/readyz` (every database it owns answers).
+pub fn health_routes(databases: Vec<Db>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readiness))
+        .with_state(databases)
+}
+
+async fn readiness(
+    State(databases): State<Vec<Db>>,
+) -> Result<&'static str, (StatusCode, &'static str)> {
+    for db in &databases {
+        db.ping()
+            .await
+            .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"))?;
+    }
+    Ok("ready")
+}
+
+/// Serves `app` until SIGTERM or Ctrl-C, then stops accepting and finishes in-flight requests.
+pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+/// Resolves on the first SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Whether `X-Forwarded-For` may be believed (only behind a gateway that sets it).
+#[derive(Debug, Clone, Copy)]
+pub struct TrustProxy(pub bool);
+
+/// The address of the client that sent the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    TrustProxy: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if TrustProxy::from_ref(state).0 {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .and_then(|first| first.trim().parse::<IpAddr>().ok());
+            if let Some(ip) = forwarded {
+                return Ok(Self(ip));
+            }
+        }
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| Self(addr.ip()))
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("server started without connect info"))
+            })
+    }
+}

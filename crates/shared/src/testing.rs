@@ -1,0 +1,252 @@
+//! Helpers for integration tests (feature `testing`): a fresh database per test on either
+//! backend, an app served on port 0, and a private PostgreSQL a test may stop and restart.
+//!
+//! The PostgreSQL tests need the server the README test command starts: it exports
+//! `GITTIX_TEST_POSTGRES_URL`, and for private servers `GITTIX_TEST_PG_BIN` (the folder holding
+//! `initdb` and `pg_ctl`) and `GITTIX_TEST_PG_USER` (who runs them when the tests run as root).
+//! Without them these helpers panic: a missing server is a failure, never a skipped test.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+
+use axum::Router;
+use sqlx::{Connection, Executor};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+
+use crate::db::{Backend, Db, PoolSettings};
+
+pub const POSTGRES_URL_VAR: &str = "GITTIX_TEST_POSTGRES_URL";
+
+/// Every backend, for tests that must hold on each.
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+fn required_var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with the README test command (scripts/test), which starts the servers they need")
+    })
+}
+
+/// A database of its own for one test; dropped with it (SQLite) or left in the throwaway server.
+pub struct TestDatabase {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<TempDir>,
+}
+
+/// Creates an empty database on `backend`, pooled with `settings`.
+pub async fn fresh_database_with(backend: Backend, settings: &PoolSettings) -> TestDatabase {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary directory");
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+            let db = Db::connect_lazy(&url, settings).expect("sqlite database");
+            TestDatabase {
+                db,
+                url,
+                _dir: Some(dir),
+            }
+        }
+        Backend::Postgres => {
+            let server = required_var(POSTGRES_URL_VAR);
+            let url = create_postgres_database(&server).await;
+            let db = Db::connect_lazy(&url, settings).expect("postgres database");
+            TestDatabase {
+                db,
+                url,
+                _dir: None,
+            }
+        }
+    }
+}
+
+pub async fn fresh_database(backend: Backend) -> TestDatabase {
+    fresh_database_with(backend, &PoolSettings::default()).await
+}
+
+/// Creates a uniquely named database on the server at `server_url` (no database path) and
+/// returns its URL.
+pub async fn create_postgres_database(server_url: &str) -> String {
+    let server_url = server_url.trim_end_matches('/');
+    let name = format!("gittix_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&format!("{server_url}/postgres"))
+        .await
+        .expect("connecting to the test PostgreSQL server");
+    admin
+        .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+        .await
+        .expect("creating a test database");
+    format!("{server_url}/{name}")
+}
+
+/// An app listening on a free loopback port for the rest of the test.
+pub struct TestServer {
+    pub address: SocketAddr,
+}
+
+impl TestServer {
+    pub async fn spawn(app: Router) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding port 0");
+        let address = listener.local_addr().expect("local address");
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("test server failed");
+        });
+        Self { address }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+}
+
+/// The `name=value` pair of the session cookie a response sets, if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    set_cookie_headers(response)
+        .into_iter()
+        .find(|c| c.starts_with(&format!("{}=", crate::session::SESSION_COOKIE)))
+        .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+}
+
+/// Every `Set-Cookie` header of a response, whole.
+pub fn set_cookie_headers(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect()
+}
+
+/// A PostgreSQL server of the test's own, in a temporary directory, that it may stop and start.
+pub struct PrivatePostgres {
+    dir: TempDir,
+    bin: PathBuf,
+    run_as: Option<String>,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    pub fn start() -> Self {
+        let bin = PathBuf::from(required_var("GITTIX_TEST_PG_BIN"));
+        let run_as = std::env::var("GITTIX_TEST_PG_USER")
+            .ok()
+            .filter(|u| !u.is_empty());
+        let dir = tempfile::Builder::new()
+            .prefix("gittix-pg")
+            .tempdir()
+            .expect("temporary directory");
+        if let Some(user) = &run_as {
+            run(Command::new("chown").arg(user).arg(dir.path()));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let server = Self {
+            dir,
+            bin,
+            run_as,
+            port,
+        };
+        run(&mut server.command(
+            "initdb",
+            &[
+                "-D",
+                &server.data_dir(),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        ));
+        server.start_again();
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server, closing every connection ("fast" shutdown).
+    pub fn stop(&self) {
+        run(&mut self.command(
+            "pg_ctl",
+            &["-D", &self.data_dir(), "-m", "fast", "-w", "stop"],
+        ));
+    }
+
+    pub fn start_again(&self) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            self.port,
+            self.data_dir()
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        run(&mut self.command(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data_dir(),
+                "-o",
+                &options,
+                "-l",
+                &log,
+                "-w",
+                "start",
+            ],
+        ));
+    }
+
+    fn data_dir(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        let program = self.bin.join(program);
+        match &self.run_as {
+            Some(user) => {
+                let mut command = Command::new("runuser");
+                command.args(["-u", user, "--"]).arg(program).args(args);
+                command
+            }
+            None => {
+                let mut command = Command::new(program);
+                command.args(args);
+                command
+            }
+        }
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let _ = self
+            .command(
+                "pg_ctl",
+                &["-D", &self.data_dir(), "-m", "immediate", "stop"],
+            )
+            .output();
+    }
+}
+
+fn run(command: &mut Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("running {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
