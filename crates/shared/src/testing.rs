@@ -173,8 +173,9 @@ impl PrivatePostgres {
         server
     }
 
-    pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    /// The server's URL without a database, as [`create_postgres_database`] takes it.
+    pub fn server_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}", self.port)
     }
 
     /// Stops the server, closing every connection ("fast" shutdown).
@@ -249,4 +250,53 @@ fn run(command: &mut Command) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// A token signed with `key` that expired a minute ago.
+pub fn expired_token(key: &[u8], id: &str, email: &str) -> String {
+    let now = crate::time::unix_seconds();
+    let payload = crate::session::UserPayload {
+        id: id.to_owned(),
+        email: email.to_owned(),
+        iat: now - 3600,
+        exp: now - 60,
+    };
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &payload,
+        &jsonwebtoken::EncodingKey::from_secret(key),
+    )
+    .expect("encoding a token")
+}
+
+/// Defines each test once per backend: `name::sqlite` and `name::postgres`.
+///
+/// ```ignore
+/// backend_tests! {
+///     async fn signup_succeeds(backend) { let app = TestApp::spawn(backend).await; ... }
+/// }
+/// ```
+#[macro_export]
+macro_rules! backend_tests {
+    ($( $(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($backend: $crate::db::Backend) $body
+
+                #[::tokio::test]
+                async fn sqlite() {
+                    run($crate::db::Backend::Sqlite).await
+                }
+
+                #[::tokio::test]
+                async fn postgres() {
+                    run($crate::db::Backend::Postgres).await
+                }
+            }
+        )*
+    };
 }

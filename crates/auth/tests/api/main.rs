@@ -1,0 +1,11 @@
+//! The auth API over real HTTP, against an app bound to port 0, on SQLite and on PostgreSQL.
+
+mod helpers;
+
+mod account;
+mod current_user;
+mod database_outage;
+mod errors;
+mod signin;
+mod signout;
+mod signup;
