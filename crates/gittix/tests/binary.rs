@@ -33,7 +33,10 @@ impl Gittix {
             .expect("starting gittix");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let base_url = loop {
-            let line = lines.next().expect("gittix exited before listening").unwrap();
+            let line = lines
+                .next()
+                .expect("gittix exited before listening")
+                .unwrap();
             if let Some((_, url)) = line.split_once("listening on ") {
                 break url.trim().to_owned();
             }
@@ -67,7 +70,8 @@ fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
     (output.status.success(), text)
 }
 
@@ -88,7 +92,10 @@ async fn embedded_mode_needs_no_setup_and_keeps_data_and_sessions_across_restart
     assert_eq!(response.status(), 201);
     let cookie = session_cookie(&response).unwrap();
     assert!(first.terminate(), "SIGTERM should stop gittix cleanly");
-    assert!(dir.path().join("data/auth.db").exists(), "the default data directory is ./data");
+    assert!(
+        dir.path().join("data/auth.db").exists(),
+        "the default data directory is ./data"
+    );
 
     let second = Gittix::start(&["run"], &[], dir.path());
     let client = reqwest::Client::new();
@@ -101,8 +108,15 @@ async fn embedded_mode_needs_no_setup_and_keeps_data_and_sessions_across_restart
         .json()
         .await
         .unwrap();
-    assert_eq!(me["currentUser"]["email"], "test@test.com", "the session survives a restart");
-    assert_eq!(signup(&second.base_url, "test@test.com").await.status(), 400, "the account survives too");
+    assert_eq!(
+        me["currentUser"]["email"], "test@test.com",
+        "the session survives a restart"
+    );
+    assert_eq!(
+        signup(&second.base_url, "test@test.com").await.status(),
+        400,
+        "the account survives too"
+    );
     assert!(second.terminate());
 }
 
@@ -111,15 +125,24 @@ fn serve_refuses_to_start_without_a_real_jwt_key() {
     let url = "postgres://nobody@127.0.0.1:1/none";
     let (ok, output) = run_to_exit(&["serve", "auth"], &[("DATABASE_URL", url)]);
     assert!(!ok && output.contains("JWT_KEY is not set"), "{output}");
-    let (ok, output) = run_to_exit(&["serve", "auth"], &[("DATABASE_URL", url), ("JWT_KEY", "short")]);
+    let (ok, output) = run_to_exit(
+        &["serve", "auth"],
+        &[("DATABASE_URL", url), ("JWT_KEY", "short")],
+    );
     assert!(!ok && output.contains("at least 32"), "{output}");
 }
 
 #[test]
 fn serve_refuses_to_start_without_a_postgres_url() {
     let (ok, output) = run_to_exit(&["serve", "auth"], &[("JWT_KEY", GOOD_KEY)]);
-    assert!(!ok && output.contains("DATABASE_URL is not set"), "{output}");
-    let (ok, output) = run_to_exit(&["serve", "auth"], &[("JWT_KEY", GOOD_KEY), ("DATABASE_URL", "sqlite://x.db")]);
+    assert!(
+        !ok && output.contains("DATABASE_URL is not set"),
+        "{output}"
+    );
+    let (ok, output) = run_to_exit(
+        &["serve", "auth"],
+        &[("JWT_KEY", GOOD_KEY), ("DATABASE_URL", "sqlite://x.db")],
+    );
     assert!(!ok && output.contains("postgres://"), "{output}");
 }
 
@@ -128,13 +151,25 @@ async fn serve_auth_runs_the_auth_api_on_postgres() {
     let server = std::env::var(POSTGRES_URL_VAR).expect("run through scripts/test");
     let url = create_postgres_database(&server).await;
     let dir = tempfile::tempdir().unwrap();
-    let env = [("JWT_KEY", GOOD_KEY), ("DATABASE_URL", url.as_str()), ("HOST", "127.0.0.1")];
+    let env = [
+        ("JWT_KEY", GOOD_KEY),
+        ("DATABASE_URL", url.as_str()),
+        ("HOST", "127.0.0.1"),
+    ];
     let auth = Gittix::start(&["serve", "auth"], &env, dir.path());
     let response = signup(&auth.base_url, "test@test.com").await;
     assert_eq!(response.status(), 201);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(cookie.contains("Secure"), "distributed mode marks the cookie Secure: {cookie}");
-    let ready = reqwest::get(format!("{}/readyz", auth.base_url)).await.unwrap();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("Secure"),
+        "distributed mode marks the cookie Secure: {cookie}"
+    );
+    let ready = reqwest::get(format!("{}/readyz", auth.base_url))
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     assert!(auth.terminate());
 }
@@ -144,10 +179,23 @@ fn help_documents_every_command_and_variable() {
     let (ok, help) = run_to_exit(&["--help"], &[]);
     assert!(ok);
     for word in [
-        "serve", "run", "PORT", "HOST", "DATA_DIR", "DATABASE_URL", "JWT_KEY", "JWT_TTL_SECONDS",
-        "COOKIE_SECURE", "BODY_LIMIT_BYTES", "TRUST_PROXY", "DB_MAX_CONNECTIONS",
-        "DB_ACQUIRE_TIMEOUT_MS", "SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
-        "SIGNIN_ATTEMPTS_PER_CLIENT_PER_MINUTE", "LOG_FORMAT", "RUST_LOG",
+        "serve",
+        "run",
+        "PORT",
+        "HOST",
+        "DATA_DIR",
+        "DATABASE_URL",
+        "JWT_KEY",
+        "JWT_TTL_SECONDS",
+        "COOKIE_SECURE",
+        "BODY_LIMIT_BYTES",
+        "TRUST_PROXY",
+        "DB_MAX_CONNECTIONS",
+        "DB_ACQUIRE_TIMEOUT_MS",
+        "SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
+        "SIGNIN_ATTEMPTS_PER_CLIENT_PER_MINUTE",
+        "LOG_FORMAT",
+        "RUST_LOG",
     ] {
         assert!(help.contains(word), "--help does not mention {word}");
     }

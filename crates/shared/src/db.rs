@@ -7,13 +7,14 @@
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use anyhow::Context;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
+use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -66,6 +67,8 @@ static SHARED_MIGRATIONS: Migrations = Migrations {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Signalled when a transaction that wrote outbox events commits; the relay waits on it.
+    outbox_signal: Arc<Notify>,
 }
 
 impl Db {
@@ -98,7 +101,11 @@ impl Db {
             }),
         }
         .connect_lazy_with(options);
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            outbox_signal: Arc::default(),
+        })
     }
 
     /// Opens (creating if needed) the SQLite file at `path`.
@@ -113,6 +120,10 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    pub fn outbox_signal(&self) -> &Notify {
+        &self.outbox_signal
     }
 
     /// Applies the shared tables and then the service's own migrations, in version order.

@@ -2,6 +2,7 @@
 //! client address, and serving with graceful shutdown.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
@@ -13,6 +14,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::bus::Bus;
 use crate::db::Db;
 use crate::error::ApiError;
 
@@ -44,29 +46,67 @@ pub fn with_common_layers(router: Router, body_limit_bytes: usize) -> Router {
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        // Outermost, so the span above already sees the id.
+        .layer(axum::middleware::from_fn(scope_request_id))
+        // Outermost, so the layers above already see the id.
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+tokio::task_local! {
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// The id of the request being handled on this task, if any: the outbox copies it into event
+/// headers so a request can be followed across services.
+pub fn current_request_id() -> Option<String> {
+    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+async fn scope_request_id(
+    request: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    CURRENT_REQUEST_ID.scope(id, next.run(request)).await
 }
 
 async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-/// `/healthz` (the process answers) and `/readyz` (every database it owns answers).
-pub fn health_routes(databases: Vec<Db>) -> Router {
+/// What `/readyz` checks: the databases the process owns and the bus it talks to.
+#[derive(Clone, Default)]
+pub struct Dependencies {
+    pub databases: Vec<Db>,
+    pub bus: Option<Arc<dyn Bus>>,
+}
+
+/// `/healthz` (the process answers), `/readyz` (its databases and bus answer) and `/metrics`.
+pub fn health_routes(dependencies: Dependencies) -> Router {
+    crate::metrics::install();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readiness))
-        .with_state(databases)
+        .route("/metrics", get(|| async { crate::metrics::render() }))
+        .with_state(dependencies)
 }
 
 async fn readiness(
-    State(databases): State<Vec<Db>>,
+    State(dependencies): State<Dependencies>,
 ) -> Result<&'static str, (StatusCode, &'static str)> {
-    for db in &databases {
+    for db in &dependencies.databases {
         db.ping()
             .await
             .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"))?;
+    }
+    if let Some(bus) = &dependencies.bus {
+        bus.ping()
+            .await
+            .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "event bus unreachable"))?;
     }
     Ok("ready")
 }

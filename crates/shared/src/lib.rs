@@ -1,13 +1,19 @@
 //! What every GitTix service shares: the error type and its JSON shape, sign-in state, the event
 //! catalogue, configuration, storage and the outbox, telemetry, and HTTP plumbing.
 
+pub mod bus;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod inbox;
 pub mod json;
+pub mod listener;
+pub mod metrics;
 pub mod outbox;
+pub mod relay;
+pub mod replica;
 pub mod session;
 pub mod telemetry;
 pub mod time;

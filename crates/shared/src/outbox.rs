@@ -1,8 +1,12 @@
 //! The transactional outbox: an event is stored in the same transaction as the change it
-//! announces, so a change is never committed without its event (a relay publishes them).
+//! announces, so a change is never committed without its event. [`crate::relay`] publishes them.
 
-use sqlx::AnyConnection;
+use std::collections::BTreeMap;
 
+use sqlx::{Any, AnyConnection, Transaction};
+
+use crate::bus::{header, Message};
+use crate::db::Db;
 use crate::events::Event;
 use crate::time::unix_millis;
 
@@ -11,25 +15,55 @@ use crate::time::unix_millis;
 pub async fn enqueue<E: Event>(conn: &mut AnyConnection, event: &E) -> Result<String, sqlx::Error> {
     let event_id = uuid::Uuid::now_v7().to_string();
     let payload = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let mut headers = BTreeMap::new();
+    if let Some(request_id) = crate::http::current_request_id() {
+        headers.insert(header::REQUEST_ID.to_owned(), request_id);
+    }
+    let headers = serde_json::to_string(&headers).map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
-        "INSERT INTO outbox (event_id, subject, payload, occurred_at) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO outbox (event_id, subject, payload, headers, occurred_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&event_id)
     .bind(E::SUBJECT)
     .bind(payload)
+    .bind(headers)
     .bind(unix_millis())
     .execute(conn)
     .await?;
     Ok(event_id)
 }
 
+/// Commits a transaction that enqueued events and wakes the relay, so they go out at once
+/// rather than at its next poll.
+pub async fn commit(tx: Transaction<'_, Any>, db: &Db) -> Result<(), sqlx::Error> {
+    tx.commit().await?;
+    db.outbox_signal().notify_one();
+    Ok(())
+}
+
 /// An event waiting in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PendingEvent {
+    pub position: i64,
     pub event_id: String,
     pub subject: String,
     pub payload: String,
+    pub headers: String,
     pub occurred_at: i64,
+}
+
+impl PendingEvent {
+    /// The bus message for this event: its id is the event id, so a second publish is dropped.
+    pub fn to_message(&self) -> Result<Message, serde_json::Error> {
+        let mut headers: BTreeMap<String, String> = serde_json::from_str(&self.headers)?;
+        headers.insert(header::OCCURRED_AT.to_owned(), self.occurred_at.to_string());
+        Ok(Message {
+            id: self.event_id.clone(),
+            subject: self.subject.clone(),
+            payload: self.payload.clone().into_bytes(),
+            headers,
+        })
+    }
 }
 
 /// The unpublished events, oldest first, at most `limit` of them.
@@ -38,10 +72,19 @@ pub async fn pending(
     limit: i64,
 ) -> Result<Vec<PendingEvent>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT event_id, subject, payload, occurred_at FROM outbox \
-         WHERE published_at IS NULL ORDER BY position LIMIT $1",
+        "SELECT position, event_id, subject, payload, headers, occurred_at FROM outbox \
+         ORDER BY position LIMIT $1",
     )
     .bind(limit)
     .fetch_all(conn)
     .await
+}
+
+/// Removes an event the bus has stored.
+pub async fn remove(db: &Db, position: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM outbox WHERE position = $1")
+        .bind(position)
+        .execute(db.pool())
+        .await
+        .map(drop)
 }

@@ -300,3 +300,163 @@ macro_rules! backend_tests {
         )*
     };
 }
+
+pub const NATS_URL_VAR: &str = "GITTIX_TEST_NATS_URL";
+
+/// The bus adapters, for tests that must hold on each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BusKind {
+    Embedded,
+    JetStream,
+}
+
+/// A bus of the test's own: a fresh SQLite log, or a fresh stream under a unique subject prefix
+/// on the test command's NATS server.
+pub struct TestBus {
+    pub bus: std::sync::Arc<dyn crate::bus::Bus>,
+    dir: Option<TempDir>,
+}
+
+impl TestBus {
+    pub async fn new(kind: BusKind) -> Self {
+        match kind {
+            BusKind::Embedded => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let bus = crate::bus::embedded::EmbeddedBus::open(&dir.path().join("bus.db"))
+                    .await
+                    .expect("opening the embedded bus");
+                Self {
+                    bus: std::sync::Arc::new(bus),
+                    dir: Some(dir),
+                }
+            }
+            BusKind::JetStream => {
+                let url = required_var(NATS_URL_VAR);
+                Self::jetstream(&url).await
+            }
+        }
+    }
+
+    /// A fresh stream on the NATS server at `url`.
+    pub async fn jetstream(url: &str) -> Self {
+        let bus = crate::bus::jetstream::JetStreamBus::connect(jetstream_test_settings(url))
+            .await
+            .expect("connecting to NATS");
+        Self {
+            bus: std::sync::Arc::new(bus),
+            dir: None,
+        }
+    }
+
+    /// For the embedded bus: the same log opened again, as a restarted process would.
+    pub async fn reopen(&self) -> std::sync::Arc<dyn crate::bus::Bus> {
+        let dir = self
+            .dir
+            .as_ref()
+            .expect("only the embedded bus is reopened");
+        let bus = crate::bus::embedded::EmbeddedBus::open(&dir.path().join("bus.db"))
+            .await
+            .expect("reopening the embedded bus");
+        std::sync::Arc::new(bus)
+    }
+}
+
+/// Settings for a stream no other test shares.
+pub fn jetstream_test_settings(url: &str) -> crate::bus::jetstream::JetStreamSettings {
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    crate::bus::jetstream::JetStreamSettings {
+        stream: format!("TEST_{unique}"),
+        subject_prefix: format!("test{unique}."),
+        max_age: std::time::Duration::from_secs(3600),
+        ..crate::bus::jetstream::JetStreamSettings::new(url)
+    }
+}
+
+/// Defines each test once per bus adapter: `name::embedded` and `name::jetstream`.
+#[macro_export]
+macro_rules! bus_tests {
+    ($( $(#[$meta:meta])* async fn $name:ident($kind:ident) $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($kind: $crate::testing::BusKind) $body
+
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    run($crate::testing::BusKind::Embedded).await
+                }
+
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn jetstream() {
+                    run($crate::testing::BusKind::JetStream).await
+                }
+            }
+        )*
+    };
+}
+
+/// A NATS server with JetStream of the test's own, that it may stop and start again; its
+/// file storage survives the restart.
+pub struct PrivateNats {
+    dir: TempDir,
+    port: u16,
+    child: std::process::Child,
+}
+
+impl PrivateNats {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Self::spawn(dir.path(), port);
+        Self { dir, port, child }
+    }
+
+    fn spawn(dir: &std::path::Path, port: u16) -> std::process::Child {
+        let bin = std::env::var("GITTIX_TEST_NATS_BIN").unwrap_or_else(|_| "nats-server".into());
+        let child = Command::new(bin)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(dir.join("jetstream"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting nats-server (run the tests with scripts/test)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nats-server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server the way an orchestrator would (SIGTERM), and waits for it to exit.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    pub fn start_again(&mut self) {
+        self.child = Self::spawn(self.dir.path(), self.port);
+    }
+}
+
+impl Drop for PrivateNats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

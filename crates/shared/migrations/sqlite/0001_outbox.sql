@@ -1,10 +1,11 @@
--- Events written in the same transaction as the change they announce; a relay publishes them.
+-- Events written in the same transaction as the change they announce; the relay publishes them
+-- in position order and deletes each once the bus has stored it.
 CREATE TABLE outbox (
-    position     INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id     TEXT    NOT NULL UNIQUE,
-    subject      TEXT    NOT NULL,
-    payload      TEXT    NOT NULL,
-    occurred_at  INTEGER NOT NULL,
-    published_at INTEGER
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id    TEXT    NOT NULL UNIQUE,
+    subject     TEXT    NOT NULL,
+    payload     TEXT    NOT NULL,
+    -- JSON object of message headers (the request id that caused the event).
+    headers     TEXT    NOT NULL,
+    occurred_at INTEGER NOT NULL
 );
-CREATE INDEX outbox_unpublished ON outbox (position) WHERE published_at IS NULL;

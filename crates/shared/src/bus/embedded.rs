@@ -1,0 +1,257 @@
+//! The embedded bus: a durable message log in its own SQLite file, with JetStream's semantics.
+//!
+//! Publishing appends to `bus_messages` (a repeated message id is dropped by a unique index).
+//! Each consumer group has a cursor into the log; a member copies new messages on the group's
+//! subjects into `bus_pending`, then claims the oldest one that is due by pushing its
+//! `visible_at` forward by the ack wait. An ack deletes the pending row; an unacknowledged claim
+//! simply becomes due again, which is the redelivery. Everything is in SQLite, so a restart of
+//! the process loses nothing.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::migrate::Migrator;
+use sqlx::Row;
+use tokio::sync::Notify;
+
+use super::{Acknowledge, Bus, Delivery, DeliverySettings, Message, Subscription};
+use crate::db::Db;
+use crate::time::unix_millis;
+
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/embedded_bus");
+
+/// How long an idle member sleeps before looking again even without a wake-up; only a safety net,
+/// since publishes and naks wake members directly.
+const IDLE_RECHECK: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct EmbeddedBus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    /// Wakes waiting members when a message is published or becomes due early.
+    activity: Notify,
+}
+
+impl EmbeddedBus {
+    /// Opens (creating if needed) the bus log in the SQLite file at `path`.
+    pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::on(Db::open_sqlite_file(path)?).await
+    }
+
+    /// Uses `db` (a SQLite database of its own) as the log.
+    pub async fn on(db: Db) -> anyhow::Result<Self> {
+        MIGRATOR.run(db.pool()).await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                activity: Notify::new(),
+            }),
+        })
+    }
+}
+
+#[async_trait]
+impl Bus for EmbeddedBus {
+    async fn publish(&self, message: &Message) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO bus_messages (msg_id, subject, payload, headers, published_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (msg_id) DO NOTHING",
+        )
+        .bind(&message.id)
+        .bind(&message.subject)
+        .bind(message.payload.clone())
+        .bind(serde_json::to_string(&message.headers)?)
+        .bind(unix_millis())
+        .execute(self.inner.db.pool())
+        .await?;
+        self.inner.activity.notify_waiters();
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+        group: &str,
+        subjects: &[String],
+        settings: &DeliverySettings,
+    ) -> anyhow::Result<Box<dyn Subscription>> {
+        let mut tx = self.inner.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO bus_groups (name, cursor) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(group)
+        .execute(&mut *tx)
+        .await?;
+        for subject in subjects {
+            sqlx::query(
+                "INSERT INTO bus_group_subjects (grp, subject) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(group)
+            .bind(subject)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Box::new(EmbeddedSubscription {
+            inner: self.inner.clone(),
+            group: group.to_owned(),
+            ack_wait: settings.ack_wait,
+        }))
+    }
+
+    async fn ping(&self) -> anyhow::Result<()> {
+        Ok(self.inner.db.ping().await?)
+    }
+}
+
+struct EmbeddedSubscription {
+    inner: Arc<Inner>,
+    group: String,
+    ack_wait: Duration,
+}
+
+enum Claim {
+    Delivered(Delivery),
+    /// Nothing due now; the earliest pending delivery falls due at this time (ms), if any.
+    NothingDue(Option<i64>),
+}
+
+impl EmbeddedSubscription {
+    async fn claim(&self) -> anyhow::Result<Claim> {
+        let now = unix_millis();
+        let mut tx = self.inner.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO bus_pending (grp, seq, deliveries, visible_at) \
+             SELECT $1, m.seq, 0, 0 FROM bus_messages m \
+             JOIN bus_group_subjects s ON s.grp = $1 AND s.subject = m.subject \
+             WHERE m.seq > (SELECT cursor FROM bus_groups WHERE name = $1)",
+        )
+        .bind(&self.group)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE bus_groups SET cursor = (SELECT COALESCE(MAX(seq), 0) FROM bus_messages) \
+             WHERE name = $1",
+        )
+        .bind(&self.group)
+        .execute(&mut *tx)
+        .await?;
+        let due = sqlx::query(
+            "SELECT p.seq, p.deliveries, m.msg_id, m.subject, m.payload, m.headers \
+             FROM bus_pending p JOIN bus_messages m ON m.seq = p.seq \
+             WHERE p.grp = $1 AND p.visible_at <= $2 ORDER BY p.seq LIMIT 1",
+        )
+        .bind(&self.group)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = due else {
+            let next: Option<i64> =
+                sqlx::query_scalar("SELECT MIN(visible_at) FROM bus_pending WHERE grp = $1")
+                    .bind(&self.group)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.commit().await?;
+            return Ok(Claim::NothingDue(next));
+        };
+        let seq: i64 = row.try_get("seq")?;
+        let attempt = row.try_get::<i64, _>("deliveries")? + 1;
+        let ack_wait_ms = i64::try_from(self.ack_wait.as_millis()).unwrap_or(i64::MAX);
+        sqlx::query(
+            "UPDATE bus_pending SET deliveries = $3, visible_at = $4 WHERE grp = $1 AND seq = $2",
+        )
+        .bind(&self.group)
+        .bind(seq)
+        .bind(attempt)
+        .bind(now.saturating_add(ack_wait_ms))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let message = Message {
+            id: row.try_get("msg_id")?,
+            subject: row.try_get("subject")?,
+            payload: row.try_get("payload")?,
+            headers: serde_json::from_str(&row.try_get::<String, _>("headers")?)?,
+        };
+        let acknowledger = EmbeddedAck {
+            inner: self.inner.clone(),
+            group: self.group.clone(),
+            seq,
+        };
+        Ok(Claim::Delivered(Delivery::new(
+            message,
+            u32::try_from(attempt).unwrap_or(u32::MAX),
+            Box::new(acknowledger),
+        )))
+    }
+}
+
+#[async_trait]
+impl Subscription for EmbeddedSubscription {
+    async fn next(&mut self) -> anyhow::Result<Delivery> {
+        loop {
+            // Register for wake-ups before looking, so a publish between the look and the wait
+            // is not missed.
+            let activity = self.inner.activity.notified();
+            tokio::pin!(activity);
+            activity.as_mut().enable();
+            let wait = match self.claim().await? {
+                Claim::Delivered(delivery) => return Ok(delivery),
+                Claim::NothingDue(Some(due_at)) => {
+                    let ms = u64::try_from(due_at - unix_millis()).unwrap_or(0);
+                    Duration::from_millis(ms).min(IDLE_RECHECK)
+                }
+                Claim::NothingDue(None) => IDLE_RECHECK,
+            };
+            tokio::select! {
+                () = &mut activity => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+struct EmbeddedAck {
+    inner: Arc<Inner>,
+    group: String,
+    seq: i64,
+}
+
+impl EmbeddedAck {
+    async fn forget(&self) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM bus_pending WHERE grp = $1 AND seq = $2")
+            .bind(&self.group)
+            .bind(self.seq)
+            .execute(self.inner.db.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Acknowledge for EmbeddedAck {
+    async fn ack(&self) -> anyhow::Result<()> {
+        self.forget().await
+    }
+
+    async fn nak(&self, delay: Duration) -> anyhow::Result<()> {
+        let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+        sqlx::query("UPDATE bus_pending SET visible_at = $3 WHERE grp = $1 AND seq = $2")
+            .bind(&self.group)
+            .bind(self.seq)
+            .bind(unix_millis().saturating_add(delay_ms))
+            .execute(self.inner.db.pool())
+            .await?;
+        // Members may be sleeping until a later due time; let them recompute.
+        self.inner.activity.notify_waiters();
+        Ok(())
+    }
+
+    async fn term(&self) -> anyhow::Result<()> {
+        self.forget().await
+    }
+}

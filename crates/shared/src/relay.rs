@@ -1,0 +1,84 @@
+//! The outbox relay: publishes a service's outbox to the bus in order, with the event id as the
+//! message id, and deletes each event once the bus has stored it.
+//!
+//! It wakes as soon as a transaction with events commits (through [`crate::outbox::commit`]),
+//! and also polls, slowly, for events committed by other replicas of the service or left by a
+//! process that died between its commit and the publish. A crash after the publish and before
+//! the delete publishes the event again on restart; the bus drops it by its id.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::bus::Bus;
+use crate::db::Db;
+use crate::outbox;
+
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// How often to look for events without being woken.
+    pub poll_interval: Duration,
+    /// Events read per round.
+    pub batch: i64,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(1),
+            batch: 100,
+        }
+    }
+}
+
+/// Starts relaying `db`'s outbox to `bus` until the handle is aborted.
+pub fn spawn(db: Db, bus: Arc<dyn Bus>, settings: RelaySettings) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            // Register for the wake-up before reading, so a commit in between is not missed.
+            let committed = db.outbox_signal().notified();
+            tokio::pin!(committed);
+            committed.as_mut().enable();
+            match publish_pending(&db, bus.as_ref(), settings.batch).await {
+                Ok(published) if published > 0 => {
+                    failures = 0;
+                    continue;
+                }
+                Ok(_) => {
+                    failures = 0;
+                    tokio::select! {
+                        () = &mut committed => {}
+                        () = tokio::time::sleep(settings.poll_interval) => {}
+                    }
+                }
+                Err(error) => {
+                    failures = failures.saturating_add(1);
+                    let backoff = Duration::from_millis(100 * 2u64.pow(failures.min(6)));
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        ?backoff,
+                        "outbox relay failed; retrying"
+                    );
+                    tokio::time::sleep(backoff).await;
+                }
+            }
+        }
+    })
+}
+
+/// Publishes up to `batch` pending events in order; returns how many it published.
+pub async fn publish_pending(db: &Db, bus: &dyn Bus, batch: i64) -> anyhow::Result<usize> {
+    let events = {
+        let mut conn = db.pool().acquire().await?;
+        outbox::pending(&mut conn, batch).await?
+    };
+    crate::metrics::outbox_lag(events.first().map(|e| e.occurred_at));
+    for event in &events {
+        bus.publish(&event.to_message()?).await?;
+        outbox::remove(db, event.position).await?;
+        crate::metrics::published(&event.subject);
+    }
+    Ok(events.len())
+}

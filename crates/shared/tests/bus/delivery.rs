@@ -1,0 +1,151 @@
+//! Publishing, consumer groups and acknowledgements, straight on the `Bus` trait.
+
+use std::time::{Duration, Instant};
+
+use gittix_shared::bus_tests;
+use gittix_shared::testing::TestBus;
+
+use crate::helpers::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+bus_tests! {
+    async fn duplicate_message_ids_are_delivered_once(kind) {
+        let test = TestBus::new(kind).await;
+        let bus = &test.bus;
+        bus.publish(&message("m-1", "thing:happened", "first")).await.unwrap();
+        bus.publish(&message("m-1", "thing:happened", "first again")).await.unwrap();
+        bus.publish(&message("m-2", "thing:happened", "second")).await.unwrap();
+        let mut sub = bus.subscribe("group-a", &subjects(&["thing:happened"]), &ack_wait(Duration::from_secs(30))).await.unwrap();
+        let first = receive(&mut sub, WAIT).await;
+        assert_eq!((first.message.id.as_str(), first.message.payload.as_slice()), ("m-1", b"first".as_slice()));
+        first.ack().await.unwrap();
+        let second = receive(&mut sub, WAIT).await;
+        assert_eq!(second.message.id, "m-2");
+        second.ack().await.unwrap();
+        assert_quiet(&mut sub, Duration::from_millis(700)).await;
+    }
+
+    async fn headers_and_subject_travel_with_the_message(kind) {
+        let test = TestBus::new(kind).await;
+        let mut sent = message("m-1", "thing:happened", "{}");
+        sent.headers.insert("x-request-id".into(), "req-42".into());
+        test.bus.publish(&sent).await.unwrap();
+        let mut sub = test.bus.subscribe("g", &subjects(&["thing:happened"]), &ack_wait(Duration::from_secs(30))).await.unwrap();
+        let got = receive(&mut sub, WAIT).await;
+        assert_eq!(got.message, sent);
+        assert_eq!(got.attempt, 1);
+    }
+
+    async fn a_group_gets_only_its_subjects_and_every_group_gets_them_all(kind) {
+        let test = TestBus::new(kind).await;
+        for (id, subject) in [("a1", "a:x"), ("b1", "b:x"), ("a2", "a:x")] {
+            test.bus.publish(&message(id, subject, "")).await.unwrap();
+        }
+        for group in ["first", "second"] {
+            let mut sub = test.bus.subscribe(group, &subjects(&["a:x"]), &ack_wait(Duration::from_secs(30))).await.unwrap();
+            let mut ids = Vec::new();
+            for _ in 0..2 {
+                let d = receive(&mut sub, WAIT).await;
+                ids.push(d.message.id.clone());
+                d.ack().await.unwrap();
+            }
+            ids.sort();
+            assert_eq!(ids, ["a1", "a2"], "group {group}");
+            assert_quiet(&mut sub, Duration::from_millis(500)).await;
+        }
+    }
+
+    async fn a_delivery_never_acknowledged_comes_back_after_the_ack_wait(kind) {
+        let test = TestBus::new(kind).await;
+        test.bus.publish(&message("m-1", "thing:happened", "")).await.unwrap();
+        let settings = ack_wait(Duration::from_secs(1));
+        // A member takes the message and dies before acknowledging it.
+        let mut doomed = test.bus.subscribe("g", &subjects(&["thing:happened"]), &settings).await.unwrap();
+        let taken = receive(&mut doomed, WAIT).await;
+        let taken_at = Instant::now();
+        assert_eq!(taken.attempt, 1);
+        drop(taken);
+        drop(doomed);
+        // Another member of the group gets it again once the ack wait is over.
+        let mut survivor = test.bus.subscribe("g", &subjects(&["thing:happened"]), &settings).await.unwrap();
+        let again = receive(&mut survivor, WAIT).await;
+        assert_eq!((again.message.id.as_str(), again.attempt), ("m-1", 2));
+        assert!(taken_at.elapsed() >= Duration::from_millis(900), "redelivered too early: {:?}", taken_at.elapsed());
+        again.ack().await.unwrap();
+        assert_quiet(&mut survivor, Duration::from_millis(1500)).await;
+    }
+
+    async fn a_nak_with_delay_is_redelivered_no_sooner_than_the_delay(kind) {
+        let test = TestBus::new(kind).await;
+        test.bus.publish(&message("m-1", "thing:happened", "")).await.unwrap();
+        let mut sub = test.bus.subscribe("g", &subjects(&["thing:happened"]), &ack_wait(Duration::from_secs(30))).await.unwrap();
+        let first = receive(&mut sub, WAIT).await;
+        let delay = Duration::from_millis(800);
+        let naked_at = Instant::now();
+        first.nak(delay).await.unwrap();
+        let again = receive(&mut sub, WAIT).await;
+        assert!(naked_at.elapsed() >= delay, "redelivered after {:?}", naked_at.elapsed());
+        assert_eq!((again.message.id.as_str(), again.attempt), ("m-1", 2));
+        again.ack().await.unwrap();
+    }
+
+    async fn a_delayed_message_does_not_hold_back_the_ones_behind_it(kind) {
+        let test = TestBus::new(kind).await;
+        test.bus.publish(&message("slow", "thing:happened", "")).await.unwrap();
+        test.bus.publish(&message("next", "thing:happened", "")).await.unwrap();
+        let mut sub = test.bus.subscribe("g", &subjects(&["thing:happened"]), &ack_wait(Duration::from_secs(30))).await.unwrap();
+        let slow = receive(&mut sub, WAIT).await;
+        assert_eq!(slow.message.id, "slow");
+        slow.nak(Duration::from_secs(5)).await.unwrap();
+        let next = receive(&mut sub, Duration::from_secs(3)).await;
+        assert_eq!(next.message.id, "next");
+        next.ack().await.unwrap();
+    }
+
+    async fn a_terminated_message_is_not_delivered_again(kind) {
+        let test = TestBus::new(kind).await;
+        test.bus.publish(&message("m-1", "thing:happened", "")).await.unwrap();
+        let mut sub = test.bus.subscribe("g", &subjects(&["thing:happened"]), &ack_wait(Duration::from_secs(1))).await.unwrap();
+        receive(&mut sub, WAIT).await.term().await.unwrap();
+        assert_quiet(&mut sub, Duration::from_millis(2000)).await;
+    }
+
+    async fn messages_published_before_a_group_exists_reach_it(kind) {
+        let test = TestBus::new(kind).await;
+        test.bus.publish(&message("early", "thing:happened", "")).await.unwrap();
+        let mut late = test.bus.subscribe("late-group", &subjects(&["thing:happened"]), &ack_wait(Duration::from_secs(30))).await.unwrap();
+        assert_eq!(receive(&mut late, WAIT).await.message.id, "early");
+    }
+}
+
+#[tokio::test]
+async fn the_embedded_log_survives_a_restart_of_the_process() {
+    let test = TestBus::new(gittix_shared::testing::BusKind::Embedded).await;
+    test.bus
+        .publish(&message("kept", "thing:happened", ""))
+        .await
+        .unwrap();
+    let settings = ack_wait(Duration::from_secs(1));
+    let mut sub = test
+        .bus
+        .subscribe("g", &subjects(&["thing:happened"]), &settings)
+        .await
+        .unwrap();
+    let taken = receive(&mut sub, WAIT).await;
+    drop((taken, sub));
+    // A new process opens the same file: the unacknowledged message is still owed.
+    let reopened = test.reopen().await;
+    let mut sub = reopened
+        .subscribe("g", &subjects(&["thing:happened"]), &settings)
+        .await
+        .unwrap();
+    let again = receive(&mut sub, WAIT).await;
+    assert_eq!((again.message.id.as_str(), again.attempt), ("kept", 2));
+    again.ack().await.unwrap();
+    reopened
+        .publish(&message("kept", "thing:happened", ""))
+        .await
+        .unwrap();
+    assert_quiet(&mut sub, Duration::from_millis(1500)).await;
+}
