@@ -91,7 +91,7 @@ impl UserStore {
             version: user.version,
         };
         outbox::enqueue(&mut tx, &event).await?;
-        tx.commit().await?;
+        outbox::commit(tx, &self.db).await?;
         Ok(user)
     }
 
@@ -138,7 +138,7 @@ impl UserStore {
             version: user.version,
         };
         outbox::enqueue(&mut tx, &event).await?;
-        tx.commit().await?;
+        outbox::commit(tx, &self.db).await?;
         Ok(user)
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gittix_auth::AuthArgs;
+use gittix_shared::bus::jetstream::JetStreamSettings;
 use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, SessionArgs};
 
 /// GitTix, a ticket resale marketplace.
@@ -71,4 +72,26 @@ pub struct DistributedArgs {
 
     #[command(flatten)]
     pub pool: PoolArgs,
+
+    /// The NATS server with JetStream that carries the events.
+    #[arg(long, env = "NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// The JetStream stream holding every GitTix event (created if missing, file storage).
+    #[arg(long, env = "NATS_STREAM", default_value = "GITTIX")]
+    pub nats_stream: String,
+
+    /// Prefix of every event subject on NATS (`ticket:created` travels as `gittix.ticket:created`).
+    #[arg(long, env = "NATS_SUBJECT_PREFIX", default_value = "gittix.")]
+    pub nats_subject_prefix: String,
+}
+
+impl DistributedArgs {
+    pub fn jetstream(&self) -> JetStreamSettings {
+        JetStreamSettings {
+            stream: self.nats_stream.clone(),
+            subject_prefix: self.nats_subject_prefix.clone(),
+            ..JetStreamSettings::new(&self.nats_url)
+        }
+    }
 }

@@ -1,13 +1,18 @@
-//! Distributed mode: one service in this process, its PostgreSQL database from `DATABASE_URL`.
+//! Distributed mode: one service in this process, its PostgreSQL database from `DATABASE_URL`,
+//! events through NATS JetStream.
+
+use std::sync::Arc;
 
 use anyhow::Context;
 use gittix_auth::AuthService;
+use gittix_shared::bus::jetstream::JetStreamBus;
+use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
 use gittix_shared::db::{Backend, Db};
-use gittix_shared::http::{health_routes, with_common_layers, TrustProxy};
+use gittix_shared::http::{health_routes, with_common_layers, Dependencies, TrustProxy};
 
 use crate::cli::{Cli, Service};
-use crate::server::listen;
+use crate::server::{listen, Relays};
 
 pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     let sessions = cli.session.sessions_for_distributed()?;
@@ -21,22 +26,26 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     }
     let db = Db::connect_lazy(url, &cli.distributed.pool.settings())?;
     let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Distributed));
+    let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(cli.distributed.jetstream()).await?);
 
     let routes = match service {
         Service::Auth => AuthService::start(db.clone(), sessions, &cli.auth, trust_proxy)
             .await?
             .router(),
     };
+    let databases = vec![db];
+    let relays = Relays::start(&databases, &bus);
+    let dependencies = Dependencies {
+        databases,
+        bus: Some(bus),
+    };
     let app = with_common_layers(
-        routes.merge(health_routes(vec![db])),
+        routes.merge(health_routes(dependencies)),
         cli.http.body_limit_bytes,
     );
 
-    listen(
-        app,
-        cli.http.host(Mode::Distributed),
-        cli.http.port,
-        &format!("GitTix {service:?}"),
-    )
-    .await
+    let what = format!("GitTix {service:?}");
+    listen(app, cli.http.host(Mode::Distributed), cli.http.port, &what).await?;
+    relays.flush().await;
+    Ok(())
 }

@@ -6,7 +6,15 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use gittix_shared::testing::{create_postgres_database, session_cookie, POSTGRES_URL_VAR};
+use std::sync::Arc;
+
+use gittix_shared::bus::embedded::EmbeddedBus;
+use gittix_shared::bus::jetstream::JetStreamBus;
+use gittix_shared::bus::{Bus, DeliverySettings};
+use gittix_shared::testing::{
+    create_postgres_database, jetstream_test_settings, session_cookie, NATS_URL_VAR,
+    POSTGRES_URL_VAR,
+};
 use serde_json::json;
 
 const GOOD_KEY: &str = "a-test-key-that-is-long-enough-for-hs256";
@@ -75,6 +83,24 @@ fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     (output.status.success(), text)
 }
 
+/// The email of the first `user:created` on `bus`.
+async fn user_created_on(bus: Arc<dyn Bus>) -> String {
+    let mut sub = bus
+        .subscribe(
+            "test-observer",
+            &["user:created".to_owned()],
+            &DeliverySettings::default(),
+        )
+        .await
+        .unwrap();
+    let delivery = tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .unwrap()
+        .unwrap();
+    let event: serde_json::Value = serde_json::from_slice(&delivery.message.payload).unwrap();
+    event["email"].as_str().unwrap().to_owned()
+}
+
 async fn signup(base: &str, email: &str) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{base}/api/users/signup"))
@@ -92,6 +118,14 @@ async fn embedded_mode_needs_no_setup_and_keeps_data_and_sessions_across_restart
     assert_eq!(response.status(), 201);
     let cookie = session_cookie(&response).unwrap();
     assert!(first.terminate(), "SIGTERM should stop gittix cleanly");
+    let bus = EmbeddedBus::open(&dir.path().join("data/bus.db"))
+        .await
+        .unwrap();
+    let email = user_created_on(Arc::new(bus)).await;
+    assert_eq!(
+        email, "test@test.com",
+        "user:created reached the embedded bus"
+    );
     assert!(
         dir.path().join("data/auth.db").exists(),
         "the default data directory is ./data"
@@ -147,14 +181,19 @@ fn serve_refuses_to_start_without_a_postgres_url() {
 }
 
 #[tokio::test]
-async fn serve_auth_runs_the_auth_api_on_postgres() {
+async fn serve_auth_runs_the_auth_api_on_postgres_and_jetstream() {
     let server = std::env::var(POSTGRES_URL_VAR).expect("run through scripts/test");
     let url = create_postgres_database(&server).await;
     let dir = tempfile::tempdir().unwrap();
+    let nats_url = std::env::var(NATS_URL_VAR).expect("run through scripts/test");
+    let nats = jetstream_test_settings(&nats_url);
     let env = [
         ("JWT_KEY", GOOD_KEY),
         ("DATABASE_URL", url.as_str()),
         ("HOST", "127.0.0.1"),
+        ("NATS_URL", nats.url.as_str()),
+        ("NATS_STREAM", nats.stream.as_str()),
+        ("NATS_SUBJECT_PREFIX", nats.subject_prefix.as_str()),
     ];
     let auth = Gittix::start(&["serve", "auth"], &env, dir.path());
     let response = signup(&auth.base_url, "test@test.com").await;
@@ -171,6 +210,22 @@ async fn serve_auth_runs_the_auth_api_on_postgres() {
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
+    let bus = Arc::new(JetStreamBus::connect(nats).await.unwrap());
+    assert_eq!(
+        user_created_on(bus).await,
+        "test@test.com",
+        "user:created reached JetStream"
+    );
+    let metrics = reqwest::get(format!("{}/metrics", auth.base_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("gittix_events_published_total"),
+        "{metrics}"
+    );
     assert!(auth.terminate());
 }
 

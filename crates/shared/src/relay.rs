@@ -82,3 +82,23 @@ pub async fn publish_pending(db: &Db, bus: &dyn Bus, batch: i64) -> anyhow::Resu
     }
     Ok(events.len())
 }
+
+/// Publishes what is left in the outbox, for a clean shutdown; gives up after `deadline`
+/// (whatever remains goes out at the next start).
+pub async fn flush(db: &Db, bus: &dyn Bus, deadline: Duration) {
+    let flushing = async {
+        loop {
+            match publish_pending(db, bus, 100).await {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = format!("{error:#}"), "could not flush the outbox");
+                    return;
+                }
+            }
+        }
+    };
+    if tokio::time::timeout(deadline, flushing).await.is_err() {
+        tracing::warn!("outbox not flushed in time; the rest goes out at the next start");
+    }
+}

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use gittix_auth::{AuthArgs, AuthService};
 use gittix_shared::db::{Backend, Db, PoolSettings};
-use gittix_shared::http::{health_routes, with_common_layers, TrustProxy};
+use gittix_shared::http::{health_routes, with_common_layers, Dependencies, TrustProxy};
 use gittix_shared::outbox::{self, PendingEvent};
 use gittix_shared::session::Sessions;
 use gittix_shared::testing::{fresh_database, session_cookie, TestDatabase, TestServer};
@@ -37,7 +37,10 @@ impl TestApp {
             .await
             .expect("starting auth");
         let app = with_common_layers(
-            service.router().merge(health_routes(vec![db.clone()])),
+            service.router().merge(health_routes(Dependencies {
+                databases: vec![db.clone()],
+                bus: None,
+            })),
             BODY_LIMIT,
         );
         Self {

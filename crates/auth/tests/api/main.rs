@@ -6,6 +6,7 @@ mod account;
 mod current_user;
 mod database_outage;
 mod errors;
+mod events;
 mod signin;
 mod signout;
 mod signup;

@@ -1,0 +1,94 @@
+//! Auth's events leave through the outbox relay and reach the bus, on both buses.
+
+use std::time::Duration;
+
+use gittix_shared::bus::{header, Bus, DeliverySettings, Subscription};
+use gittix_shared::db::Backend;
+use gittix_shared::events::{Event, UserCreated, UserUpdated};
+use gittix_shared::relay::{self, RelaySettings};
+use gittix_shared::testing::{BusKind, TestBus};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+async fn observe(bus: &dyn Bus) -> Box<dyn Subscription> {
+    let subjects = [
+        UserCreated::SUBJECT.to_owned(),
+        UserUpdated::SUBJECT.to_owned(),
+    ];
+    bus.subscribe("observer", &subjects, &DeliverySettings::default())
+        .await
+        .unwrap()
+}
+
+async fn next_event(subscription: &mut Box<dyn Subscription>) -> (String, Value, Option<String>) {
+    let delivery = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+        .await
+        .expect("no event reached the bus")
+        .unwrap();
+    let message = delivery.message.clone();
+    delivery.ack().await.unwrap();
+    let request_id = message.header(header::REQUEST_ID).map(str::to_owned);
+    (
+        message.subject,
+        serde_json::from_slice(&message.payload).unwrap(),
+        request_id,
+    )
+}
+
+async fn user_events_reach_the_bus(backend: Backend, bus: BusKind) {
+    let app = TestApp::spawn(backend).await;
+    let test_bus = TestBus::new(bus).await;
+    let _relay = relay::spawn(
+        app.db.clone(),
+        test_bus.bus.clone(),
+        RelaySettings::default(),
+    );
+    let mut events = observe(test_bus.bus.as_ref()).await;
+
+    let response = app.signup("test@test.com", "password").await;
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let cookie = gittix_shared::testing::session_cookie(&response).unwrap();
+    let user: Value = response.json().await.unwrap();
+    let (subject, data, carried_id) = next_event(&mut events).await;
+    assert_eq!(subject, "user:created");
+    assert_eq!(
+        data,
+        json!({"id": user["id"], "email": "test@test.com", "version": 0})
+    );
+    assert_eq!(
+        carried_id.as_deref(),
+        Some(request_id.as_str()),
+        "the request id travels with the event"
+    );
+
+    let change = json!({"currentPassword": "password", "email": "new@test.com"});
+    let patched = app
+        .patch("/api/users/currentuser", change, Some(&cookie))
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    let (subject, data, _) = next_event(&mut events).await;
+    assert_eq!(subject, "user:updated");
+    assert_eq!(
+        data,
+        json!({"id": user["id"], "email": "new@test.com", "version": 1})
+    );
+    assert!(
+        app.outbox().await.is_empty(),
+        "the relay empties the outbox"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_events_reach_the_embedded_bus_from_sqlite() {
+    user_events_reach_the_bus(Backend::Sqlite, BusKind::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_events_reach_jetstream_from_postgres() {
+    user_events_reach_the_bus(Backend::Postgres, BusKind::JetStream).await;
+}
