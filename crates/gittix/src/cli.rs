@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gittix_auth::AuthArgs;
+use gittix_orders::OrdersArgs;
 use gittix_shared::bus::jetstream::JetStreamSettings;
 use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, SessionArgs};
 
@@ -35,6 +36,9 @@ pub struct Cli {
     #[command(flatten, next_help_heading = "Auth service")]
     pub auth: AuthArgs,
 
+    #[command(flatten, next_help_heading = "Orders service")]
+    pub orders: OrdersArgs,
+
     #[command(flatten, next_help_heading = "Logging")]
     pub log: LogArgs,
 }
@@ -55,6 +59,10 @@ pub enum Command {
 pub enum Service {
     /// Accounts and sign-in: /api/users/*
     Auth,
+    /// Listing and editing tickets: /api/tickets*
+    Tickets,
+    /// Reserving tickets: /api/orders*
+    Orders,
 }
 
 #[derive(Debug, Clone, clap::Args)]

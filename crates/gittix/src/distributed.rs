@@ -5,11 +5,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use gittix_auth::AuthService;
+use gittix_orders::OrdersService;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
 use gittix_shared::db::{Backend, Db};
 use gittix_shared::http::{health_routes, with_common_layers, Dependencies, TrustProxy};
+use gittix_shared::listener::ListenerSettings;
+use gittix_tickets::TicketsService;
 
 use crate::cli::{Cli, Service};
 use crate::server::{listen, Relays};
@@ -28,10 +31,23 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Distributed));
     let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(cli.distributed.jetstream()).await?);
 
-    let routes = match service {
-        Service::Auth => AuthService::start(db.clone(), sessions, &cli.auth, trust_proxy)
-            .await?
-            .router(),
+    let listeners = ListenerSettings::default();
+    // Listener handles live as long as the process serves.
+    let (routes, _listener) = match service {
+        Service::Auth => {
+            let auth = AuthService::start(db.clone(), sessions, &cli.auth, trust_proxy).await?;
+            (auth.router(), Vec::new())
+        }
+        Service::Tickets => {
+            let tickets = TicketsService::start(db.clone(), sessions).await?;
+            let listener = tickets.listener(bus.clone(), listeners).start().await?;
+            (tickets.router(), listener)
+        }
+        Service::Orders => {
+            let orders = OrdersService::start(db.clone(), sessions, &cli.orders).await?;
+            let listener = orders.listener(bus.clone(), listeners).start().await?;
+            (orders.router(), listener)
+        }
     };
     let databases = vec![db];
     let relays = Relays::start(&databases, &bus);

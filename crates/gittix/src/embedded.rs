@@ -5,11 +5,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use gittix_auth::AuthService;
+use gittix_orders::OrdersService;
 use gittix_shared::bus::embedded::EmbeddedBus;
 use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
 use gittix_shared::db::Db;
 use gittix_shared::http::{health_routes, with_common_layers, Dependencies, TrustProxy};
+use gittix_shared::listener::ListenerSettings;
+use gittix_tickets::TicketsService;
 
 use crate::cli::Cli;
 use crate::server::{listen, Relays};
@@ -25,18 +28,33 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
 
     // Each service keeps its own database, as it would in distributed mode.
     let auth_db = Db::open_sqlite_file(&data_dir.join("auth.db"))?;
-    let auth = AuthService::start(auth_db.clone(), sessions, &cli.auth, trust_proxy).await?;
+    let tickets_db = Db::open_sqlite_file(&data_dir.join("tickets.db"))?;
+    let orders_db = Db::open_sqlite_file(&data_dir.join("orders.db"))?;
+    let auth =
+        AuthService::start(auth_db.clone(), sessions.clone(), &cli.auth, trust_proxy).await?;
+    let tickets = TicketsService::start(tickets_db.clone(), sessions.clone()).await?;
+    let orders = OrdersService::start(orders_db.clone(), sessions, &cli.orders).await?;
+    let _tickets_listener = tickets
+        .listener(bus.clone(), ListenerSettings::default())
+        .start()
+        .await?;
+    let _orders_listener = orders
+        .listener(bus.clone(), ListenerSettings::default())
+        .start()
+        .await?;
 
-    let databases = vec![auth_db];
+    let databases = vec![auth_db, tickets_db, orders_db];
     let relays = Relays::start(&databases, &bus);
     let dependencies = Dependencies {
         databases,
         bus: Some(bus),
     };
-    let app = with_common_layers(
-        auth.router().merge(health_routes(dependencies)),
-        cli.http.body_limit_bytes,
-    );
+    let routes = auth
+        .router()
+        .merge(tickets.router())
+        .merge(orders.router())
+        .merge(health_routes(dependencies));
+    let app = with_common_layers(routes, cli.http.body_limit_bytes);
 
     println!("GitTix data directory: {}", data_dir.display());
     listen(app, cli.http.host(Mode::Embedded), cli.http.port, "GitTix").await?;

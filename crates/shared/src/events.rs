@@ -34,3 +34,92 @@ pub struct UserUpdated {
 impl Event for UserUpdated {
     const SUBJECT: &'static str = "user:updated";
 }
+
+/// A seller listed a ticket. `price` is in cents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketCreated {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    pub price: i64,
+    pub user_id: String,
+}
+
+impl Event for TicketCreated {
+    const SUBJECT: &'static str = "ticket:created";
+}
+
+/// Any change to a ticket: edited, reserved, released, sold or withdrawn. `price` is in cents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketUpdated {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    pub price: i64,
+    pub user_id: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+}
+
+impl Event for TicketUpdated {
+    const SUBJECT: &'static str = "ticket:updated";
+}
+
+/// The ticket as order events carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderedTicket {
+    pub id: String,
+    /// The price the order fixed, in cents.
+    pub price: i64,
+}
+
+/// A ticket reference in order events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRef {
+    pub id: String,
+}
+
+/// A buyer reserved a ticket. `expires_at` is ISO-8601 UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCreated {
+    pub id: String,
+    pub version: i64,
+    pub status: String,
+    pub user_id: String,
+    pub expires_at: String,
+    pub ticket: OrderedTicket,
+}
+
+impl Event for OrderCreated {
+    const SUBJECT: &'static str = "order:created";
+}
+
+/// An order ended without a sale; `reason` is `cancelled` (by the buyer), `expired` or
+/// `payment_failed`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCancelled {
+    pub id: String,
+    pub version: i64,
+    pub ticket: TicketRef,
+    pub reason: String,
+}
+
+impl Event for OrderCancelled {
+    const SUBJECT: &'static str = "order:cancelled";
+}
+
+/// An order was paid: the ticket is sold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderCompleted {
+    pub id: String,
+    pub version: i64,
+    pub ticket: TicketRef,
+}
+
+impl Event for OrderCompleted {
+    const SUBJECT: &'static str = "order:completed";
+}

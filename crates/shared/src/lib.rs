@@ -11,6 +11,7 @@ pub mod inbox;
 pub mod json;
 pub mod listener;
 pub mod metrics;
+pub mod money;
 pub mod outbox;
 pub mod relay;
 pub mod replica;

@@ -460,3 +460,163 @@ impl Drop for PrivateNats {
         let _ = self.child.wait();
     }
 }
+
+/// The two ways GitTix runs, as tests exercise them: SQLite with the embedded bus, and
+/// PostgreSQL with JetStream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    Embedded,
+    Distributed,
+}
+
+impl Topology {
+    pub fn backend(self) -> Backend {
+        match self {
+            Self::Embedded => Backend::Sqlite,
+            Self::Distributed => Backend::Postgres,
+        }
+    }
+
+    pub fn bus(self) -> BusKind {
+        match self {
+            Self::Embedded => BusKind::Embedded,
+            Self::Distributed => BusKind::JetStream,
+        }
+    }
+}
+
+/// Defines each test once per topology: `name::embedded` and `name::distributed`.
+#[macro_export]
+macro_rules! topology_tests {
+    ($( $(#[$meta:meta])* async fn $name:ident($topology:ident) $body:block )*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn run($topology: $crate::testing::Topology) $body
+
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    run($crate::testing::Topology::Embedded).await
+                }
+
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn distributed() {
+                    run($crate::testing::Topology::Distributed).await
+                }
+            }
+        )*
+    };
+}
+
+/// The session key of test apps.
+pub const TEST_JWT_KEY: &[u8] = b"test-key-test-key-test-key-test-key!";
+
+pub fn test_sessions() -> crate::session::Sessions {
+    crate::session::Sessions::new(TEST_JWT_KEY, std::time::Duration::from_secs(3600), false)
+}
+
+/// A signed-in user of a test: their id and the `Cookie` header value that signs them in.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub cookie: String,
+}
+
+impl TestUser {
+    pub fn new(sessions: &crate::session::Sessions) -> Self {
+        let id = uuid::Uuid::now_v7().to_string();
+        let token = sessions
+            .issue(&id, &format!("{id}@test.io"))
+            .expect("issuing a token");
+        Self {
+            id,
+            cookie: format!("{}={token}", crate::session::SESSION_COOKIE),
+        }
+    }
+}
+
+/// Watches events on a bus from a consumer group of its own.
+pub struct EventLog {
+    subscription: Box<dyn crate::bus::Subscription>,
+}
+
+impl EventLog {
+    pub async fn watch(bus: &dyn crate::bus::Bus, subjects: &[&str]) -> Self {
+        let group = format!("observer-{}", uuid::Uuid::new_v4().simple());
+        let subjects: Vec<String> = subjects.iter().map(|s| (*s).to_owned()).collect();
+        let subscription = bus
+            .subscribe(&group, &subjects, &crate::bus::DeliverySettings::default())
+            .await
+            .expect("subscribing an observer");
+        Self { subscription }
+    }
+
+    /// The next event (subject and JSON data), failing the test after ten seconds.
+    pub async fn next(&mut self) -> (String, serde_json::Value) {
+        let delivery =
+            tokio::time::timeout(std::time::Duration::from_secs(10), self.subscription.next())
+                .await
+                .expect("no event arrived")
+                .expect("the observer's subscription failed");
+        let message = delivery.message.clone();
+        delivery.ack().await.expect("acknowledging");
+        let data = serde_json::from_slice(&message.payload).expect("a JSON event");
+        (message.subject, data)
+    }
+
+    /// Fails the test if an event arrives within `window`.
+    pub async fn expect_none(&mut self, window: std::time::Duration) {
+        if let Ok(Ok(delivery)) = tokio::time::timeout(window, self.subscription.next()).await {
+            panic!(
+                "unexpected event {}: {}",
+                delivery.message.subject,
+                String::from_utf8_lossy(&delivery.message.payload)
+            );
+        }
+    }
+}
+
+/// Polls `check` every 20 ms until it returns `Some`, failing the test after ten seconds.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Publishes `event` on `bus` with a fresh id, as its owning service's relay would; returns the id.
+pub async fn publish_event<E: crate::events::Event>(
+    bus: &dyn crate::bus::Bus,
+    event: &E,
+) -> String {
+    let id = uuid::Uuid::now_v7().to_string();
+    let payload = serde_json::to_vec(event).expect("serializing an event");
+    bus.publish(&crate::bus::Message::new(id.clone(), E::SUBJECT, payload))
+        .await
+        .expect("publishing an event");
+    id
+}
+
+/// Listener settings for tests: the defaults, with short retry delays.
+pub fn quick_listener_settings() -> crate::listener::ListenerSettings {
+    crate::listener::ListenerSettings {
+        first_retry_delay: std::time::Duration::from_millis(20),
+        max_retry_delay: std::time::Duration::from_millis(200),
+        max_deliveries: 50,
+        ..crate::listener::ListenerSettings::default()
+    }
+}

@@ -1,0 +1,57 @@
+//! Ticket events kept in the replica, strictly in version order.
+
+use std::sync::Arc;
+
+use gittix_shared::bus::Bus;
+use gittix_shared::events::{TicketCreated, TicketUpdated};
+use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
+use gittix_shared::replica::VersionCheck;
+
+use crate::store::{OrderStore, ReplicaTicket};
+use crate::CONSUMER_GROUP;
+
+pub(crate) fn listener(
+    orders: OrderStore,
+    bus: Arc<dyn Bus>,
+    settings: ListenerSettings,
+) -> Listener {
+    let on_updated = orders.clone();
+    Listener::new(bus, CONSUMER_GROUP, settings)
+        .on(move |event: Received<TicketCreated>| {
+            let orders = orders.clone();
+            async move {
+                let t = event.data;
+                let ticket = ReplicaTicket {
+                    id: t.id,
+                    title: t.title,
+                    price_cents: t.price,
+                    seller_id: t.user_id,
+                    status: "for_sale".to_owned(),
+                    version: t.version,
+                };
+                outcome(orders.apply_ticket(&event.id, ticket).await?)
+            }
+        })
+        .on(move |event: Received<TicketUpdated>| {
+            let orders = on_updated.clone();
+            async move {
+                let t = event.data;
+                let ticket = ReplicaTicket {
+                    id: t.id,
+                    title: t.title,
+                    price_cents: t.price,
+                    seller_id: t.user_id,
+                    status: t.status,
+                    version: t.version,
+                };
+                outcome(orders.apply_ticket(&event.id, ticket).await?)
+            }
+        })
+}
+
+fn outcome(check: VersionCheck) -> anyhow::Result<Outcome> {
+    Ok(match check {
+        VersionCheck::TooEarly => Outcome::NotYet,
+        VersionCheck::Apply | VersionCheck::AlreadyApplied => Outcome::Done,
+    })
+}

@@ -1,0 +1,75 @@
+use serde::Serialize;
+
+/// An order's life: `created`, (`awaiting:payment`,) then `complete` or `cancelled`. The
+/// statuses the code names; the SQL of the store uses the same strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Created,
+    Complete,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Complete => "complete",
+        }
+    }
+}
+
+/// An order as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Order {
+    pub id: String,
+    pub user_id: String,
+    pub status: String,
+    pub expires_at: i64,
+    pub version: i64,
+    pub ticket_id: String,
+    pub ticket_title: String,
+    pub ticket_price_cents: i64,
+    pub ticket_version: i64,
+}
+
+/// The columns of [`Order`], for queries.
+pub const COLUMNS: &str =
+    "id, user_id, status, expires_at, version, ticket_id, ticket_title, ticket_price_cents, ticket_version";
+
+/// An order as the API shows it, with its ticket embedded (price in dollars).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderJson {
+    id: String,
+    user_id: String,
+    status: String,
+    expires_at: String,
+    version: i64,
+    ticket: TicketJson,
+}
+
+#[derive(Debug, Serialize)]
+struct TicketJson {
+    id: String,
+    title: String,
+    #[serde(serialize_with = "gittix_shared::money::serialize_dollars")]
+    price: i64,
+    version: i64,
+}
+
+impl From<Order> for OrderJson {
+    fn from(order: Order) -> Self {
+        Self {
+            id: order.id,
+            user_id: order.user_id,
+            status: order.status,
+            expires_at: gittix_shared::time::iso8601(order.expires_at),
+            version: order.version,
+            ticket: TicketJson {
+                id: order.ticket_id,
+                title: order.ticket_title,
+                price: order.ticket_price_cents,
+                version: order.ticket_version,
+            },
+        }
+    }
+}

@@ -1,0 +1,25 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gittix_shared::session::RequireUser;
+use gittix_shared::{ApiError, ApiResult};
+
+use super::owned_by;
+use crate::order::Status;
+use crate::store::OrderStore;
+
+/// `DELETE /api/orders/:id`: the buyer cancels; publishes `order:cancelled` (reason `cancelled`).
+/// A completed order cannot be cancelled; cancelling a cancelled one changes nothing.
+pub(crate) async fn cancel(
+    State(orders): State<OrderStore>,
+    RequireUser(buyer): RequireUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    owned_by(orders.find(&id).await?, &buyer)?;
+    if orders.cancel(&id, "cancelled").await?.is_none() {
+        let current = orders.find(&id).await?.ok_or(ApiError::NotFound)?;
+        if current.status == Status::Complete.as_str() {
+            return Err(ApiError::bad_request("Cannot cancel a completed order"));
+        }
+    }
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,16 @@
+use axum::extract::State;
+use axum::Json;
+use gittix_shared::session::RequireUser;
+use gittix_shared::ApiResult;
+
+use crate::order::OrderJson;
+use crate::store::OrderStore;
+
+/// `GET /api/orders`: the caller's orders, oldest first, each with its ticket.
+pub(crate) async fn list(
+    State(orders): State<OrderStore>,
+    RequireUser(buyer): RequireUser,
+) -> ApiResult<Json<Vec<OrderJson>>> {
+    let mine = orders.list_for(&buyer.id).await?;
+    Ok(Json(mine.into_iter().map(OrderJson::from).collect()))
+}

@@ -1,0 +1,220 @@
+//! Orders and the ticket replica, on SQLite or PostgreSQL through one code path.
+
+use std::time::Duration;
+
+use gittix_shared::db::{is_unique_violation, Db};
+use gittix_shared::events::{OrderCancelled, OrderCreated, OrderedTicket, TicketRef};
+use gittix_shared::replica::{check_version, VersionCheck};
+use gittix_shared::time::{iso8601, unix_millis};
+use gittix_shared::{inbox, outbox, ApiError};
+
+use crate::order::{Order, Status, COLUMNS};
+
+/// A ticket as the replica holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReplicaTicket {
+    pub id: String,
+    pub title: String,
+    pub price_cents: i64,
+    pub seller_id: String,
+    pub status: String,
+    pub version: i64,
+}
+
+/// Why an order was refused.
+#[derive(Debug)]
+pub enum OrderRefused {
+    /// Unknown or withdrawn.
+    NoSuchTicket,
+    OwnTicket,
+    /// Held by another active order, or sold.
+    AlreadyReserved,
+}
+
+impl From<OrderRefused> for ApiError {
+    fn from(refused: OrderRefused) -> Self {
+        match refused {
+            OrderRefused::NoSuchTicket => ApiError::NotFound,
+            OrderRefused::OwnTicket => ApiError::bad_request("You cannot buy your own ticket"),
+            OrderRefused::AlreadyReserved => ApiError::bad_request("Ticket is already reserved"),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct OrderStore {
+    db: Db,
+    lock_window: Duration,
+}
+
+impl OrderStore {
+    pub fn new(db: Db, lock_window: Duration) -> Self {
+        Self { db, lock_window }
+    }
+
+    /// Reserves `ticket_id` for `buyer` and records `order:created`. The unique index over
+    /// active orders decides between concurrent buyers: exactly one insert succeeds.
+    pub async fn create(
+        &self,
+        buyer: &str,
+        ticket_id: &str,
+    ) -> Result<Result<Order, OrderRefused>, sqlx::Error> {
+        let Some(ticket) = self.replica_ticket(ticket_id).await? else {
+            return Ok(Err(OrderRefused::NoSuchTicket));
+        };
+        match ticket.status.as_str() {
+            "withdrawn" => return Ok(Err(OrderRefused::NoSuchTicket)),
+            _ if ticket.seller_id == buyer => return Ok(Err(OrderRefused::OwnTicket)),
+            "sold" => return Ok(Err(OrderRefused::AlreadyReserved)),
+            _ => {}
+        }
+        let now = unix_millis();
+        let window_ms = i64::try_from(self.lock_window.as_millis()).unwrap_or(i64::MAX);
+        let order = Order {
+            id: uuid::Uuid::now_v7().to_string(),
+            user_id: buyer.to_owned(),
+            status: Status::Created.as_str().to_owned(),
+            expires_at: now.saturating_add(window_ms),
+            version: 0,
+            ticket_id: ticket.id,
+            ticket_title: ticket.title,
+            ticket_price_cents: ticket.price_cents,
+            ticket_version: ticket.version,
+        };
+        let mut tx = self.db.pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO orders (id, user_id, status, expires_at, version, ticket_id, ticket_title, \
+             ticket_price_cents, ticket_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(&order.id)
+        .bind(&order.user_id)
+        .bind(&order.status)
+        .bind(order.expires_at)
+        .bind(order.version)
+        .bind(&order.ticket_id)
+        .bind(&order.ticket_title)
+        .bind(order.ticket_price_cents)
+        .bind(order.ticket_version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Err(error) if is_unique_violation(&error) => {
+                return Ok(Err(OrderRefused::AlreadyReserved))
+            }
+            other => other?,
+        };
+        let event = OrderCreated {
+            id: order.id.clone(),
+            version: order.version,
+            status: order.status.clone(),
+            user_id: order.user_id.clone(),
+            expires_at: iso8601(order.expires_at),
+            ticket: OrderedTicket {
+                id: order.ticket_id.clone(),
+                price: order.ticket_price_cents,
+            },
+        };
+        outbox::enqueue(&mut tx, &event).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(Ok(order))
+    }
+
+    pub async fn find(&self, id: &str) -> Result<Option<Order>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// The buyer's orders, oldest first.
+    pub async fn list_for(&self, buyer: &str) -> Result<Vec<Order>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM orders WHERE user_id = $1 ORDER BY id"
+        ))
+        .bind(buyer)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Cancels an order that is not complete, for `reason`, and records `order:cancelled`.
+    /// Returns `None` when the order was already complete or cancelled (nothing changes). One
+    /// conditional update, so a cancel racing a payment or an expiry has one outcome.
+    pub async fn cancel(&self, id: &str, reason: &str) -> Result<Option<Order>, sqlx::Error> {
+        let mut tx = self.db.pool().begin().await?;
+        let cancelled: Option<Order> = sqlx::query_as(&format!(
+            "UPDATE orders SET status = 'cancelled', cancel_reason = $2, version = version + 1, updated_at = $3 \
+             WHERE id = $1 AND status IN ('created', 'awaiting:payment') RETURNING {COLUMNS}"
+        ))
+        .bind(id)
+        .bind(reason)
+        .bind(unix_millis())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(order) = cancelled else {
+            return Ok(None);
+        };
+        let event = OrderCancelled {
+            id: order.id.clone(),
+            version: order.version,
+            ticket: TicketRef {
+                id: order.ticket_id.clone(),
+            },
+            reason: reason.to_owned(),
+        };
+        outbox::enqueue(&mut tx, &event).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(Some(order))
+    }
+
+    async fn replica_ticket(&self, id: &str) -> Result<Option<ReplicaTicket>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT id, title, price_cents, seller_id, status, version FROM tickets WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await
+    }
+
+    /// Applies a `ticket:created` or `ticket:updated` to the replica when it is the next
+    /// version; says "not yet" when a predecessor is missing.
+    pub async fn apply_ticket(
+        &self,
+        event_id: &str,
+        ticket: ReplicaTicket,
+    ) -> anyhow::Result<VersionCheck> {
+        let mut tx = self.db.pool().begin().await?;
+        if !inbox::record(&mut tx, event_id).await? {
+            return Ok(VersionCheck::AlreadyApplied);
+        }
+        let held: Option<i64> = sqlx::query_scalar("SELECT version FROM tickets WHERE id = $1")
+            .bind(&ticket.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let check = check_version(held, ticket.version);
+        match check {
+            // Rolled back: the inbox must not remember an event that was not applied.
+            VersionCheck::TooEarly => return Ok(check),
+            VersionCheck::AlreadyApplied => {}
+            VersionCheck::Apply => {
+                sqlx::query(
+                    "INSERT INTO tickets (id, title, price_cents, seller_id, status, version) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (id) DO UPDATE SET title = excluded.title, price_cents = excluded.price_cents, \
+                     seller_id = excluded.seller_id, status = excluded.status, version = excluded.version",
+                )
+                .bind(&ticket.id)
+                .bind(&ticket.title)
+                .bind(ticket.price_cents)
+                .bind(&ticket.seller_id)
+                .bind(&ticket.status)
+                .bind(ticket.version)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(check)
+    }
+}

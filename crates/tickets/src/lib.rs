@@ -1,0 +1,64 @@
+//! The tickets service: sellers list, edit and withdraw tickets; buyers browse them. A ticket is
+//! reserved, released and sold by the orders service's events, and every change is announced with
+//! `ticket:created` or `ticket:updated` through the outbox.
+
+mod listeners;
+mod listing;
+mod routes;
+mod rules;
+mod store;
+mod ticket;
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::Router;
+use gittix_shared::bus::Bus;
+use gittix_shared::db::{Db, Migrations};
+use gittix_shared::listener::{Listener, ListenerSettings};
+use gittix_shared::session::Sessions;
+
+use crate::store::TicketStore;
+
+/// The tickets schema for both backends.
+pub static MIGRATIONS: Migrations = Migrations {
+    sqlite: sqlx::migrate!("migrations/sqlite"),
+    postgres: sqlx::migrate!("migrations/postgres"),
+};
+
+/// The consumer group of the tickets service.
+pub const CONSUMER_GROUP: &str = "tickets-service";
+
+#[derive(Clone, FromRef)]
+pub(crate) struct TicketsState {
+    pub tickets: TicketStore,
+    pub sessions: Sessions,
+}
+
+/// A running tickets service.
+pub struct TicketsService {
+    state: TicketsState,
+}
+
+impl TicketsService {
+    /// Applies the tickets migrations to `db` and prepares the service.
+    pub async fn start(db: Db, sessions: Sessions) -> anyhow::Result<Self> {
+        db.migrate(&MIGRATIONS).await?;
+        Ok(Self {
+            state: TicketsState {
+                tickets: TicketStore::new(db),
+                sessions,
+            },
+        })
+    }
+
+    /// The routes under `/api/tickets`.
+    pub fn router(&self) -> Router {
+        routes::router().with_state(self.state.clone())
+    }
+
+    /// The consumer group applying order events to tickets; start it with [`Listener::start`].
+    pub fn listener(&self, bus: Arc<dyn Bus>, settings: ListenerSettings) -> Listener {
+        listeners::listener(self.state.tickets.clone(), bus, settings)
+    }
+}

@@ -1,0 +1,53 @@
+//! Order events applied to tickets: reserve on `order:created`, release on `order:cancelled`
+//! (only for the order holding the ticket), sell on `order:completed`.
+
+use std::sync::Arc;
+
+use gittix_shared::bus::Bus;
+use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderCreated};
+use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
+
+use crate::store::{Applied, TicketStore};
+use crate::CONSUMER_GROUP;
+
+pub(crate) fn listener(
+    tickets: TicketStore,
+    bus: Arc<dyn Bus>,
+    settings: ListenerSettings,
+) -> Listener {
+    let (on_created, on_cancelled, on_completed) = (tickets.clone(), tickets.clone(), tickets);
+    Listener::new(bus, CONSUMER_GROUP, settings)
+        .on(move |event: Received<OrderCreated>| {
+            let tickets = on_created.clone();
+            async move {
+                let order = event.data;
+                Ok(
+                    match tickets
+                        .reserve(&event.id, &order.ticket.id, &order.id)
+                        .await?
+                    {
+                        Applied::Done => Outcome::Done,
+                        Applied::NotYet => Outcome::NotYet,
+                    },
+                )
+            }
+        })
+        .on(move |event: Received<OrderCancelled>| {
+            let tickets = on_cancelled.clone();
+            async move {
+                tickets
+                    .release(&event.id, &event.data.ticket.id, &event.data.id)
+                    .await?;
+                Ok(Outcome::Done)
+            }
+        })
+        .on(move |event: Received<OrderCompleted>| {
+            let tickets = on_completed.clone();
+            async move {
+                tickets
+                    .sell(&event.id, &event.data.ticket.id, &event.data.id)
+                    .await?;
+                Ok(Outcome::Done)
+            }
+        })
+}

@@ -1,0 +1,264 @@
+//! The buyers' list of tickets for sale: optional text search, price range, sort and keyset paging.
+//!
+//! With no parameters it returns every ticket for sale, oldest first, as the original did. With
+//! any parameter it returns a page (`limit`, default 20, at most 100) and, when there may be more,
+//! the next page's address in a `Link: <...>; rel="next"` header. Paging is by keyset (the last
+//! row's sort key and id), so a page costs an index range scan whatever its depth.
+
+use gittix_shared::money::parse_dollars;
+use gittix_shared::validation::Validator;
+use gittix_shared::ApiError;
+use serde::{Deserialize, Serialize};
+
+use crate::ticket::{Ticket, COLUMNS};
+
+pub const DEFAULT_PAGE: i64 = 20;
+pub const MAX_PAGE: i64 = 100;
+
+/// The query string as sent; every field is optional text, checked by [`ListQuery::parse`].
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Oldest,
+    Newest,
+    PriceAscending,
+    PriceDescending,
+}
+
+impl Sort {
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "oldest" => Some(Self::Oldest),
+            "newest" => Some(Self::Newest),
+            "price" => Some(Self::PriceAscending),
+            "-price" => Some(Self::PriceDescending),
+            _ => None,
+        }
+    }
+
+    fn by_price(self) -> bool {
+        matches!(self, Self::PriceAscending | Self::PriceDescending)
+    }
+
+    fn descending(self) -> bool {
+        matches!(self, Self::Newest | Self::PriceDescending)
+    }
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    price_cents: Option<i64>,
+    id: String,
+}
+
+impl Cursor {
+    fn encode(ticket: &Ticket, sort: Sort) -> String {
+        if sort.by_price() {
+            format!("{}_{}", ticket.price_cents, ticket.id)
+        } else {
+            ticket.id.clone()
+        }
+    }
+
+    fn decode(text: &str, sort: Sort) -> Option<Self> {
+        if sort.by_price() {
+            let (price, id) = text.split_once('_')?;
+            Some(Self {
+                price_cents: Some(price.parse().ok()?),
+                id: id.to_owned(),
+            })
+        } else {
+            Some(Self {
+                price_cents: None,
+                id: text.to_owned(),
+            })
+        }
+    }
+}
+
+/// A checked list request.
+#[derive(Debug)]
+pub struct ListQuery {
+    search: Option<String>,
+    min_cents: Option<i64>,
+    max_cents: Option<i64>,
+    sort: Sort,
+    /// `None`: everything, as the original list did.
+    limit: Option<i64>,
+    after: Option<Cursor>,
+}
+
+impl ListQuery {
+    pub fn parse(params: &ListParams) -> Result<Self, ApiError> {
+        let paged = params.q.is_some()
+            || params.min_price.is_some()
+            || params.max_price.is_some()
+            || params.sort.is_some()
+            || params.limit.is_some()
+            || params.cursor.is_some();
+        let mut validator = Validator::new();
+        let price = |text: &Option<String>| {
+            text.as_deref()
+                .map(|t| parse_dollars(Some(&serde_json::Value::String(t.to_owned()))))
+        };
+        let (min, max) = (price(&params.min_price), price(&params.max_price));
+        validator.check(
+            !matches!(min, Some(Err(_))),
+            "minPrice",
+            "minPrice must be a price greater than 0",
+        );
+        validator.check(
+            !matches!(max, Some(Err(_))),
+            "maxPrice",
+            "maxPrice must be a price greater than 0",
+        );
+        let sort = params.sort.as_deref().map(Sort::parse);
+        validator.check(
+            !matches!(sort, Some(None)),
+            "sort",
+            "sort must be oldest, newest, price or -price",
+        );
+        let sort = sort.flatten().unwrap_or(Sort::Oldest);
+        let limit = params.limit.as_deref().map(str::parse::<i64>);
+        let limit_ok = match &limit {
+            Some(Ok(n)) => (1..=MAX_PAGE).contains(n),
+            Some(Err(_)) => false,
+            None => true,
+        };
+        validator.check(limit_ok, "limit", "limit must be between 1 and 100");
+        let after = params.cursor.as_deref().map(|c| Cursor::decode(c, sort));
+        validator.check(
+            !matches!(after, Some(None)),
+            "cursor",
+            "cursor is not valid for this sort",
+        );
+        validator.finish()?;
+        let search = params
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_lowercase);
+        Ok(Self {
+            search,
+            min_cents: min.and_then(Result::ok),
+            max_cents: max.and_then(Result::ok),
+            sort,
+            limit: paged.then(|| limit.and_then(Result::ok).unwrap_or(DEFAULT_PAGE)),
+            after: after.flatten(),
+        })
+    }
+
+    /// The SQL and its parameters, numbered `$1...` for both backends.
+    fn sql(&self) -> (String, Vec<Param>) {
+        let mut sql = format!("SELECT {COLUMNS} FROM tickets WHERE status = 'for_sale'");
+        let mut params = Vec::new();
+        let bind = |params: &mut Vec<Param>, p: Param| {
+            params.push(p);
+            format!("${}", params.len())
+        };
+        if let Some(search) = &self.search {
+            let pattern = format!(
+                "%{}%",
+                search
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            sql += &format!(
+                " AND title_key LIKE {} ESCAPE '\\'",
+                bind(&mut params, Param::Text(pattern))
+            );
+        }
+        if let Some(min) = self.min_cents {
+            sql += &format!(" AND price_cents >= {}", bind(&mut params, Param::Int(min)));
+        }
+        if let Some(max) = self.max_cents {
+            sql += &format!(" AND price_cents <= {}", bind(&mut params, Param::Int(max)));
+        }
+        let comparison = if self.sort.descending() { "<" } else { ">" };
+        if let Some(after) = &self.after {
+            let id = bind(&mut params, Param::Text(after.id.clone()));
+            match after.price_cents {
+                Some(price) => {
+                    let price = bind(&mut params, Param::Int(price));
+                    sql += &format!(" AND (price_cents, id) {comparison} ({price}, {id})");
+                }
+                None => sql += &format!(" AND id {comparison} {id}"),
+            }
+        }
+        let direction = if self.sort.descending() {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        sql += &if self.sort.by_price() {
+            format!(" ORDER BY price_cents {direction}, id {direction}")
+        } else {
+            format!(" ORDER BY id {direction}")
+        };
+        if let Some(limit) = self.limit {
+            sql += &format!(" LIMIT {}", bind(&mut params, Param::Int(limit)));
+        }
+        (sql, params)
+    }
+
+    /// The page, and the cursor of the next one when the page is full.
+    pub async fn run(
+        &self,
+        db: &gittix_shared::db::Db,
+    ) -> Result<(Vec<Ticket>, Option<String>), sqlx::Error> {
+        let (sql, params) = self.sql();
+        let mut query = sqlx::query_as::<_, Ticket>(&sql);
+        for param in params {
+            query = match param {
+                Param::Text(text) => query.bind(text),
+                Param::Int(n) => query.bind(n),
+            };
+        }
+        let tickets = query.fetch_all(db.pool()).await?;
+        let full = self
+            .limit
+            .is_some_and(|l| usize::try_from(l).is_ok_and(|l| tickets.len() == l));
+        let next = full
+            .then(|| tickets.last().map(|t| Cursor::encode(t, self.sort)))
+            .flatten();
+        Ok((tickets, next))
+    }
+}
+
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// The `Link` header value for the page after `cursor`, keeping the other parameters.
+pub fn next_link(params: &ListParams, cursor: String) -> String {
+    let next = ListParams {
+        q: params.q.clone(),
+        min_price: params.min_price.clone(),
+        max_price: params.max_price.clone(),
+        sort: params.sort.clone(),
+        limit: params.limit.clone(),
+        cursor: Some(cursor),
+    };
+    let query = serde_urlencoded::to_string(&next).unwrap_or_default();
+    format!("</api/tickets?{query}>; rel=\"next\"")
+}

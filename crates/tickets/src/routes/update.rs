@@ -1,0 +1,31 @@
+use axum::extract::{Path, State};
+use axum::Json;
+use gittix_shared::json::JsonBody;
+use gittix_shared::session::RequireUser;
+use gittix_shared::ApiResult;
+
+use super::TicketBody;
+use crate::rules::validate;
+use crate::store::TicketStore;
+use crate::ticket::{Status, Ticket};
+
+/// `PUT /api/tickets/:id` `{title, price}`: the seller edits a ticket that is for sale.
+/// Checked in the design's order: signed in, valid, exists, not reserved or sold, owned.
+pub(crate) async fn update(
+    State(tickets): State<TicketStore>,
+    RequireUser(seller): RequireUser,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<TicketBody>,
+) -> ApiResult<Json<Ticket>> {
+    let valid = validate(body.title.as_ref(), body.price.as_ref())?;
+    let ticket = tickets
+        .edit(&id, &seller.id, &valid.title, valid.price_cents)
+        .await
+        .map_err(|e| {
+            e.into_api_error(|status| match status {
+                Status::Withdrawn => "Cannot edit a withdrawn ticket".to_owned(),
+                _ => "Cannot edit a reserved ticket".to_owned(),
+            })
+        })?;
+    Ok(Json(ticket))
+}

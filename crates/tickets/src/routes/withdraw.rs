@@ -1,0 +1,31 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use gittix_shared::session::RequireUser;
+use gittix_shared::{ApiError, ApiResult};
+
+use crate::store::{ChangeRefused, SellerChangeError, TicketStore};
+use crate::ticket::Status;
+
+/// `DELETE /api/tickets/:id`: the seller withdraws a ticket that is for sale; publishes
+/// `ticket:updated` with status `withdrawn`. Withdrawing it again changes nothing (204).
+pub(crate) async fn withdraw(
+    State(tickets): State<TicketStore>,
+    RequireUser(seller): RequireUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    match tickets.withdraw(&id, &seller.id).await {
+        Ok(_) => Ok(StatusCode::NO_CONTENT),
+        Err(SellerChangeError::Refused(ChangeRefused::NotForSale(Status::Withdrawn))) => {
+            let ticket = tickets.find(&id).await?.ok_or(ApiError::NotFound)?;
+            if ticket.user_id == seller.id {
+                Ok(StatusCode::NO_CONTENT)
+            } else {
+                Err(ApiError::NotAuthorized)
+            }
+        }
+        Err(error) => Err(error.into_api_error(|status| match status {
+            Status::Sold => "Cannot withdraw a sold ticket".to_owned(),
+            _ => "Cannot withdraw a reserved ticket".to_owned(),
+        })),
+    }
+}

@@ -1,0 +1,320 @@
+//! The tickets table, on SQLite or PostgreSQL through one code path. Every change bumps the
+//! ticket's version and writes its event in the same transaction.
+
+use gittix_shared::db::Db;
+use gittix_shared::time::unix_millis;
+use gittix_shared::{inbox, outbox, ApiError};
+use sqlx::{Any, Transaction};
+
+use crate::ticket::{Status, Ticket, COLUMNS};
+
+/// Why a seller's change was refused, in the order the API checks them.
+#[derive(Debug)]
+pub enum ChangeRefused {
+    NotFound,
+    /// Reserved or sold (or withdrawn): no longer the seller's to change.
+    NotForSale(Status),
+    NotOwner,
+}
+
+/// What an order event did to a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Done,
+    /// Another order still holds the ticket; try again once its end has been seen.
+    NotYet,
+}
+
+#[derive(Clone)]
+pub struct TicketStore {
+    db: Db,
+}
+
+impl TicketStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Lists a new ticket for sale and records `ticket:created`.
+    pub async fn create(
+        &self,
+        user_id: &str,
+        title: &str,
+        price_cents: i64,
+    ) -> Result<Ticket, sqlx::Error> {
+        let ticket = Ticket {
+            id: uuid::Uuid::now_v7().to_string(),
+            title: title.to_owned(),
+            price_cents,
+            user_id: user_id.to_owned(),
+            version: 0,
+            status: Status::ForSale.as_str().to_owned(),
+            order_id: None,
+        };
+        let now = unix_millis();
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO tickets (id, title, title_key, price_cents, user_id, version, status, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(&ticket.id)
+        .bind(&ticket.title)
+        .bind(ticket.title.to_lowercase())
+        .bind(ticket.price_cents)
+        .bind(&ticket.user_id)
+        .bind(ticket.version)
+        .bind(&ticket.status)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        outbox::enqueue(&mut tx, &ticket.created_event()).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(ticket)
+    }
+
+    pub async fn find(&self, id: &str) -> Result<Option<Ticket>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// The seller changes title and price of a ticket that is for sale.
+    pub async fn edit(
+        &self,
+        id: &str,
+        seller: &str,
+        title: &str,
+        price_cents: i64,
+    ) -> Result<Ticket, SellerChangeError> {
+        let sql = format!(
+            "UPDATE tickets SET title = $3, title_key = $4, price_cents = $5, version = version + 1, updated_at = $6 \
+             WHERE id = $1 AND user_id = $2 AND status = 'for_sale' RETURNING {COLUMNS}"
+        );
+        let query = sqlx::query_as(&sql)
+            .bind(id)
+            .bind(seller)
+            .bind(title)
+            .bind(title.to_lowercase())
+            .bind(price_cents)
+            .bind(unix_millis());
+        self.seller_change(id, query).await
+    }
+
+    /// The seller takes a ticket that is for sale off the market.
+    pub async fn withdraw(&self, id: &str, seller: &str) -> Result<Ticket, SellerChangeError> {
+        let sql = format!(
+            "UPDATE tickets SET status = 'withdrawn', version = version + 1, updated_at = $3 \
+             WHERE id = $1 AND user_id = $2 AND status = 'for_sale' RETURNING {COLUMNS}"
+        );
+        let query = sqlx::query_as(&sql)
+            .bind(id)
+            .bind(seller)
+            .bind(unix_millis());
+        self.seller_change(id, query).await
+    }
+
+    /// Runs a conditional update (only the seller's own ticket, only while for sale) and
+    /// records `ticket:updated`; when nothing matched, says why.
+    async fn seller_change<'q>(
+        &self,
+        id: &str,
+        update: sqlx::query::QueryAs<'q, Any, Ticket, sqlx::any::AnyArguments<'q>>,
+    ) -> Result<Ticket, SellerChangeError> {
+        let mut tx = self.db.pool().begin().await?;
+        let Some(ticket) = update.fetch_optional(&mut *tx).await? else {
+            drop(tx);
+            let current = self.find(id).await?.ok_or(ChangeRefused::NotFound)?;
+            let status = current.status().unwrap_or(Status::Withdrawn);
+            // The update matched nothing: gone from sale, or somebody else's.
+            let refused = if status == Status::ForSale {
+                ChangeRefused::NotOwner
+            } else {
+                ChangeRefused::NotForSale(status)
+            };
+            return Err(refused.into());
+        };
+        outbox::enqueue(&mut tx, &ticket.updated_event()).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(ticket)
+    }
+
+    /// `order:created`: the order holds the ticket now. A ticket held by another order waits
+    /// until that order's end has been seen (orders allows one active order per ticket, so the
+    /// other one has ended).
+    pub async fn reserve(
+        &self,
+        event_id: &str,
+        ticket_id: &str,
+        order_id: &str,
+    ) -> anyhow::Result<Applied> {
+        let mut tx = self.db.pool().begin().await?;
+        if !inbox::record(&mut tx, event_id).await? || order_has_ended(&mut tx, order_id).await? {
+            tx.commit().await?;
+            return Ok(Applied::Done);
+        }
+        let Some(ticket) = find_in(&mut tx, ticket_id).await? else {
+            tracing::error!(
+                ticket_id,
+                order_id,
+                "order:created for a ticket this service never listed"
+            );
+            tx.commit().await?;
+            return Ok(Applied::Done);
+        };
+        match ticket.status() {
+            Some(Status::ForSale) => {}
+            Some(Status::Reserved) if ticket.order_id.as_deref() != Some(order_id) => {
+                return Ok(Applied::NotYet)
+            }
+            Some(status) => {
+                tracing::warn!(
+                    ticket_id,
+                    order_id,
+                    status = status.as_str(),
+                    "order:created for a ticket that cannot be reserved"
+                );
+                tx.commit().await?;
+                return Ok(Applied::Done);
+            }
+            None => anyhow::bail!("ticket {ticket_id} has an unknown status"),
+        }
+        set_holder(&mut tx, ticket_id, Status::Reserved, Some(order_id)).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(Applied::Done)
+    }
+
+    /// `order:cancelled`: the ticket is for sale again, if that order is the one holding it.
+    pub async fn release(
+        &self,
+        event_id: &str,
+        ticket_id: &str,
+        order_id: &str,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        if !inbox::record(&mut tx, event_id).await? {
+            return Ok(());
+        }
+        mark_ended(&mut tx, order_id).await?;
+        let holds = find_in(&mut tx, ticket_id).await?.is_some_and(|t| {
+            t.status() == Some(Status::Reserved) && t.order_id.as_deref() == Some(order_id)
+        });
+        if holds {
+            set_holder(&mut tx, ticket_id, Status::ForSale, None).await?;
+        }
+        outbox::commit(tx, &self.db).await?;
+        Ok(())
+    }
+
+    /// `order:completed`: the ticket is sold to that order. Orders allows one active order per
+    /// ticket, so the completed order is the rightful holder even if a stale reservation shows.
+    pub async fn sell(
+        &self,
+        event_id: &str,
+        ticket_id: &str,
+        order_id: &str,
+    ) -> anyhow::Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        if !inbox::record(&mut tx, event_id).await? {
+            return Ok(());
+        }
+        mark_ended(&mut tx, order_id).await?;
+        match find_in(&mut tx, ticket_id).await? {
+            Some(t) if t.status() == Some(Status::Sold) => {
+                if t.order_id.as_deref() != Some(order_id) {
+                    tracing::error!(ticket_id, order_id, sold_to = ?t.order_id, "a second order completed for a sold ticket");
+                }
+            }
+            Some(_) => set_holder(&mut tx, ticket_id, Status::Sold, Some(order_id)).await?,
+            None => tracing::error!(ticket_id, order_id, "order:completed for an unknown ticket"),
+        }
+        outbox::commit(tx, &self.db).await?;
+        Ok(())
+    }
+}
+
+/// A seller's change refused, or the database failing.
+#[derive(Debug)]
+pub enum SellerChangeError {
+    Refused(ChangeRefused),
+    Database(sqlx::Error),
+}
+
+impl From<ChangeRefused> for SellerChangeError {
+    fn from(refused: ChangeRefused) -> Self {
+        Self::Refused(refused)
+    }
+}
+
+impl From<sqlx::Error> for SellerChangeError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error)
+    }
+}
+
+impl SellerChangeError {
+    /// The API error, with the message for a ticket that is no longer the seller's to change.
+    pub fn into_api_error(self, not_for_sale: impl FnOnce(Status) -> String) -> ApiError {
+        match self {
+            Self::Refused(ChangeRefused::NotFound) => ApiError::NotFound,
+            Self::Refused(ChangeRefused::NotForSale(status)) => {
+                ApiError::BadRequest(not_for_sale(status))
+            }
+            Self::Refused(ChangeRefused::NotOwner) => ApiError::NotAuthorized,
+            Self::Database(error) => error.into(),
+        }
+    }
+}
+
+async fn find_in(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Option<Ticket>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await
+}
+
+/// Moves the ticket to `status` held by `order_id`, bumps its version, records `ticket:updated`.
+async fn set_holder(
+    tx: &mut Transaction<'_, Any>,
+    ticket_id: &str,
+    status: Status,
+    order_id: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let ticket: Ticket = sqlx::query_as(&format!(
+        "UPDATE tickets SET status = $2, order_id = $3, version = version + 1, updated_at = $4 \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(ticket_id)
+    .bind(status.as_str())
+    .bind(order_id)
+    .bind(unix_millis())
+    .fetch_one(&mut **tx)
+    .await?;
+    outbox::enqueue(&mut **tx, &ticket.updated_event()).await?;
+    Ok(())
+}
+
+async fn mark_ended(tx: &mut Transaction<'_, Any>, order_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO ended_orders (order_id, ended_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING")
+        .bind(order_id)
+        .bind(unix_millis())
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+async fn order_has_ended(
+    tx: &mut Transaction<'_, Any>,
+    order_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<String> =
+        sqlx::query_scalar("SELECT order_id FROM ended_orders WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(found.is_some())
+}

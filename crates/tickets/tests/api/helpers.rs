@@ -1,0 +1,132 @@
+use gittix_shared::http::with_common_layers;
+use gittix_shared::relay::{self, RelaySettings};
+use gittix_shared::testing::{
+    fresh_database, quick_listener_settings, test_sessions, TestBus, TestDatabase, TestServer,
+    TestUser, Topology,
+};
+use gittix_tickets::TicketsService;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use tokio::task::JoinHandle;
+
+pub struct TicketsApp {
+    pub server: TestServer,
+    pub bus: TestBus,
+    pub client: reqwest::Client,
+    sessions: gittix_shared::session::Sessions,
+    _database: TestDatabase,
+    _tasks: Vec<JoinHandle<()>>,
+}
+
+impl TicketsApp {
+    pub async fn spawn(topology: Topology) -> Self {
+        let database = fresh_database(topology.backend()).await;
+        let bus = TestBus::new(topology.bus()).await;
+        let sessions = test_sessions();
+        let service = TicketsService::start(database.db.clone(), sessions.clone())
+            .await
+            .unwrap();
+        let mut tasks = service
+            .listener(bus.bus.clone(), quick_listener_settings())
+            .start()
+            .await
+            .unwrap();
+        tasks.push(relay::spawn(
+            database.db.clone(),
+            bus.bus.clone(),
+            RelaySettings::default(),
+        ));
+        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
+        Self {
+            server,
+            bus,
+            client: reqwest::Client::new(),
+            sessions,
+            _database: database,
+            _tasks: tasks,
+        }
+    }
+
+    pub fn user(&self) -> TestUser {
+        TestUser::new(&self.sessions)
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder, user: Option<&TestUser>) -> Response {
+        let request = match user {
+            Some(user) => request.header(reqwest::header::COOKIE, &user.cookie),
+            None => request,
+        };
+        request.send().await.expect("request failed")
+    }
+
+    pub async fn post(&self, user: Option<&TestUser>, body: Value) -> Response {
+        self.send(
+            self.client
+                .post(self.server.url("/api/tickets"))
+                .json(&body),
+            user,
+        )
+        .await
+    }
+
+    pub async fn put(&self, user: Option<&TestUser>, id: &str, body: Value) -> Response {
+        let url = self.server.url(&format!("/api/tickets/{id}"));
+        self.send(self.client.put(url).json(&body), user).await
+    }
+
+    pub async fn delete(&self, user: Option<&TestUser>, id: &str) -> Response {
+        self.send(
+            self.client
+                .delete(self.server.url(&format!("/api/tickets/{id}"))),
+            user,
+        )
+        .await
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(self.client.get(self.server.url(path)), None)
+            .await
+    }
+
+    /// Lists a ticket and returns its JSON.
+    pub async fn sell(&self, seller: &TestUser, title: &str, price: Value) -> Value {
+        let response = self
+            .post(Some(seller), json!({"title": title, "price": price}))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    pub async fn ticket(&self, id: &str) -> Value {
+        let response = self.get(&format!("/api/tickets/{id}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// The ids of the tickets the list returns for `query`.
+    pub async fn listed(&self, query: &str) -> Vec<String> {
+        let tickets: Vec<Value> = self
+            .get(&format!("/api/tickets{query}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        tickets
+            .iter()
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+pub async fn status_and_json(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+pub fn error(message: &str) -> Value {
+    json!({"errors": [{"message": message}]})
+}
+
+pub fn field_error(field: &str, message: &str) -> Value {
+    json!({"errors": [{"message": message, "field": field}]})
+}

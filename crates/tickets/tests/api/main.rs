@@ -1,0 +1,9 @@
+//! The tickets API over real HTTP with the real bus, in both topologies.
+
+mod helpers;
+
+mod create;
+mod listing;
+mod order_events;
+mod update;
+mod withdraw;
