@@ -1,0 +1,236 @@
+//! Tickets and orders together through the real bus, in both topologies: reservations reach the
+//! tickets service, cancellations release, and a price change racing an order ends consistent.
+
+use gittix_orders::{OrdersArgs, OrdersService};
+use gittix_shared::http::with_common_layers;
+use gittix_shared::relay::{self, RelaySettings};
+use gittix_shared::testing::{
+    eventually, fresh_database, quick_listener_settings, test_sessions, TestBus, TestDatabase,
+    TestServer, TestUser, Topology,
+};
+use gittix_shared::topology_tests;
+use gittix_tickets::TicketsService;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::task::JoinHandle;
+
+struct Marketplace {
+    server: TestServer,
+    client: reqwest::Client,
+    sessions: gittix_shared::session::Sessions,
+    _bus: TestBus,
+    orders_db: gittix_shared::db::Db,
+    _databases: Vec<TestDatabase>,
+    _tasks: Vec<JoinHandle<()>>,
+}
+
+impl Marketplace {
+    async fn spawn(topology: Topology) -> Self {
+        let bus = TestBus::new(topology.bus()).await;
+        let tickets_db = fresh_database(topology.backend()).await;
+        let orders_db = fresh_database(topology.backend()).await;
+        let sessions = test_sessions();
+        let tickets = TicketsService::start(tickets_db.db.clone(), sessions.clone())
+            .await
+            .unwrap();
+        let orders = OrdersService::start(
+            orders_db.db.clone(),
+            sessions.clone(),
+            &OrdersArgs::default(),
+        )
+        .await
+        .unwrap();
+        let mut tasks = tickets
+            .listener(bus.bus.clone(), quick_listener_settings())
+            .start()
+            .await
+            .unwrap();
+        tasks.extend(
+            orders
+                .listener(bus.bus.clone(), quick_listener_settings())
+                .start()
+                .await
+                .unwrap(),
+        );
+        for db in [&tickets_db.db, &orders_db.db] {
+            tasks.push(relay::spawn(
+                db.clone(),
+                bus.bus.clone(),
+                RelaySettings::default(),
+            ));
+        }
+        let app = with_common_layers(tickets.router().merge(orders.router()), 64 * 1024);
+        Self {
+            server: TestServer::spawn(app).await,
+            client: reqwest::Client::new(),
+            sessions,
+            _bus: bus,
+            orders_db: orders_db.db.clone(),
+            _databases: vec![tickets_db, orders_db],
+            _tasks: tasks,
+        }
+    }
+
+    fn user(&self) -> TestUser {
+        TestUser::new(&self.sessions)
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        user: &TestUser,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, self.server.url(path))
+            .header("cookie", &user.cookie);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn json(&self, path: &str, user: &TestUser) -> Value {
+        self.call(reqwest::Method::GET, path, user, None)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn sell(&self, seller: &TestUser, price: i64) -> String {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/api/tickets",
+                seller,
+                Some(json!({"title": "Show", "price": price})),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Reserves as soon as the orders replica knows the ticket.
+    async fn reserve(&self, buyer: &TestUser, ticket: &str) -> Value {
+        eventually("the order to be accepted", || async {
+            let response = self
+                .call(
+                    reqwest::Method::POST,
+                    "/api/orders",
+                    buyer,
+                    Some(json!({"ticketId": ticket})),
+                )
+                .await;
+            match response.status() {
+                StatusCode::CREATED => Some(response.json::<Value>().await.unwrap()),
+                StatusCode::NOT_FOUND => None, // the replica has not seen ticket:created yet
+                other => panic!("unexpected {other}"),
+            }
+        })
+        .await
+    }
+
+    /// Waits until the orders service's replica holds `ticket` at `version` with `price_cents`.
+    async fn replica_at(&self, ticket: &str, version: i64, price_cents: i64) {
+        eventually(
+            &format!("the replica of {ticket} at version {version}"),
+            || async {
+                let held: Option<(i64, i64)> =
+                    sqlx::query_as("SELECT version, price_cents FROM tickets WHERE id = $1")
+                        .bind(ticket)
+                        .fetch_optional(self.orders_db.pool())
+                        .await
+                        .unwrap();
+                (held == Some((version, price_cents))).then_some(())
+            },
+        )
+        .await;
+    }
+
+    async fn ticket_shows(
+        &self,
+        id: &str,
+        viewer: &TestUser,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        eventually(&format!("ticket {id} to change"), || async {
+            let ticket = self.json(&format!("/api/tickets/{id}"), viewer).await;
+            check(&ticket).then_some(ticket)
+        })
+        .await
+    }
+}
+
+topology_tests! {
+    async fn a_reservation_reaches_the_tickets_service_and_a_cancellation_releases_it(topology) {
+        let market = Marketplace::spawn(topology).await;
+        let (seller, buyer) = (market.user(), market.user());
+        let ticket = market.sell(&seller, 40).await;
+        let order = market.reserve(&buyer, &ticket).await;
+        let order_id = order["id"].as_str().unwrap();
+
+        let reserved = market.ticket_shows(&ticket, &buyer, |t| t["status"] == "reserved").await;
+        assert_eq!(reserved["orderId"], order_id);
+        let listed: Vec<Value> = market.json("/api/tickets", &buyer).await.as_array().unwrap().clone();
+        assert!(listed.is_empty(), "the list hides a reserved ticket");
+        let edit = market.call(reqwest::Method::PUT, &format!("/api/tickets/{ticket}"), &seller, Some(json!({"title": "x", "price": 1}))).await;
+        assert_eq!(edit.status(), StatusCode::BAD_REQUEST);
+
+        let cancel = market.call(reqwest::Method::DELETE, &format!("/api/orders/{order_id}"), &buyer, None).await;
+        assert_eq!(cancel.status(), StatusCode::NO_CONTENT);
+        let released = market.ticket_shows(&ticket, &buyer, |t| t["status"] == "for_sale").await;
+        assert!(released.get("orderId").is_none());
+        assert_eq!(released["version"], 2);
+        let listed: Vec<Value> = market.json("/api/tickets", &buyer).await.as_array().unwrap().clone();
+        assert_eq!(listed.len(), 1);
+        // And another buyer can now reserve it.
+        market.reserve(&market.user(), &ticket).await;
+    }
+
+    async fn a_price_change_racing_an_order_ends_consistent(topology) {
+        let market = Marketplace::spawn(topology).await;
+        for _round in 0..5 {
+            let (seller, buyer) = (market.user(), market.user());
+            let ticket = market.sell(&seller, 10).await;
+            market.replica_at(&ticket, 0, 1000).await;
+
+            // The seller edits the price at the moment the buyer orders.
+            let path = format!("/api/tickets/{ticket}");
+            let edit = market.call(reqwest::Method::PUT, &path, &seller, Some(json!({"title": "Show", "price": 20})));
+            let order = market.call(reqwest::Method::POST, "/api/orders", &buyer, Some(json!({"ticketId": ticket})));
+            let (edit, order) = tokio::join!(edit, order);
+            let edited = match edit.status() {
+                StatusCode::OK => true,
+                StatusCode::BAD_REQUEST => false, // the reservation reached tickets first
+                other => panic!("unexpected edit status {other}"),
+            };
+            assert_eq!(order.status(), StatusCode::CREATED);
+            let order: Value = order.json().await.unwrap();
+            let price = order["ticket"]["price"].clone();
+            assert!(price == json!(10) || (edited && price == json!(20)), "order price {price}, edited {edited}");
+
+            // Whatever happened, the ticket is reserved by this order and the order keeps its price.
+            let order_id = order["id"].as_str().unwrap().to_owned();
+            market.ticket_shows(&ticket, &buyer, |t| t["orderId"] == order_id.as_str()).await;
+            let shown = market.json(&format!("/api/orders/{order_id}"), &buyer).await;
+            assert_eq!(shown["ticket"]["price"], price, "an order's price never changes");
+
+            // Once the order ends, the ticket's price is the seller's latest, in both services.
+            let cancel = market.call(reqwest::Method::DELETE, &format!("/api/orders/{order_id}"), &buyer, None).await;
+            assert_eq!(cancel.status(), StatusCode::NO_CONTENT);
+            let released = market.ticket_shows(&ticket, &buyer, |t| t["status"] == "for_sale").await;
+            let latest = if edited { 20 } else { 10 };
+            assert_eq!(released["price"], json!(latest));
+            let version = released["version"].as_i64().unwrap();
+            market.replica_at(&ticket, version, latest * 100).await;
+            let next = market.reserve(&market.user(), &ticket).await;
+            assert_eq!(next["ticket"]["price"], json!(latest), "the new price applies after the order ends");
+        }
+    }
+}

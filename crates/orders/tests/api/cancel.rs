@@ -1,0 +1,53 @@
+use std::time::Duration;
+
+use gittix_shared::testing::EventLog;
+use gittix_shared::topology_tests;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+topology_tests! {
+    async fn cancelling_marks_it_cancelled_publishes_and_frees_the_ticket(topology) {
+        let app = OrdersApp::spawn(topology).await;
+        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["order:cancelled"]).await;
+        let buyer = app.user();
+        let ticket = app.ticket_listed(&app.user(), "Concert", 1000).await;
+        let order = app.reserved(&buyer, &ticket).await;
+        let id = order["id"].as_str().unwrap();
+
+        assert_eq!(app.delete(None, id).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(app.delete(Some(&app.user()), id).await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(app.delete(Some(&buyer), "nothing").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.delete(Some(&buyer), id).await.status(), StatusCode::NO_CONTENT);
+
+        let shown: serde_json::Value = app.get(Some(&buyer), &format!("/api/orders/{id}")).await.json().await.unwrap();
+        assert_eq!((shown["status"].clone(), shown["version"].clone()), (json!("cancelled"), json!(1)));
+        let (subject, data) = events.next().await;
+        assert_eq!(subject, "order:cancelled");
+        assert_eq!(data, json!({"id": id, "version": 1, "ticket": {"id": ticket}, "reason": "cancelled"}));
+
+        // Cancelling again changes nothing; the ticket can be reserved again.
+        assert_eq!(app.delete(Some(&buyer), id).await.status(), StatusCode::NO_CONTENT);
+        events.expect_none(Duration::from_millis(500)).await;
+        app.reserved(&app.user(), &ticket).await;
+    }
+
+    async fn a_completed_order_cannot_be_cancelled(topology) {
+        let app = OrdersApp::spawn(topology).await;
+        let buyer = app.user();
+        let ticket = app.ticket_listed(&app.user(), "Concert", 1000).await;
+        let order = app.reserved(&buyer, &ticket).await;
+        let id = order["id"].as_str().unwrap();
+        // Payment completes orders (the payments issue); here the stored order is completed directly.
+        sqlx::query("UPDATE orders SET status = 'complete', version = version + 1 WHERE id = $1")
+            .bind(id)
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+        let (status, body) = status_and_json(app.delete(Some(&buyer), id).await).await;
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, error("Cannot cancel a completed order")));
+        let (status, body) = status_and_json(app.reserve(&app.user(), &ticket).await).await;
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, error("Ticket is already reserved")), "a sold ticket stays taken");
+    }
+}

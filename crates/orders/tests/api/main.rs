@@ -1,0 +1,9 @@
+//! The orders API over real HTTP with the real bus, in both topologies.
+
+mod helpers;
+
+mod cancel;
+mod concurrency;
+mod create;
+mod read;
+mod replica;
