@@ -12,8 +12,8 @@ use gittix_shared::bus::embedded::EmbeddedBus;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::{Bus, DeliverySettings};
 use gittix_shared::testing::{
-    create_postgres_database, jetstream_test_settings, session_cookie, NATS_URL_VAR,
-    POSTGRES_URL_VAR,
+    create_postgres_database, eventually, jetstream_test_settings, session_cookie, TestUser,
+    NATS_URL_VAR, POSTGRES_URL_VAR,
 };
 use serde_json::json;
 
@@ -253,5 +253,68 @@ fn help_documents_every_command_and_variable() {
         "RUST_LOG",
     ] {
         assert!(help.contains(word), "--help does not mention {word}");
+    }
+}
+
+#[tokio::test]
+async fn serve_tickets_and_serve_orders_cooperate_through_jetstream() {
+    let server = std::env::var(POSTGRES_URL_VAR).expect("run through scripts/test");
+    let nats =
+        jetstream_test_settings(&std::env::var(NATS_URL_VAR).expect("run through scripts/test"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut processes = Vec::new();
+    for service in ["tickets", "orders"] {
+        let url = create_postgres_database(&server).await;
+        let env = [
+            ("JWT_KEY", GOOD_KEY),
+            ("DATABASE_URL", url.as_str()),
+            ("HOST", "127.0.0.1"),
+            ("NATS_URL", nats.url.as_str()),
+            ("NATS_STREAM", nats.stream.as_str()),
+            ("NATS_SUBJECT_PREFIX", nats.subject_prefix.as_str()),
+        ];
+        processes.push(Gittix::start(&["serve", service], &env, dir.path()));
+    }
+    let (tickets, orders) = (&processes[0].base_url, &processes[1].base_url);
+    let sessions =
+        gittix_shared::session::Sessions::new(GOOD_KEY.as_bytes(), Duration::from_secs(60), false);
+    let (seller, buyer) = (TestUser::new(&sessions), TestUser::new(&sessions));
+    let client = reqwest::Client::new();
+
+    let ticket: serde_json::Value = client
+        .post(format!("{tickets}/api/tickets"))
+        .header("cookie", &seller.cookie)
+        .json(&json!({"title": "Show", "price": 30}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = ticket["id"].as_str().unwrap();
+    let order: serde_json::Value = eventually("orders to learn the ticket", || async {
+        let response = client
+            .post(format!("{orders}/api/orders"))
+            .header("cookie", &buyer.cookie)
+            .json(&json!({"ticketId": id}))
+            .send()
+            .await
+            .unwrap();
+        (response.status() == 201).then_some(response.json().await.unwrap())
+    })
+    .await;
+    let reserved = eventually("tickets to see the reservation", || async {
+        let ticket: serde_json::Value = reqwest::get(format!("{tickets}/api/tickets/{id}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (ticket["status"] == "reserved").then_some(ticket)
+    })
+    .await;
+    assert_eq!(reserved["orderId"], order["id"]);
+    for process in processes {
+        assert!(process.terminate());
     }
 }
