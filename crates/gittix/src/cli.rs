@@ -63,6 +63,8 @@ pub enum Service {
     Tickets,
     /// Reserving tickets: /api/orders*
     Orders,
+    /// Timers that expire unpaid orders (health and metrics only)
+    Expiration,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -92,6 +94,18 @@ pub struct DistributedArgs {
     /// Prefix of every event subject on NATS (`ticket:created` travels as `gittix.ticket:created`).
     #[arg(long, env = "NATS_SUBJECT_PREFIX", default_value = "gittix.")]
     pub nats_subject_prefix: String,
+
+    /// `serve expiration`: the Redis holding the timers (run it with appendonly persistence).
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+
+    /// `serve expiration`: the Redis key of the timers' sorted set.
+    #[arg(
+        long,
+        env = "REDIS_TIMERS_KEY",
+        default_value = "gittix:expiration:timers"
+    )]
+    pub redis_timers_key: String,
 }
 
 impl DistributedArgs {

@@ -1,16 +1,19 @@
-//! Distributed mode: one service in this process, its PostgreSQL database from `DATABASE_URL`,
-//! events through NATS JetStream.
+//! Distributed mode: one service in this process, events through NATS JetStream. Services with a
+//! database take it from `DATABASE_URL` (PostgreSQL); expiration keeps its timers in Redis.
 
 use std::sync::Arc;
 
 use anyhow::Context;
 use gittix_auth::AuthService;
+use gittix_expiration::timers::redis::RedisTimers;
+use gittix_expiration::timers::Timers;
+use gittix_expiration::ExpirationService;
 use gittix_orders::OrdersService;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
 use gittix_shared::db::{Backend, Db};
-use gittix_shared::http::{health_routes, with_common_layers, Dependencies, TrustProxy};
+use gittix_shared::http::{health_routes, with_common_layers, Dependencies, Probe, TrustProxy};
 use gittix_shared::listener::ListenerSettings;
 use gittix_tickets::TicketsService;
 
@@ -19,42 +22,47 @@ use crate::server::{listen, Relays};
 
 pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     let sessions = cli.session.sessions_for_distributed()?;
-    let url = cli
-        .distributed
-        .database_url
-        .as_deref()
-        .context("DATABASE_URL is not set; `serve` needs the service's PostgreSQL database")?;
-    if Backend::of_url(url)? != Backend::Postgres {
-        anyhow::bail!("DATABASE_URL must be a postgres:// URL in distributed mode");
-    }
-    let db = Db::connect_lazy(url, &cli.distributed.pool.settings())?;
     let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Distributed));
     let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(cli.distributed.jetstream()).await?);
-
     let listeners = ListenerSettings::default();
-    // Listener handles live as long as the process serves.
-    let (routes, _listener) = match service {
+    let mut dependencies = Dependencies {
+        bus: Some(bus.clone()),
+        ..Dependencies::default()
+    };
+
+    // The listener and timer tasks live as long as the process serves.
+    let (routes, _tasks) = match service {
         Service::Auth => {
-            let auth = AuthService::start(db.clone(), sessions, &cli.auth, trust_proxy).await?;
+            let db = postgres(cli, &mut dependencies)?;
+            let auth = AuthService::start(db, sessions, &cli.auth, trust_proxy).await?;
             (auth.router(), Vec::new())
         }
         Service::Tickets => {
-            let tickets = TicketsService::start(db.clone(), sessions).await?;
-            let listener = tickets.listener(bus.clone(), listeners).start().await?;
-            (tickets.router(), listener)
+            let tickets =
+                TicketsService::start(postgres(cli, &mut dependencies)?, sessions).await?;
+            let tasks = tickets.listener(bus.clone(), listeners).start().await?;
+            (tickets.router(), tasks)
         }
         Service::Orders => {
-            let orders = OrdersService::start(db.clone(), sessions, &cli.orders).await?;
-            let listener = orders.listener(bus.clone(), listeners).start().await?;
-            (orders.router(), listener)
+            let db = postgres(cli, &mut dependencies)?;
+            let orders = OrdersService::start(db, sessions, &cli.orders).await?;
+            let tasks = orders.listener(bus.clone(), listeners).start().await?;
+            (orders.router(), tasks)
+        }
+        Service::Expiration => {
+            let d = &cli.distributed;
+            let timers: Arc<dyn Timers> =
+                Arc::new(RedisTimers::connect(&d.redis_url, d.redis_timers_key.clone()).await?);
+            dependencies
+                .others
+                .push(("redis unreachable", Arc::new(TimersProbe(timers.clone()))));
+            let expiration = ExpirationService::new(timers, bus.clone());
+            let mut tasks = expiration.listener(listeners).start().await?;
+            tasks.push(expiration.spawn_firing());
+            (axum::Router::new(), tasks)
         }
     };
-    let databases = vec![db];
-    let relays = Relays::start(&databases, &bus);
-    let dependencies = Dependencies {
-        databases,
-        bus: Some(bus),
-    };
+    let relays = Relays::start(&dependencies.databases, &bus);
     let app = with_common_layers(
         routes.merge(health_routes(dependencies)),
         cli.http.body_limit_bytes,
@@ -64,4 +72,28 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     listen(app, cli.http.host(Mode::Distributed), cli.http.port, &what).await?;
     relays.flush().await;
     Ok(())
+}
+
+/// The service's PostgreSQL database from `DATABASE_URL`, added to what `/readyz` checks.
+fn postgres(cli: &Cli, dependencies: &mut Dependencies) -> anyhow::Result<Db> {
+    let url = cli
+        .distributed
+        .database_url
+        .as_deref()
+        .context("DATABASE_URL is not set; `serve` needs the service's PostgreSQL database")?;
+    if Backend::of_url(url)? != Backend::Postgres {
+        anyhow::bail!("DATABASE_URL must be a postgres:// URL in distributed mode");
+    }
+    let db = Db::connect_lazy(url, &cli.distributed.pool.settings())?;
+    dependencies.databases.push(db.clone());
+    Ok(db)
+}
+
+struct TimersProbe(Arc<dyn Timers>);
+
+#[async_trait::async_trait]
+impl Probe for TimersProbe {
+    async fn probe(&self) -> anyhow::Result<()> {
+        self.0.ping().await
+    }
 }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use gittix_auth::AuthService;
+use gittix_expiration::timers::sql::SqlTimers;
+use gittix_expiration::ExpirationService;
 use gittix_orders::OrdersService;
 use gittix_shared::bus::embedded::EmbeddedBus;
 use gittix_shared::bus::Bus;
@@ -30,6 +32,10 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     let auth_db = Db::open_sqlite_file(&data_dir.join("auth.db"))?;
     let tickets_db = Db::open_sqlite_file(&data_dir.join("tickets.db"))?;
     let orders_db = Db::open_sqlite_file(&data_dir.join("orders.db"))?;
+    let expiration_db = Db::open_sqlite_file(&data_dir.join("expiration.db"))?;
+    expiration_db
+        .migrate(&gittix_expiration::MIGRATIONS)
+        .await?;
     let auth =
         AuthService::start(auth_db.clone(), sessions.clone(), &cli.auth, trust_proxy).await?;
     let tickets = TicketsService::start(tickets_db.clone(), sessions.clone()).await?;
@@ -42,12 +48,20 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         .listener(bus.clone(), ListenerSettings::default())
         .start()
         .await?;
+    let expiration =
+        ExpirationService::new(Arc::new(SqlTimers::new(expiration_db.clone())), bus.clone());
+    let _expiration_listener = expiration
+        .listener(ListenerSettings::default())
+        .start()
+        .await?;
+    let _expiration_firing = expiration.spawn_firing();
 
-    let databases = vec![auth_db, tickets_db, orders_db];
+    let databases = vec![auth_db, tickets_db, orders_db, expiration_db];
     let relays = Relays::start(&databases, &bus);
     let dependencies = Dependencies {
         databases,
         bus: Some(bus),
+        others: Vec::new(),
     };
     let routes = auth
         .router()

@@ -247,6 +247,12 @@ fn help_documents_every_command_and_variable() {
         "TRUST_PROXY",
         "DB_MAX_CONNECTIONS",
         "DB_ACQUIRE_TIMEOUT_MS",
+        "NATS_URL",
+        "NATS_STREAM",
+        "NATS_SUBJECT_PREFIX",
+        "REDIS_URL",
+        "REDIS_TIMERS_KEY",
+        "ORDER_LOCK_SECONDS",
         "SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
         "SIGNIN_ATTEMPTS_PER_CLIENT_PER_MINUTE",
         "LOG_FORMAT",
@@ -257,17 +263,22 @@ fn help_documents_every_command_and_variable() {
 }
 
 #[tokio::test]
-async fn serve_tickets_and_serve_orders_cooperate_through_jetstream() {
+async fn serve_tickets_orders_and_expiration_cooperate_through_jetstream() {
     let server = std::env::var(POSTGRES_URL_VAR).expect("run through scripts/test");
     let nats =
         jetstream_test_settings(&std::env::var(NATS_URL_VAR).expect("run through scripts/test"));
     let dir = tempfile::tempdir().unwrap();
     let mut processes = Vec::new();
-    for service in ["tickets", "orders"] {
+    let redis = gittix_shared::testing::redis_url();
+    let timers_key = format!("test:timers:{}", nats.stream);
+    for service in ["tickets", "orders", "expiration"] {
         let url = create_postgres_database(&server).await;
         let env = [
             ("JWT_KEY", GOOD_KEY),
             ("DATABASE_URL", url.as_str()),
+            ("ORDER_LOCK_SECONDS", "2"),
+            ("REDIS_URL", redis.as_str()),
+            ("REDIS_TIMERS_KEY", timers_key.as_str()),
             ("HOST", "127.0.0.1"),
             ("NATS_URL", nats.url.as_str()),
             ("NATS_STREAM", nats.stream.as_str()),
@@ -314,6 +325,25 @@ async fn serve_tickets_and_serve_orders_cooperate_through_jetstream() {
     })
     .await;
     assert_eq!(reserved["orderId"], order["id"]);
+    // Nobody pays: the expiration process fires after two seconds, orders cancels, tickets releases.
+    eventually("the reservation to expire", || async {
+        let ticket: serde_json::Value = reqwest::get(format!("{tickets}/api/tickets/{id}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (ticket["status"] == "for_sale").then_some(())
+    })
+    .await;
+    let ready = reqwest::get(format!("{}/readyz", processes[2].base_url))
+        .await
+        .unwrap();
+    assert_eq!(
+        ready.status(),
+        200,
+        "expiration is ready: Redis and NATS answer"
+    );
     for process in processes {
         assert!(process.terminate());
     }

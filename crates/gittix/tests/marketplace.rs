@@ -1,12 +1,18 @@
 //! Tickets and orders together through the real bus, in both topologies: reservations reach the
 //! tickets service, cancellations release, and a price change racing an order ends consistent.
 
+use std::sync::Arc;
+
+use gittix_expiration::timers::redis::RedisTimers;
+use gittix_expiration::timers::sql::SqlTimers;
+use gittix_expiration::timers::Timers;
+use gittix_expiration::ExpirationService;
 use gittix_orders::{OrdersArgs, OrdersService};
 use gittix_shared::http::with_common_layers;
 use gittix_shared::relay::{self, RelaySettings};
 use gittix_shared::testing::{
-    eventually, fresh_database, quick_listener_settings, test_sessions, TestBus, TestDatabase,
-    TestServer, TestUser, Topology,
+    eventually, fresh_database, quick_listener_settings, redis_url, test_sessions, TestBus,
+    TestDatabase, TestServer, TestUser, Topology,
 };
 use gittix_shared::topology_tests;
 use gittix_tickets::TicketsService;
@@ -26,6 +32,11 @@ struct Marketplace {
 
 impl Marketplace {
     async fn spawn(topology: Topology) -> Self {
+        Self::spawn_with_lock(topology, OrdersArgs::default().order_lock_seconds).await
+    }
+
+    /// Tickets, orders (with a lock of `lock_seconds`) and expiration, as one marketplace.
+    async fn spawn_with_lock(topology: Topology, lock_seconds: u64) -> Self {
         let bus = TestBus::new(topology.bus()).await;
         let tickets_db = fresh_database(topology.backend()).await;
         let orders_db = fresh_database(topology.backend()).await;
@@ -33,13 +44,27 @@ impl Marketplace {
         let tickets = TicketsService::start(tickets_db.db.clone(), sessions.clone())
             .await
             .unwrap();
-        let orders = OrdersService::start(
-            orders_db.db.clone(),
-            sessions.clone(),
-            &OrdersArgs::default(),
-        )
-        .await
-        .unwrap();
+        let lock = OrdersArgs {
+            order_lock_seconds: lock_seconds,
+        };
+        let orders = OrdersService::start(orders_db.db.clone(), sessions.clone(), &lock)
+            .await
+            .unwrap();
+        let mut databases = vec![tickets_db, orders_db];
+        let timers: Arc<dyn Timers> = match topology {
+            Topology::Embedded => {
+                let db = fresh_database(topology.backend()).await;
+                db.db.migrate(&gittix_expiration::MIGRATIONS).await.unwrap();
+                let timers = Arc::new(SqlTimers::new(db.db.clone()));
+                databases.push(db);
+                timers
+            }
+            Topology::Distributed => {
+                let key = format!("test:timers:{}", uuid::Uuid::new_v4());
+                Arc::new(RedisTimers::connect(&redis_url(), key).await.unwrap())
+            }
+        };
+        let expiration = ExpirationService::new(timers, bus.bus.clone());
         let mut tasks = tickets
             .listener(bus.bus.clone(), quick_listener_settings())
             .start()
@@ -52,7 +77,15 @@ impl Marketplace {
                 .await
                 .unwrap(),
         );
-        for db in [&tickets_db.db, &orders_db.db] {
+        tasks.extend(
+            expiration
+                .listener(quick_listener_settings())
+                .start()
+                .await
+                .unwrap(),
+        );
+        tasks.push(expiration.spawn_firing());
+        for db in [&databases[0].db, &databases[1].db] {
             tasks.push(relay::spawn(
                 db.clone(),
                 bus.bus.clone(),
@@ -65,8 +98,8 @@ impl Marketplace {
             client: reqwest::Client::new(),
             sessions,
             _bus: bus,
-            orders_db: orders_db.db.clone(),
-            _databases: vec![tickets_db, orders_db],
+            orders_db: databases[1].db.clone(),
+            _databases: databases,
             _tasks: tasks,
         }
     }
@@ -232,5 +265,26 @@ topology_tests! {
             let next = market.reserve(&market.user(), &ticket).await;
             assert_eq!(next["ticket"]["price"], json!(latest), "the new price applies after the order ends");
         }
+    }
+
+    async fn an_unpaid_order_expires_and_the_ticket_is_for_sale_again(topology) {
+        let market = Marketplace::spawn_with_lock(topology, 1).await;
+        let (seller, buyer) = (market.user(), market.user());
+        let ticket = market.sell(&seller, 25).await;
+        let order = market.reserve(&buyer, &ticket).await;
+        let order_id = order["id"].as_str().unwrap().to_owned();
+        market.ticket_shows(&ticket, &buyer, |t| t["status"] == "reserved").await;
+
+        // About a second later the expiration service fires and orders cancels the order.
+        let expired = eventually("the order to expire", || async {
+            let shown = market.json(&format!("/api/orders/{order_id}"), &buyer).await;
+            (shown["status"] == "cancelled").then_some(shown)
+        })
+        .await;
+        assert_eq!(expired["version"], 1);
+        let released = market.ticket_shows(&ticket, &buyer, |t| t["status"] == "for_sale").await;
+        assert!(released.get("orderId").is_none());
+        // Another buyer can reserve it now.
+        market.reserve(&market.user(), &ticket).await;
     }
 }

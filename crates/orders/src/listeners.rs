@@ -1,9 +1,9 @@
-//! Ticket events kept in the replica, strictly in version order.
+//! Ticket events kept in the replica, strictly in version order; `order:expired` cancels.
 
 use std::sync::Arc;
 
 use gittix_shared::bus::Bus;
-use gittix_shared::events::{TicketCreated, TicketUpdated};
+use gittix_shared::events::{OrderExpired, TicketCreated, TicketUpdated};
 use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
 
@@ -15,7 +15,7 @@ pub(crate) fn listener(
     bus: Arc<dyn Bus>,
     settings: ListenerSettings,
 ) -> Listener {
-    let on_updated = orders.clone();
+    let (on_updated, on_expired) = (orders.clone(), orders.clone());
     Listener::new(bus, CONSUMER_GROUP, settings)
         .on(move |event: Received<TicketCreated>| {
             let orders = orders.clone();
@@ -45,6 +45,14 @@ pub(crate) fn listener(
                     version: t.version,
                 };
                 outcome(orders.apply_ticket(&event.id, ticket).await?)
+            }
+        })
+        .on(move |event: Received<OrderExpired>| {
+            let orders = on_expired.clone();
+            async move {
+                // Cancels an order that is not complete; a complete or cancelled one is left as is.
+                orders.cancel(&event.data.order_id, "expired").await?;
+                Ok(Outcome::Done)
             }
         })
 }

@@ -123,3 +123,14 @@ pub struct OrderCompleted {
 impl Event for OrderCompleted {
     const SUBJECT: &'static str = "order:completed";
 }
+
+/// An order's lock window ran out (published by expiration).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderExpired {
+    pub order_id: String,
+}
+
+impl Event for OrderExpired {
+    const SUBJECT: &'static str = "order:expired";
+}

@@ -78,11 +78,19 @@ async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-/// What `/readyz` checks: the databases the process owns and the bus it talks to.
+/// What `/readyz` checks: the databases the process owns, the bus it talks to, and anything else
+/// it cannot work without (named, for the answer).
 #[derive(Clone, Default)]
 pub struct Dependencies {
     pub databases: Vec<Db>,
     pub bus: Option<Arc<dyn Bus>>,
+    pub others: Vec<(&'static str, Arc<dyn Probe>)>,
+}
+
+/// Something `/readyz` can ask whether it answers.
+#[async_trait::async_trait]
+pub trait Probe: Send + Sync + 'static {
+    async fn probe(&self) -> anyhow::Result<()>;
 }
 
 /// `/healthz` (the process answers), `/readyz` (its databases and bus answer) and `/metrics`.
@@ -107,6 +115,11 @@ async fn readiness(
         bus.ping()
             .await
             .map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "event bus unreachable"))?;
+    }
+    for (name, dependency) in &dependencies.others {
+        if dependency.probe().await.is_err() {
+            return Err((StatusCode::SERVICE_UNAVAILABLE, name));
+        }
     }
     Ok("ready")
 }

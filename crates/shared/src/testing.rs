@@ -620,3 +620,82 @@ pub fn quick_listener_settings() -> crate::listener::ListenerSettings {
         ..crate::listener::ListenerSettings::default()
     }
 }
+
+pub const REDIS_URL_VAR: &str = "GITTIX_TEST_REDIS_URL";
+
+/// The Redis server the test command started.
+pub fn redis_url() -> String {
+    required_var(REDIS_URL_VAR)
+}
+
+/// A Redis server of the test's own with append-only persistence, that it may restart.
+pub struct PrivateRedis {
+    dir: TempDir,
+    port: u16,
+    child: std::process::Child,
+}
+
+impl PrivateRedis {
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Self::spawn(dir.path(), port);
+        Self { dir, port, child }
+    }
+
+    fn spawn(dir: &std::path::Path, port: u16) -> std::process::Child {
+        let bin = std::env::var("GITTIX_TEST_REDIS_BIN").unwrap_or_else(|_| "redis-server".into());
+        let child = Command::new(bin)
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
+            .args(["--appendfsync", "always", "--dir"])
+            .arg(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting redis-server (run the tests with scripts/test)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        child
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server with SIGTERM (it writes its append-only file first) and waits for it.
+    pub fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+
+    pub fn start_again(&mut self) {
+        self.child = Self::spawn(self.dir.path(), self.port);
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -40,3 +40,23 @@ mod tests {
         assert_eq!(iso8601(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
     }
 }
+
+/// Milliseconds since the Unix epoch of an RFC 3339 / ISO-8601 timestamp, if it is one.
+pub fn parse_iso8601(text: &str) -> Option<i64> {
+    let at =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_iso8601_writes() {
+        for ms in [0, 1_795_319_901_123, 4_102_444_799_999] {
+            assert_eq!(parse_iso8601(&iso8601(ms)), Some(ms));
+        }
+        assert_eq!(parse_iso8601("tomorrow"), None);
+    }
+}

@@ -39,7 +39,7 @@ impl TestApp {
         let app = with_common_layers(
             service.router().merge(health_routes(Dependencies {
                 databases: vec![db.clone()],
-                bus: None,
+                ..Dependencies::default()
             })),
             BODY_LIMIT,
         );

@@ -51,3 +51,49 @@ topology_tests! {
         assert_eq!((status, body), (StatusCode::BAD_REQUEST, error("Ticket is already reserved")), "a sold ticket stays taken");
     }
 }
+
+mod expiry {
+    use gittix_shared::events::OrderExpired;
+    use gittix_shared::testing::{eventually, publish_event, EventLog};
+    use gittix_shared::topology_tests;
+    use serde_json::json;
+
+    use crate::helpers::*;
+
+    topology_tests! {
+        async fn order_expired_cancels_an_order_that_is_not_complete(topology) {
+            let app = OrdersApp::spawn(topology).await;
+            let mut events = EventLog::watch(app.bus.bus.as_ref(), &["order:cancelled"]).await;
+            let buyer = app.user();
+            let ticket = app.ticket_listed(&app.user(), "Concert", 1000).await;
+            let order = app.reserved(&buyer, &ticket).await;
+            let id = order["id"].as_str().unwrap().to_owned();
+            publish_event(app.bus.bus.as_ref(), &OrderExpired { order_id: id.clone() }).await;
+            let (_, data) = events.next().await;
+            assert_eq!(data, json!({"id": id, "version": 1, "ticket": {"id": ticket}, "reason": "expired"}));
+            let shown: serde_json::Value = app.get(Some(&buyer), &format!("/api/orders/{id}")).await.json().await.unwrap();
+            assert_eq!(shown["status"], "cancelled");
+        }
+
+        async fn order_expired_leaves_a_complete_order_alone(topology) {
+            let app = OrdersApp::spawn(topology).await;
+            let mut events = EventLog::watch(app.bus.bus.as_ref(), &["order:cancelled"]).await;
+            let buyer = app.user();
+            let ticket = app.ticket_listed(&app.user(), "Concert", 1000).await;
+            let id = app.reserved(&buyer, &ticket).await["id"].as_str().unwrap().to_owned();
+            sqlx::query("UPDATE orders SET status = 'complete', version = version + 1 WHERE id = $1")
+                .bind(&id)
+                .execute(app.db.pool())
+                .await
+                .unwrap();
+            publish_event(app.bus.bus.as_ref(), &OrderExpired { order_id: id.clone() }).await;
+            events.expect_none(std::time::Duration::from_millis(800)).await;
+            let status = eventually("the order to be read", || async {
+                let shown: serde_json::Value = app.get(Some(&buyer), &format!("/api/orders/{id}")).await.json().await.ok()?;
+                Some(shown["status"].clone())
+            })
+            .await;
+            assert_eq!(status, "complete");
+        }
+    }
+}

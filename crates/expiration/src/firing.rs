@@ -1,0 +1,248 @@
+//! Firing due timers: publish `order:expired`, then forget the timer. The message id is derived
+//! from the order id, so firing twice (a crash between publish and forget, or two replicas) is
+//! dropped by the bus; and expiring an order twice changes nothing in the orders service.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gittix_shared::bus::{Bus, Message};
+use gittix_shared::events::{Event, OrderExpired};
+use gittix_shared::time::unix_millis;
+use tokio::sync::Notify;
+
+use crate::timers::{DueTimer, Timers};
+
+/// Where "now" comes from: the wall clock in service, tokio's (pausable) clock in unit tests.
+pub trait Clock: Send + Sync + 'static {
+    fn now_ms(&self) -> i64;
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        unix_millis()
+    }
+}
+
+/// The longest the loop sleeps without looking: a safety net for timers scheduled by another
+/// replica of the service, which cannot wake this one.
+const LONGEST_SLEEP: Duration = Duration::from_secs(1);
+const BATCH: usize = 100;
+
+pub(crate) async fn fire_forever(
+    timers: Arc<dyn Timers>,
+    bus: Arc<dyn Bus>,
+    scheduled: Arc<Notify>,
+    clock: impl Clock,
+) {
+    loop {
+        // Register for wake-ups before looking, so a timer scheduled meanwhile is not missed.
+        let woken = scheduled.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match fire_due(timers.as_ref(), bus.as_ref(), &clock).await {
+            Ok(fired) if fired > 0 => continue,
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "could not fire timers; retrying"
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        }
+        let wait = match timers.next_due().await {
+            Ok(Some(due_at)) => {
+                Duration::from_millis(u64::try_from(due_at - clock.now_ms()).unwrap_or(0))
+                    .min(LONGEST_SLEEP)
+            }
+            Ok(None) => LONGEST_SLEEP,
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "cannot read the timers");
+                LONGEST_SLEEP
+            }
+        };
+        tokio::select! {
+            () = &mut woken => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Fires every timer due now; returns how many it fired.
+async fn fire_due(timers: &dyn Timers, bus: &dyn Bus, clock: &impl Clock) -> anyhow::Result<usize> {
+    let now = clock.now_ms();
+    let due = timers.due(now, BATCH).await?;
+    for timer in &due {
+        bus.publish(&expired_message(timer)?).await?;
+        timers.remove(&timer.order_id).await?;
+        #[allow(clippy::cast_precision_loss)]
+        let late_seconds = (now - timer.due_at).max(0) as f64 / 1000.0;
+        metrics::histogram!("gittix_expiration_lateness_seconds").record(late_seconds);
+        tracing::info!(order_id = %timer.order_id, late_seconds, "order expired");
+    }
+    Ok(due.len())
+}
+
+fn expired_message(timer: &DueTimer) -> anyhow::Result<Message> {
+    let event = OrderExpired {
+        order_id: timer.order_id.clone(),
+    };
+    Ok(Message::new(
+        format!("order-expired.{}", timer.order_id),
+        OrderExpired::SUBJECT,
+        serde_json::to_vec(&event)?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    //! The loop's timing, in paused time: an in-memory timer store and a bus that records what
+    //! is published stand in for the real adapters, which have their own conformance suites.
+
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use gittix_shared::bus::{DeliverySettings, Subscription};
+    use tokio::time::Instant;
+
+    use super::*;
+
+    #[derive(Default)]
+    struct MemoryTimers(Mutex<BTreeMap<String, i64>>);
+
+    #[async_trait]
+    impl Timers for MemoryTimers {
+        async fn schedule(&self, order_id: &str, due_at: i64) -> anyhow::Result<()> {
+            self.0.lock().unwrap().insert(order_id.to_owned(), due_at);
+            Ok(())
+        }
+        async fn due(&self, now: i64, limit: usize) -> anyhow::Result<Vec<DueTimer>> {
+            let mut due: Vec<DueTimer> = self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(_, at)| **at <= now)
+                .map(|(id, at)| DueTimer {
+                    order_id: id.clone(),
+                    due_at: *at,
+                })
+                .collect();
+            due.sort_by_key(|t| t.due_at);
+            due.truncate(limit);
+            Ok(due)
+        }
+        async fn next_due(&self) -> anyhow::Result<Option<i64>> {
+            Ok(self.0.lock().unwrap().values().min().copied())
+        }
+        async fn remove(&self, order_id: &str) -> anyhow::Result<()> {
+            self.0.lock().unwrap().remove(order_id);
+            Ok(())
+        }
+        async fn ping(&self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Records each publish with the (paused) time it happened at.
+    struct RecordingBus(Mutex<Vec<(String, i64)>>, PausedClock);
+
+    #[async_trait]
+    impl Bus for RecordingBus {
+        async fn publish(&self, message: &Message) -> anyhow::Result<()> {
+            self.0
+                .lock()
+                .unwrap()
+                .push((message.id.clone(), self.1.now_ms()));
+            Ok(())
+        }
+        async fn subscribe(
+            &self,
+            _: &str,
+            _: &[String],
+            _: &DeliverySettings,
+        ) -> anyhow::Result<Box<dyn Subscription>> {
+            anyhow::bail!("not used")
+        }
+        async fn ping(&self) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Milliseconds of tokio's clock since the test started.
+    #[derive(Clone, Copy)]
+    struct PausedClock(Instant);
+
+    impl Clock for PausedClock {
+        fn now_ms(&self) -> i64 {
+            i64::try_from(self.0.elapsed().as_millis()).unwrap()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn timers_fire_at_their_time_in_order_and_once() {
+        let clock = PausedClock(Instant::now());
+        let timers = Arc::new(MemoryTimers::default());
+        let bus = Arc::new(RecordingBus(Mutex::default(), clock));
+        let scheduled = Arc::new(Notify::new());
+        timers.schedule("late", 15 * 60 * 1000).await.unwrap();
+        timers.schedule("soon", 5_000).await.unwrap();
+        let firing = tokio::spawn(fire_forever(
+            timers.clone(),
+            bus.clone(),
+            scheduled.clone(),
+            clock,
+        ));
+
+        // Scheduled while the loop sleeps towards "soon": it must wake for the earlier timer.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        timers.schedule("sooner", 2_000).await.unwrap();
+        scheduled.notify_one();
+
+        tokio::time::sleep(Duration::from_secs(16 * 60)).await;
+        firing.abort();
+        let fired = bus.0.lock().unwrap().clone();
+        let ids: Vec<&str> = fired.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "order-expired.sooner",
+                "order-expired.soon",
+                "order-expired.late"
+            ]
+        );
+        for ((_, at), due) in fired.iter().zip([2_000, 5_000, 15 * 60 * 1000]) {
+            assert!((due..due + 50).contains(at), "fired at {at} for {due}");
+        }
+        assert!(
+            timers.0.lock().unwrap().is_empty(),
+            "fired timers are forgotten"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timer_already_late_fires_at_once() {
+        let clock = PausedClock(Instant::now());
+        let timers = Arc::new(MemoryTimers::default());
+        let bus = Arc::new(RecordingBus(Mutex::default(), clock));
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        timers.schedule("overdue", 1_000).await.unwrap();
+        let before = clock.now_ms();
+        let firing = tokio::spawn(fire_forever(
+            timers.clone(),
+            bus.clone(),
+            Arc::new(Notify::new()),
+            clock,
+        ));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        firing.abort();
+        let fired = bus.0.lock().unwrap().clone();
+        assert_eq!(fired.len(), 1, "a late timer is never dropped");
+        assert!(fired[0].1 - before < 10);
+    }
+}

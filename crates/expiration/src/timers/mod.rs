@@ -1,0 +1,35 @@
+//! The timer store: one timer per order, durable across restarts. Two adapters pass the same
+//! conformance suite (`tests/timers`): [`sql::SqlTimers`] (embedded mode, SQLite) and
+//! [`redis::RedisTimers`] (distributed mode, a Redis sorted set).
+
+pub mod redis;
+pub mod sql;
+
+use async_trait::async_trait;
+
+/// A timer that fell due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    pub order_id: String,
+    /// When it was due, in milliseconds since the Unix epoch.
+    pub due_at: i64,
+}
+
+#[async_trait]
+pub trait Timers: Send + Sync + 'static {
+    /// Sets the order's timer to `due_at` (ms); scheduling the same order again moves it.
+    async fn schedule(&self, order_id: &str, due_at: i64) -> anyhow::Result<()>;
+
+    /// Timers due at or before `now` (ms), earliest first, at most `limit`. They stay stored
+    /// until [`Timers::remove`], so a process that dies before firing them fires them later.
+    async fn due(&self, now: i64, limit: usize) -> anyhow::Result<Vec<DueTimer>>;
+
+    /// When the earliest stored timer falls due, if there is one.
+    async fn next_due(&self) -> anyhow::Result<Option<i64>>;
+
+    /// Forgets a fired timer.
+    async fn remove(&self, order_id: &str) -> anyhow::Result<()>;
+
+    /// Succeeds when the store answers now (for `/readyz`).
+    async fn ping(&self) -> anyhow::Result<()>;
+}
