@@ -11,10 +11,10 @@ use crate::ticket::{Status, Ticket, COLUMNS};
 /// Why a seller's change was refused, in the order the API checks them.
 #[derive(Debug)]
 pub enum ChangeRefused {
-    NotFound,
+    Missing,
     /// Reserved or sold (or withdrawn): no longer the seller's to change.
-    NotForSale(Status),
-    NotOwner,
+    NoLongerForSale(Status),
+    SomeoneElses,
 }
 
 /// What an order event did to a ticket.
@@ -128,13 +128,13 @@ impl TicketStore {
         let mut tx = self.db.pool().begin().await?;
         let Some(ticket) = update.fetch_optional(&mut *tx).await? else {
             drop(tx);
-            let current = self.find(id).await?.ok_or(ChangeRefused::NotFound)?;
+            let current = self.find(id).await?.ok_or(ChangeRefused::Missing)?;
             let status = current.status().unwrap_or(Status::Withdrawn);
             // The update matched nothing: gone from sale, or somebody else's.
             let refused = if status == Status::ForSale {
-                ChangeRefused::NotOwner
+                ChangeRefused::SomeoneElses
             } else {
-                ChangeRefused::NotForSale(status)
+                ChangeRefused::NoLongerForSale(status)
             };
             return Err(refused.into());
         };
@@ -260,11 +260,11 @@ impl SellerChangeError {
     /// The API error, with the message for a ticket that is no longer the seller's to change.
     pub fn into_api_error(self, not_for_sale: impl FnOnce(Status) -> String) -> ApiError {
         match self {
-            Self::Refused(ChangeRefused::NotFound) => ApiError::NotFound,
-            Self::Refused(ChangeRefused::NotForSale(status)) => {
+            Self::Refused(ChangeRefused::Missing) => ApiError::NotFound,
+            Self::Refused(ChangeRefused::NoLongerForSale(status)) => {
                 ApiError::BadRequest(not_for_sale(status))
             }
-            Self::Refused(ChangeRefused::NotOwner) => ApiError::NotAuthorized,
+            Self::Refused(ChangeRefused::SomeoneElses) => ApiError::NotAuthorized,
             Self::Database(error) => error.into(),
         }
     }
@@ -294,7 +294,7 @@ async fn set_holder(
     .bind(unix_millis())
     .fetch_one(&mut **tx)
     .await?;
-    outbox::enqueue(&mut **tx, &ticket.updated_event()).await?;
+    outbox::enqueue(tx, &ticket.updated_event()).await?;
     Ok(())
 }
 

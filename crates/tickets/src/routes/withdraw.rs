@@ -15,7 +15,7 @@ pub(crate) async fn withdraw(
 ) -> ApiResult<StatusCode> {
     match tickets.withdraw(&id, &seller.id).await {
         Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(SellerChangeError::Refused(ChangeRefused::NotForSale(Status::Withdrawn))) => {
+        Err(SellerChangeError::Refused(ChangeRefused::NoLongerForSale(Status::Withdrawn))) => {
             let ticket = tickets.find(&id).await?.ok_or(ApiError::NotFound)?;
             if ticket.user_id == seller.id {
                 Ok(StatusCode::NO_CONTENT)
