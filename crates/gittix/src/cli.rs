@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use gittix_auth::AuthArgs;
 use gittix_orders::OrdersArgs;
+use gittix_payments::PaymentsArgs;
 use gittix_shared::bus::jetstream::JetStreamSettings;
 use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, SessionArgs};
 
@@ -39,6 +40,9 @@ pub struct Cli {
     #[command(flatten, next_help_heading = "Orders service")]
     pub orders: OrdersArgs,
 
+    #[command(flatten, next_help_heading = "Payments service")]
+    pub payments: PaymentsArgs,
+
     #[command(flatten, next_help_heading = "Logging")]
     pub log: LogArgs,
 }
@@ -65,6 +69,8 @@ pub enum Service {
     Orders,
     /// Timers that expire unpaid orders (health and metrics only)
     Expiration,
+    /// Charging cards through Stripe: /api/payments*
+    Payments,
 }
 
 #[derive(Debug, Clone, clap::Args)]

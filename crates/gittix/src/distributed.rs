@@ -9,6 +9,7 @@ use gittix_expiration::timers::redis::RedisTimers;
 use gittix_expiration::timers::Timers;
 use gittix_expiration::ExpirationService;
 use gittix_orders::OrdersService;
+use gittix_payments::PaymentsService;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
@@ -48,6 +49,16 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
             let orders = OrdersService::start(db, sessions, &cli.orders).await?;
             let tasks = orders.listener(bus.clone(), listeners).start().await?;
             (orders.router(), tasks)
+        }
+        Service::Payments => {
+            if cli.payments.stripe_secret_key.is_none() {
+                anyhow::bail!("STRIPE_SECRET_KEY is not set; `serve payments` charges through Stripe (or a Stripe-compatible server at STRIPE_API_BASE)");
+            }
+            let db = postgres(cli, &mut dependencies)?;
+            let payments = PaymentsService::start(db, sessions, cli.payments.provider()).await?;
+            let mut tasks = payments.listener(bus.clone(), listeners).start().await?;
+            tasks.push(payments.spawn_reconciliation());
+            (payments.router(), tasks)
         }
         Service::Expiration => {
             let d = &cli.distributed;

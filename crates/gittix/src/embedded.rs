@@ -8,6 +8,7 @@ use gittix_auth::AuthService;
 use gittix_expiration::timers::sql::SqlTimers;
 use gittix_expiration::ExpirationService;
 use gittix_orders::OrdersService;
+use gittix_payments::PaymentsService;
 use gittix_shared::bus::embedded::EmbeddedBus;
 use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
@@ -33,13 +34,14 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     let tickets_db = Db::open_sqlite_file(&data_dir.join("tickets.db"))?;
     let orders_db = Db::open_sqlite_file(&data_dir.join("orders.db"))?;
     let expiration_db = Db::open_sqlite_file(&data_dir.join("expiration.db"))?;
+    let payments_db = Db::open_sqlite_file(&data_dir.join("payments.db"))?;
     expiration_db
         .migrate(&gittix_expiration::MIGRATIONS)
         .await?;
     let auth =
         AuthService::start(auth_db.clone(), sessions.clone(), &cli.auth, trust_proxy).await?;
     let tickets = TicketsService::start(tickets_db.clone(), sessions.clone()).await?;
-    let orders = OrdersService::start(orders_db.clone(), sessions, &cli.orders).await?;
+    let orders = OrdersService::start(orders_db.clone(), sessions.clone(), &cli.orders).await?;
     let _tickets_listener = tickets
         .listener(bus.clone(), ListenerSettings::default())
         .start()
@@ -55,8 +57,24 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         .start()
         .await?;
     let _expiration_firing = expiration.spawn_firing();
+    let payments = PaymentsService::start(
+        payments_db.clone(),
+        sessions.clone(),
+        cli.payments.provider(),
+    )
+    .await?;
+    let _payments_listener = payments
+        .listener(bus.clone(), ListenerSettings::default())
+        .start()
+        .await?;
+    let _reconciliation = payments.spawn_reconciliation();
+    if cli.payments.stripe_secret_key.is_none() {
+        println!(
+            "Payments: Stripe simulator (no STRIPE_SECRET_KEY); pay with the test token tok_visa"
+        );
+    }
 
-    let databases = vec![auth_db, tickets_db, orders_db, expiration_db];
+    let databases = vec![auth_db, tickets_db, orders_db, expiration_db, payments_db];
     let relays = Relays::start(&databases, &bus);
     let dependencies = Dependencies {
         databases,
@@ -67,6 +85,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         .router()
         .merge(tickets.router())
         .merge(orders.router())
+        .merge(payments.router())
         .merge(health_routes(dependencies));
     let app = with_common_layers(routes, cli.http.body_limit_bytes);
 

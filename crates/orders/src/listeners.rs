@@ -1,9 +1,15 @@
-//! Ticket events kept in the replica, strictly in version order; `order:expired` cancels.
+//! Ticket events kept in the replica, strictly in version order; `order:expired` and a third
+//! declined payment cancel an order; `charge:created` completes it.
 
 use std::sync::Arc;
 
 use gittix_shared::bus::Bus;
-use gittix_shared::events::{OrderExpired, TicketCreated, TicketUpdated};
+use gittix_shared::events::{
+    ChargeCreated, ChargeFailed, OrderExpired, TicketCreated, TicketUpdated,
+};
+
+/// Declined payments after which an order is cancelled (reason `payment_failed`).
+const MAX_DECLINED_ATTEMPTS: i64 = 3;
 use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
 
@@ -15,7 +21,12 @@ pub(crate) fn listener(
     bus: Arc<dyn Bus>,
     settings: ListenerSettings,
 ) -> Listener {
-    let (on_updated, on_expired) = (orders.clone(), orders.clone());
+    let (on_updated, on_expired, on_paid, on_declined) = (
+        orders.clone(),
+        orders.clone(),
+        orders.clone(),
+        orders.clone(),
+    );
     Listener::new(bus, CONSUMER_GROUP, settings)
         .on(move |event: Received<TicketCreated>| {
             let orders = orders.clone();
@@ -52,6 +63,25 @@ pub(crate) fn listener(
             async move {
                 // Cancels an order that is not complete; a complete or cancelled one is left as is.
                 orders.cancel(&event.data.order_id, "expired").await?;
+                Ok(Outcome::Done)
+            }
+        })
+        .on(move |event: Received<ChargeCreated>| {
+            let orders = on_paid.clone();
+            async move {
+                // Completes the order unless an expiry or cancel got there first.
+                orders.complete(&event.data.order_id).await?;
+                Ok(Outcome::Done)
+            }
+        })
+        .on(move |event: Received<ChargeFailed>| {
+            let orders = on_declined.clone();
+            async move {
+                if event.data.attempt >= MAX_DECLINED_ATTEMPTS {
+                    orders
+                        .cancel(&event.data.order_id, "payment_failed")
+                        .await?;
+                }
                 Ok(Outcome::Done)
             }
         })

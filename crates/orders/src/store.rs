@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use gittix_shared::db::{is_unique_violation, Db};
-use gittix_shared::events::{OrderCancelled, OrderCreated, OrderedTicket, TicketRef};
+use gittix_shared::events::{
+    OrderCancelled, OrderCompleted, OrderCreated, OrderedTicket, TicketRef,
+};
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::{iso8601, unix_millis};
 use gittix_shared::{inbox, outbox, ApiError};
@@ -162,6 +164,34 @@ impl OrderStore {
                 id: order.ticket_id.clone(),
             },
             reason: reason.to_owned(),
+        };
+        outbox::enqueue(&mut tx, &event).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(Some(order))
+    }
+
+    /// Completes a paid order that is not cancelled, and records `order:completed`. Returns
+    /// `None` when the order was already cancelled (an expiry won the race: payments refunds) or
+    /// complete. One conditional update decides between a payment and an expiry.
+    pub async fn complete(&self, id: &str) -> Result<Option<Order>, sqlx::Error> {
+        let mut tx = self.db.pool().begin().await?;
+        let completed: Option<Order> = sqlx::query_as(&format!(
+            "UPDATE orders SET status = 'complete', version = version + 1, updated_at = $2 \
+             WHERE id = $1 AND status IN ('created', 'awaiting:payment') RETURNING {COLUMNS}"
+        ))
+        .bind(id)
+        .bind(unix_millis())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(order) = completed else {
+            return Ok(None);
+        };
+        let event = OrderCompleted {
+            id: order.id.clone(),
+            version: order.version,
+            ticket: TicketRef {
+                id: order.ticket_id.clone(),
+            },
         };
         outbox::enqueue(&mut tx, &event).await?;
         outbox::commit(tx, &self.db).await?;

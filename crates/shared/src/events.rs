@@ -134,3 +134,44 @@ pub struct OrderExpired {
 impl Event for OrderExpired {
     const SUBJECT: &'static str = "order:expired";
 }
+
+/// A payment succeeded. `amount` is in cents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeCreated {
+    pub id: String,
+    pub order_id: String,
+    pub amount: i64,
+    pub stripe_id: String,
+}
+
+impl Event for ChargeCreated {
+    const SUBJECT: &'static str = "charge:created";
+}
+
+/// A payment attempt was declined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeFailed {
+    pub id: String,
+    pub order_id: String,
+    pub attempt: i64,
+    pub reason: String,
+}
+
+impl Event for ChargeFailed {
+    const SUBJECT: &'static str = "charge:failed";
+}
+
+/// A successful charge was refunded (its order ended without a sale).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeRefunded {
+    pub id: String,
+    pub order_id: String,
+    pub stripe_refund_id: String,
+}
+
+impl Event for ChargeRefunded {
+    const SUBJECT: &'static str = "charge:refunded";
+}

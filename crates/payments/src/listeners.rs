@@ -1,0 +1,78 @@
+//! Order events kept in the replica; a cancelled order's successful charges are refunded.
+
+use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderCreated};
+use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
+use gittix_shared::replica::VersionCheck;
+use gittix_shared::time::parse_iso8601;
+
+use crate::payments::Payments;
+use crate::store::{OrderChange, ReplicaOrder};
+use crate::CONSUMER_GROUP;
+
+pub(crate) fn listener(
+    payments: Payments,
+    bus: std::sync::Arc<dyn gittix_shared::bus::Bus>,
+    settings: ListenerSettings,
+) -> Listener {
+    let (on_cancelled, on_completed) = (payments.clone(), payments.clone());
+    Listener::new(bus, CONSUMER_GROUP, settings)
+        .on(move |event: Received<OrderCreated>| {
+            let payments = payments.clone();
+            async move {
+                let order = event.data;
+                let expires_at = parse_iso8601(&order.expires_at).ok_or_else(|| {
+                    anyhow::anyhow!("unreadable expiresAt {:?}", order.expires_at)
+                })?;
+                let replica = ReplicaOrder {
+                    id: order.id,
+                    user_id: order.user_id,
+                    status: order.status,
+                    price_cents: order.ticket.price,
+                    expires_at,
+                    version: order.version,
+                };
+                outcome(
+                    payments
+                        .store
+                        .apply_order(&event.id, OrderChange::Created(replica))
+                        .await?,
+                )
+            }
+        })
+        .on(move |event: Received<OrderCancelled>| {
+            let payments = on_cancelled.clone();
+            async move {
+                let order = event.data;
+                let change = OrderChange::Status {
+                    id: order.id.clone(),
+                    version: order.version,
+                    status: "cancelled".into(),
+                };
+                let check = payments.store.apply_order(&event.id, change).await?;
+                if check == VersionCheck::Apply {
+                    // Nobody pays for a ticket they do not get.
+                    payments.refund_all(&order.id).await?;
+                }
+                outcome(check)
+            }
+        })
+        .on(move |event: Received<OrderCompleted>| {
+            let payments = on_completed.clone();
+            async move {
+                let order = event.data;
+                let change = OrderChange::Status {
+                    id: order.id,
+                    version: order.version,
+                    status: "complete".into(),
+                };
+                outcome(payments.store.apply_order(&event.id, change).await?)
+            }
+        })
+}
+
+fn outcome(check: VersionCheck) -> anyhow::Result<Outcome> {
+    Ok(match check {
+        VersionCheck::TooEarly => Outcome::NotYet,
+        VersionCheck::Apply | VersionCheck::AlreadyApplied => Outcome::Done,
+    })
+}

@@ -1,0 +1,163 @@
+//! Paying for an order: one attempt at a time per order, an idempotency key per attempt, and a
+//! refund whenever a charge succeeded for an order that ended without a sale.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gittix_shared::time::unix_millis;
+use gittix_shared::ApiError;
+
+use crate::provider::{ChargeOutcome, ChargeRequest, PaymentProvider};
+use crate::store::{Charge, PaymentStore};
+
+/// Declined attempts after which the order is cancelled (by orders, on the third `charge:failed`).
+pub const MAX_DECLINED_ATTEMPTS: usize = 3;
+
+#[derive(Clone)]
+pub struct Payments {
+    pub store: PaymentStore,
+    provider: Arc<dyn PaymentProvider>,
+}
+
+impl Payments {
+    pub fn new(store: PaymentStore, provider: Arc<dyn PaymentProvider>) -> Self {
+        Self { store, provider }
+    }
+
+    /// `POST /api/payments`: charges the order's price to `token`; returns the charge id.
+    pub async fn pay(&self, buyer: &str, order_id: &str, token: &str) -> Result<String, ApiError> {
+        let order = self
+            .store
+            .order(order_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if order.user_id != buyer {
+            return Err(ApiError::NotAuthorized);
+        }
+        match order.status.as_str() {
+            "cancelled" => return Err(ApiError::bad_request("Cannot pay for an cancelled order")),
+            "complete" => return Err(ApiError::bad_request("Order has already been paid")),
+            _ => {}
+        }
+        if order.expires_at <= unix_millis() {
+            return Err(ApiError::bad_request("Order has expired"));
+        }
+        let declined = self
+            .store
+            .charges_of(order_id)
+            .await?
+            .iter()
+            .filter(|c| c.status == "failed")
+            .count();
+        if declined >= MAX_DECLINED_ATTEMPTS {
+            return Err(ApiError::bad_request(
+                "Too many declined payments for this order",
+            ));
+        }
+        let Some(charge) = self.store.start_attempt(&order, token).await? else {
+            return Err(ApiError::bad_request("Order has already been paid"));
+        };
+        match self.settle(&charge).await? {
+            Settled::Paid => Ok(charge.id),
+            Settled::Declined(message) => Err(ApiError::BadRequest(message)),
+            Settled::Unknown => Err(ApiError::internal(anyhow::anyhow!(
+                "payment provider unavailable; charge {} will be reconciled",
+                charge.id
+            ))),
+        }
+    }
+
+    /// Sends an attempt to the provider (again, with the same idempotency key, when its outcome
+    /// was unknown) and records the outcome.
+    async fn settle(&self, charge: &Charge) -> Result<Settled, sqlx::Error> {
+        let request = ChargeRequest {
+            amount_cents: charge.amount,
+            token: charge.token.clone(),
+            idempotency_key: charge.idempotency_key.clone(),
+            description: format!("GitTix order {}", charge.order_id),
+        };
+        match self.provider.charge(&request).await {
+            Ok(ChargeOutcome::Succeeded { stripe_id }) => {
+                let order_cancelled = self.store.complete(charge, &stripe_id).await?;
+                if order_cancelled {
+                    // The order expired or was cancelled while the card was being charged.
+                    self.refund_all(&charge.order_id).await?;
+                }
+                Ok(Settled::Paid)
+            }
+            Ok(ChargeOutcome::Declined { message }) => {
+                self.store.fail(charge, &message).await?;
+                Ok(Settled::Declined(message))
+            }
+            Err(unavailable) => {
+                tracing::warn!(charge_id = %charge.id, error = %unavailable, "charge outcome unknown");
+                Ok(Settled::Unknown)
+            }
+        }
+    }
+
+    /// Refunds every successful charge of an order that ended without a sale.
+    pub async fn refund_all(&self, order_id: &str) -> Result<(), sqlx::Error> {
+        for charge in self.store.charges_of(order_id).await? {
+            if charge.status == "completed" {
+                self.refund(&charge).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn refund(&self, charge: &Charge) -> Result<(), sqlx::Error> {
+        let Some(stripe_id) = &charge.stripe_id else {
+            return Ok(());
+        };
+        let key = format!("gittix-refund-{}", charge.id);
+        match self.provider.refund(stripe_id, &key).await {
+            Ok(refund_id) => self.store.refunded(charge, &refund_id).await,
+            Err(unavailable) => {
+                // The reconciliation loop tries again.
+                tracing::warn!(charge_id = %charge.id, error = %unavailable, "refund failed; will retry");
+                Ok(())
+            }
+        }
+    }
+
+    /// Settles what is left unsettled: attempts whose outcome was unknown (asked again with the
+    /// same idempotency key) and successful charges of cancelled orders not yet refunded.
+    pub async fn reconcile(&self) -> Result<(), sqlx::Error> {
+        for charge in self
+            .store
+            .unsettled(RECONCILE_AFTER.as_millis().try_into().unwrap_or(i64::MAX))
+            .await?
+        {
+            self.settle(&charge).await?;
+        }
+        for charge in self.store.to_refund().await? {
+            self.refund(&charge).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs [`Payments::reconcile`] every few seconds until the handle is aborted.
+    pub fn spawn_reconciliation(&self) -> tokio::task::JoinHandle<()> {
+        let payments = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(RECONCILE_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(error) = payments.reconcile().await {
+                    tracing::warn!(%error, "reconciliation failed; will retry");
+                }
+            }
+        })
+    }
+}
+
+/// An attempt left unsettled this long is asked about again.
+const RECONCILE_AFTER: Duration = Duration::from_secs(10);
+const RECONCILE_EVERY: Duration = Duration::from_secs(5);
+
+enum Settled {
+    Paid,
+    Declined(String),
+    Unknown,
+}

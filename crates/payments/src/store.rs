@@ -1,0 +1,275 @@
+//! Charges and the orders replica, on SQLite or PostgreSQL through one code path.
+
+use gittix_shared::db::{is_unique_violation, Db};
+use gittix_shared::events::{ChargeCreated, ChargeFailed, ChargeRefunded};
+use gittix_shared::replica::{check_version, VersionCheck};
+use gittix_shared::time::unix_millis;
+use gittix_shared::{inbox, outbox};
+
+/// An order as the replica holds it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReplicaOrder {
+    pub id: String,
+    pub user_id: String,
+    pub status: String,
+    pub price_cents: i64,
+    pub expires_at: i64,
+    pub version: i64,
+}
+
+/// A payment attempt.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Charge {
+    pub id: String,
+    pub order_id: String,
+    pub attempt: i64,
+    pub status: String,
+    pub amount: i64,
+    pub token: String,
+    pub idempotency_key: String,
+    pub stripe_id: Option<String>,
+    pub stripe_refund_id: Option<String>,
+}
+
+const CHARGE_COLUMNS: &str =
+    "id, order_id, attempt, status, amount, token, idempotency_key, stripe_id, stripe_refund_id";
+
+/// A change to a replicated order.
+pub enum OrderChange {
+    Created(ReplicaOrder),
+    /// A later version with a new status (`cancelled` or `complete`).
+    Status {
+        id: String,
+        version: i64,
+        status: String,
+    },
+}
+
+#[derive(Clone)]
+pub struct PaymentStore {
+    db: Db,
+}
+
+impl PaymentStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub async fn order(&self, id: &str) -> Result<Option<ReplicaOrder>, sqlx::Error> {
+        sqlx::query_as("SELECT id, user_id, status, price_cents, expires_at, version FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// Applies an order event to the replica in version order.
+    pub async fn apply_order(
+        &self,
+        event_id: &str,
+        change: OrderChange,
+    ) -> anyhow::Result<VersionCheck> {
+        let mut tx = self.db.pool().begin().await?;
+        if !inbox::record(&mut tx, event_id).await? {
+            return Ok(VersionCheck::AlreadyApplied);
+        }
+        let (id, version) = match &change {
+            OrderChange::Created(order) => (order.id.clone(), order.version),
+            OrderChange::Status { id, version, .. } => (id.clone(), *version),
+        };
+        let held: Option<i64> = sqlx::query_scalar("SELECT version FROM orders WHERE id = $1")
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        // A status change may skip versions this service never hears of (none today): only
+        // require that it is newer than what is held, and that the order itself is known.
+        let check = match (&change, held) {
+            (OrderChange::Status { .. }, Some(held)) if version > held => VersionCheck::Apply,
+            _ => check_version(held, version),
+        };
+        if check != VersionCheck::Apply {
+            return Ok(check);
+        }
+        match change {
+            OrderChange::Created(order) => {
+                sqlx::query(
+                    "INSERT INTO orders (id, user_id, status, price_cents, expires_at, version) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&order.id)
+                .bind(&order.user_id)
+                .bind(&order.status)
+                .bind(order.price_cents)
+                .bind(order.expires_at)
+                .bind(order.version)
+                .execute(&mut *tx)
+                .await?;
+            }
+            OrderChange::Status {
+                id,
+                version,
+                status,
+            } => {
+                sqlx::query("UPDATE orders SET status = $2, version = $3 WHERE id = $1")
+                    .bind(&id)
+                    .bind(&status)
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(check)
+    }
+
+    /// Records a new attempt for the order, in flight. `None` when another attempt is in flight
+    /// or has succeeded (the partial unique index decides between concurrent payments).
+    pub async fn start_attempt(
+        &self,
+        order: &ReplicaOrder,
+        token: &str,
+    ) -> Result<Option<Charge>, sqlx::Error> {
+        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM charges WHERE order_id = $1")
+            .bind(&order.id)
+            .fetch_one(self.db.pool())
+            .await?;
+        let attempt = attempts + 1;
+        let charge = Charge {
+            id: uuid::Uuid::now_v7().to_string(),
+            order_id: order.id.clone(),
+            attempt,
+            status: "created".to_owned(),
+            amount: order.price_cents,
+            token: token.to_owned(),
+            idempotency_key: format!("gittix-charge-{}-{attempt}", order.id),
+            stripe_id: None,
+            stripe_refund_id: None,
+        };
+        let now = unix_millis();
+        let inserted = sqlx::query(
+            "INSERT INTO charges (id, order_id, attempt, status, amount, token, idempotency_key, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(&charge.id)
+        .bind(&charge.order_id)
+        .bind(charge.attempt)
+        .bind(&charge.status)
+                .bind(charge.amount)
+        .bind(&charge.token)
+        .bind(&charge.idempotency_key)
+        .bind(now)
+        .execute(self.db.pool())
+        .await;
+        match inserted {
+            Ok(_) => Ok(Some(charge)),
+            Err(error) if is_unique_violation(&error) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The attempt succeeded: records it and `charge:created`. Returns whether the order is
+    /// cancelled meanwhile (then the charge must be refunded).
+    pub async fn complete(&self, charge: &Charge, stripe_id: &str) -> Result<bool, sqlx::Error> {
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE charges SET status = 'completed', stripe_id = $2, updated_at = $3 WHERE id = $1 AND status = 'created'",
+        )
+        .bind(&charge.id)
+        .bind(stripe_id)
+        .bind(unix_millis())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            let event = ChargeCreated {
+                id: charge.id.clone(),
+                order_id: charge.order_id.clone(),
+                amount: charge.amount,
+                stripe_id: stripe_id.to_owned(),
+            };
+            outbox::enqueue(&mut tx, &event).await?;
+        }
+        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(&charge.order_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(status.as_deref() == Some("cancelled"))
+    }
+
+    /// The card was declined: records it and `charge:failed`.
+    pub async fn fail(&self, charge: &Charge, reason: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE charges SET status = 'failed', failure_reason = $2, updated_at = $3 WHERE id = $1 AND status = 'created'",
+        )
+        .bind(&charge.id)
+        .bind(reason)
+        .bind(unix_millis())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            let event = ChargeFailed {
+                id: charge.id.clone(),
+                order_id: charge.order_id.clone(),
+                attempt: charge.attempt,
+                reason: reason.to_owned(),
+            };
+            outbox::enqueue(&mut tx, &event).await?;
+        }
+        outbox::commit(tx, &self.db).await
+    }
+
+    /// The charge was refunded: records the refund id and `charge:refunded`.
+    pub async fn refunded(&self, charge: &Charge, refund_id: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE charges SET status = 'refunded', stripe_refund_id = $2, updated_at = $3 WHERE id = $1 AND status = 'completed'",
+        )
+        .bind(&charge.id)
+        .bind(refund_id)
+        .bind(unix_millis())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            let event = ChargeRefunded {
+                id: charge.id.clone(),
+                order_id: charge.order_id.clone(),
+                stripe_refund_id: refund_id.to_owned(),
+            };
+            outbox::enqueue(&mut tx, &event).await?;
+        }
+        outbox::commit(tx, &self.db).await
+    }
+
+    pub async fn charges_of(&self, order_id: &str) -> Result<Vec<Charge>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {CHARGE_COLUMNS} FROM charges WHERE order_id = $1 ORDER BY attempt"
+        ))
+        .bind(order_id)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Attempts whose outcome is unknown (the provider did not answer) and older than `age_ms`.
+    pub async fn unsettled(&self, age_ms: i64) -> Result<Vec<Charge>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {CHARGE_COLUMNS} FROM charges WHERE status = 'created' AND updated_at <= $1 ORDER BY created_at LIMIT 100"
+        ))
+        .bind(unix_millis() - age_ms)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Successful charges of cancelled orders: each must be refunded.
+    pub async fn to_refund(&self) -> Result<Vec<Charge>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {} FROM charges c JOIN orders o ON o.id = c.order_id \
+             WHERE c.status = 'completed' AND o.status = 'cancelled' LIMIT 100",
+            CHARGE_COLUMNS
+                .split(", ")
+                .map(|c| format!("c.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .fetch_all(self.db.pool())
+        .await
+    }
+}
