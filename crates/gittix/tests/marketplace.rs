@@ -8,11 +8,15 @@ use gittix_expiration::timers::sql::SqlTimers;
 use gittix_expiration::timers::Timers;
 use gittix_expiration::ExpirationService;
 use gittix_orders::{OrdersArgs, OrdersService};
+use gittix_payments::provider::simulator::SimulatedStripe;
+use gittix_payments::provider::stripe::StripeProvider;
+use gittix_payments::provider::PaymentProvider;
+use gittix_payments::PaymentsService;
 use gittix_shared::http::with_common_layers;
 use gittix_shared::relay::{self, RelaySettings};
 use gittix_shared::testing::{
-    eventually, fresh_database, quick_listener_settings, redis_url, test_sessions, TestBus,
-    TestDatabase, TestServer, TestUser, Topology,
+    eventually, fresh_database, quick_listener_settings, redis_url, stripe_url, test_sessions,
+    TestBus, TestDatabase, TestServer, TestUser, Topology,
 };
 use gittix_shared::topology_tests;
 use gittix_tickets::TicketsService;
@@ -26,6 +30,7 @@ struct Marketplace {
     sessions: gittix_shared::session::Sessions,
     _bus: TestBus,
     orders_db: gittix_shared::db::Db,
+    payments_db: gittix_shared::db::Db,
     _databases: Vec<TestDatabase>,
     _tasks: Vec<JoinHandle<()>>,
 }
@@ -65,6 +70,14 @@ impl Marketplace {
             }
         };
         let expiration = ExpirationService::new(timers, bus.bus.clone());
+        let payments_db = fresh_database(topology.backend()).await;
+        let provider: Arc<dyn PaymentProvider> = match topology {
+            Topology::Embedded => Arc::new(SimulatedStripe::default()),
+            Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+        };
+        let payments = PaymentsService::start(payments_db.db.clone(), sessions.clone(), provider)
+            .await
+            .unwrap();
         let mut tasks = tickets
             .listener(bus.bus.clone(), quick_listener_settings())
             .start()
@@ -85,20 +98,37 @@ impl Marketplace {
                 .unwrap(),
         );
         tasks.push(expiration.spawn_firing());
-        for db in [&databases[0].db, &databases[1].db] {
+        tasks.extend(
+            payments
+                .listener(bus.bus.clone(), quick_listener_settings())
+                .start()
+                .await
+                .unwrap(),
+        );
+        tasks.push(payments.spawn_reconciliation());
+        for db in [&databases[0].db, &databases[1].db, &payments_db.db] {
             tasks.push(relay::spawn(
                 db.clone(),
                 bus.bus.clone(),
                 RelaySettings::default(),
             ));
         }
-        let app = with_common_layers(tickets.router().merge(orders.router()), 64 * 1024);
+        let app = with_common_layers(
+            tickets
+                .router()
+                .merge(orders.router())
+                .merge(payments.router()),
+            64 * 1024,
+        );
+        let payments_handle = payments_db.db.clone();
+        databases.push(payments_db);
         Self {
             server: TestServer::spawn(app).await,
             client: reqwest::Client::new(),
             sessions,
             _bus: bus,
             orders_db: databases[1].db.clone(),
+            payments_db: payments_handle,
             _databases: databases,
             _tasks: tasks,
         }
@@ -286,5 +316,152 @@ topology_tests! {
         assert!(released.get("orderId").is_none());
         // Another buyer can reserve it now.
         market.reserve(&market.user(), &ticket).await;
+    }
+}
+
+impl Marketplace {
+    async fn pay(&self, buyer: &TestUser, order: &str, token: &str) -> (StatusCode, Value) {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/api/payments",
+                buyer,
+                Some(json!({"token": token, "orderId": order})),
+            )
+            .await;
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn order_becomes(&self, buyer: &TestUser, order: &str, status: &str) -> Value {
+        eventually(&format!("order {order} to be {status}"), || async {
+            let shown = self.json(&format!("/api/orders/{order}"), buyer).await;
+            (shown["status"] == status).then_some(shown)
+        })
+        .await
+    }
+
+    /// Charges of the order as payments records them: (status, amount).
+    async fn charges(&self, order: &str) -> Vec<(String, i64)> {
+        sqlx::query_as("SELECT status, amount FROM charges WHERE order_id = $1 ORDER BY attempt")
+            .bind(order)
+            .fetch_all(self.payments_db.pool())
+            .await
+            .unwrap()
+    }
+
+    async fn payments_replica_status(&self, order: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+            .bind(order)
+            .fetch_optional(self.payments_db.pool())
+            .await
+            .unwrap()
+    }
+
+    /// Reserves once payments, too, knows the order (so it can be paid).
+    async fn reserve_payable(&self, buyer: &TestUser, ticket: &str) -> String {
+        let order = self.reserve(buyer, ticket).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        eventually("payments to learn the order", || async {
+            self.payments_replica_status(&order).await.map(|_| ())
+        })
+        .await;
+        order
+    }
+}
+
+mod lifecycle {
+    use super::*;
+
+    topology_tests! {
+        async fn reserve_pay_complete_and_the_ticket_is_sold(topology) {
+            let market = Marketplace::spawn(topology).await;
+            let (seller, buyer) = (market.user(), market.user());
+            let ticket = market.sell(&seller, 30).await;
+            let order = market.reserve_payable(&buyer, &ticket).await;
+            let (status, _) = market.pay(&buyer, &order, "tok_visa").await;
+            assert_eq!(status, StatusCode::CREATED);
+            market.order_becomes(&buyer, &order, "complete").await;
+            let sold = market.ticket_shows(&ticket, &buyer, |t| t["status"] == "sold").await;
+            assert_eq!(sold["orderId"], order.as_str());
+            let listed = market.json("/api/tickets", &buyer).await;
+            assert_eq!(listed, json!([]), "a sold ticket is gone from the list");
+            assert_eq!(market.charges(&order).await, [("completed".to_owned(), 3000)]);
+            // A completed order cannot be cancelled, nor paid again.
+            let cancel = market.call(reqwest::Method::DELETE, &format!("/api/orders/{order}"), &buyer, None).await;
+            assert_eq!(cancel.status(), StatusCode::BAD_REQUEST);
+            assert_eq!(market.pay(&buyer, &order, "tok_visa").await.0, StatusCode::BAD_REQUEST);
+            eventually("payments to see the order complete", || async {
+                (market.payments_replica_status(&order).await.as_deref() == Some("complete")).then_some(())
+            })
+            .await;
+        }
+
+        async fn three_declined_cards_cancel_the_order(topology) {
+            let market = Marketplace::spawn(topology).await;
+            let (seller, buyer) = (market.user(), market.user());
+            let ticket = market.sell(&seller, 30).await;
+            let order = market.reserve_payable(&buyer, &ticket).await;
+            for _ in 0..3 {
+                let (status, body) = market.pay(&buyer, &order, "tok_chargeDeclined").await;
+                assert_eq!((status, body["errors"][0]["message"].clone()), (StatusCode::BAD_REQUEST, json!("Your card was declined.")));
+            }
+            market.order_becomes(&buyer, &order, "cancelled").await;
+            market.ticket_shows(&ticket, &buyer, |t| t["status"] == "for_sale").await;
+        }
+    }
+}
+
+mod expiry_and_payment {
+    use super::*;
+
+    topology_tests! {
+        async fn an_unpaid_order_expires_everywhere_and_cannot_be_paid_after(topology) {
+            let market = Marketplace::spawn_with_lock(topology, 1).await;
+            let (seller, buyer) = (market.user(), market.user());
+            let ticket = market.sell(&seller, 30).await;
+            let order = market.reserve_payable(&buyer, &ticket).await;
+            market.order_becomes(&buyer, &order, "cancelled").await;
+            market.ticket_shows(&ticket, &buyer, |t| t["status"] == "for_sale").await;
+            eventually("payments' replica to be cancelled", || async {
+                (market.payments_replica_status(&order).await.as_deref() == Some("cancelled")).then_some(())
+            })
+            .await;
+            let (status, body) = market.pay(&buyer, &order, "tok_visa").await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(market.charges(&order).await.is_empty(), "nobody was charged");
+        }
+
+        async fn a_payment_racing_the_expiry_never_charges_a_buyer_without_a_ticket(topology) {
+            let market = Marketplace::spawn_with_lock(topology, 1).await;
+            for round in 0..4 {
+                let (seller, buyer) = (market.user(), market.user());
+                let ticket = market.sell(&seller, 30).await;
+                let order = market.reserve_payable(&buyer, &ticket).await;
+                // Pay close to the end of the one-second window, at a different moment each round.
+                tokio::time::sleep(std::time::Duration::from_millis(700 + 100 * round)).await;
+                let (paid, _) = market.pay(&buyer, &order, "tok_visa").await;
+                // Let every event settle, then check the outcome is one of the two consistent ones.
+                let outcome = eventually("the order, ticket and charge to agree", || async {
+                    let order_status = market.json(&format!("/api/orders/{order}"), &buyer).await["status"].clone();
+                    let ticket_now = market.json(&format!("/api/tickets/{ticket}"), &buyer).await;
+                    let charges = market.charges(&order).await;
+                    let settled = match order_status.as_str() {
+                        Some("complete") => ticket_now["status"] == "sold" && charges == [("completed".to_owned(), 3000)],
+                        Some("cancelled") => ticket_now["status"] == "for_sale" && charges.iter().all(|(s, _)| s != "completed" && s != "created"),
+                        _ => false,
+                    };
+                    settled.then_some((order_status, charges))
+                })
+                .await;
+                if outcome.0 == "complete" {
+                    assert_eq!(paid, StatusCode::CREATED);
+                }
+            }
+        }
     }
 }

@@ -699,3 +699,10 @@ impl Drop for PrivateRedis {
         let _ = self.child.wait();
     }
 }
+
+pub const STRIPE_URL_VAR: &str = "GITTIX_TEST_STRIPE_URL";
+
+/// The Stripe-compatible server the test command started.
+pub fn stripe_url() -> String {
+    required_var(STRIPE_URL_VAR)
+}

@@ -1,0 +1,249 @@
+//! The payments API over real HTTP with the real bus: the embedded topology pays through the
+//! simulator, the distributed one through async-stripe and the Stripe stand-in.
+
+use std::sync::Arc;
+
+use gittix_payments::provider::simulator::SimulatedStripe;
+use gittix_payments::provider::stripe::StripeProvider;
+use gittix_payments::provider::PaymentProvider;
+use gittix_payments::PaymentsService;
+use gittix_shared::db::Db;
+use gittix_shared::events::{OrderCancelled, OrderCreated, OrderedTicket, TicketRef};
+use gittix_shared::http::with_common_layers;
+use gittix_shared::relay::{self, RelaySettings};
+use gittix_shared::testing::{
+    eventually, fresh_database, publish_event, quick_listener_settings, stripe_url, test_sessions,
+    EventLog, TestBus, TestDatabase, TestServer, TestUser, Topology,
+};
+use gittix_shared::time::{iso8601, unix_millis};
+use gittix_shared::topology_tests;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::task::JoinHandle;
+
+struct PaymentsApp {
+    server: TestServer,
+    bus: TestBus,
+    db: Db,
+    sessions: gittix_shared::session::Sessions,
+    _database: TestDatabase,
+    _tasks: Vec<JoinHandle<()>>,
+}
+
+impl PaymentsApp {
+    async fn spawn(topology: Topology) -> Self {
+        let database = fresh_database(topology.backend()).await;
+        let bus = TestBus::new(topology.bus()).await;
+        let provider: Arc<dyn PaymentProvider> = match topology {
+            Topology::Embedded => Arc::new(SimulatedStripe::default()),
+            Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+        };
+        let sessions = test_sessions();
+        let service = PaymentsService::start(database.db.clone(), sessions.clone(), provider)
+            .await
+            .unwrap();
+        let mut tasks = service
+            .listener(bus.bus.clone(), quick_listener_settings())
+            .start()
+            .await
+            .unwrap();
+        tasks.push(relay::spawn(
+            database.db.clone(),
+            bus.bus.clone(),
+            RelaySettings::default(),
+        ));
+        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
+        Self {
+            server,
+            bus,
+            db: database.db.clone(),
+            sessions,
+            _database: database,
+            _tasks: tasks,
+        }
+    }
+
+    fn user(&self) -> TestUser {
+        TestUser::new(&self.sessions)
+    }
+
+    /// An order the orders service created, as its event reaches payments; waits for the replica.
+    async fn order_created(
+        &self,
+        buyer: &TestUser,
+        price_cents: i64,
+        expires_in_ms: i64,
+    ) -> String {
+        let id = uuid::Uuid::now_v7().to_string();
+        let event = OrderCreated {
+            id: id.clone(),
+            version: 0,
+            status: "created".into(),
+            user_id: buyer.id.clone(),
+            expires_at: iso8601(unix_millis() + expires_in_ms),
+            ticket: OrderedTicket {
+                id: "ticket".into(),
+                price: price_cents,
+            },
+        };
+        publish_event(self.bus.bus.as_ref(), &event).await;
+        self.replica_status_is(&id, "created").await;
+        id
+    }
+
+    async fn replica_status_is(&self, id: &str, status: &str) {
+        eventually(
+            &format!("the replica of order {id} to be {status}"),
+            || async {
+                let held: Option<String> =
+                    sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(self.db.pool())
+                        .await
+                        .unwrap();
+                (held.as_deref() == Some(status)).then_some(())
+            },
+        )
+        .await;
+    }
+
+    async fn pay(&self, user: Option<&TestUser>, body: Value) -> (StatusCode, Value) {
+        let mut request = reqwest::Client::new()
+            .post(self.server.url("/api/payments"))
+            .json(&body);
+        if let Some(user) = user {
+            request = request.header("cookie", &user.cookie);
+        }
+        let response = request.send().await.unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    async fn charges(&self, order: &str) -> Vec<(String, i64, i64)> {
+        sqlx::query_as(
+            "SELECT status, amount, attempt FROM charges WHERE order_id = $1 ORDER BY attempt",
+        )
+        .bind(order)
+        .fetch_all(self.db.pool())
+        .await
+        .unwrap()
+    }
+}
+
+fn error(message: &str) -> Value {
+    json!({"errors": [{"message": message}]})
+}
+
+topology_tests! {
+    async fn needs_sign_in_a_token_and_an_order_id(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        assert_eq!(app.pay(None, json!({"token": "tok_visa", "orderId": "x"})).await, (StatusCode::UNAUTHORIZED, error("Not authorized")));
+        let (status, body) = app.pay(Some(&app.user()), json!({})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body, json!({"errors": [
+            {"message": "Token must be provided", "field": "token"},
+            {"message": "OrderId must be provided", "field": "orderId"},
+        ]}));
+    }
+
+    async fn an_unknown_order_is_404_and_another_users_401(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let (buyer, stranger) = (app.user(), app.user());
+        assert_eq!(app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": "nothing"})).await, (StatusCode::NOT_FOUND, error("Not Found")));
+        let order = app.order_created(&buyer, 2000, 60_000).await;
+        assert_eq!(app.pay(Some(&stranger), json!({"token": "tok_visa", "orderId": order})).await, (StatusCode::UNAUTHORIZED, error("Not authorized")));
+        assert!(app.charges(&order).await.is_empty());
+    }
+
+    async fn a_cancelled_order_cannot_be_paid(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 2000, 60_000).await;
+        let cancelled = OrderCancelled { id: order.clone(), version: 1, ticket: TicketRef { id: "ticket".into() }, reason: "cancelled".into() };
+        publish_event(app.bus.bus.as_ref(), &cancelled).await;
+        app.replica_status_is(&order, "cancelled").await;
+        let paid = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(paid, (StatusCode::BAD_REQUEST, error("Cannot pay for an cancelled order")));
+    }
+
+    async fn tok_visa_pays_the_orders_price_in_cents_and_publishes_charge_created(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["charge:created"]).await;
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 1999, 60_000).await;
+        let (status, body) = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let charge_id = body["id"].as_str().unwrap();
+        assert_eq!(app.charges(&order).await, [("completed".to_owned(), 1999, 1)]);
+        let (_, data) = events.next().await;
+        assert_eq!((data["id"].as_str(), data["orderId"].as_str(), data["amount"].as_i64()), (Some(charge_id), Some(order.as_str()), Some(1999)));
+        let stripe_id = data["stripeId"].as_str().unwrap();
+        assert!(stripe_id.starts_with("ch_"), "{stripe_id}");
+        if topology == Topology::Distributed {
+            // Stripe's own record of it: the price in cents, in US dollars.
+            let charge: Value = reqwest::Client::new()
+                .get(format!("{}/v1/charges/{stripe_id}", stripe_url()))
+                .basic_auth("sk_test_gittix", Some(""))
+                .send().await.unwrap().json().await.unwrap();
+            assert_eq!((charge["amount"].clone(), charge["currency"].clone()), (json!(1999), json!("usd")));
+        }
+        // Paying again is refused.
+        let again = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(again, (StatusCode::BAD_REQUEST, error("Order has already been paid")));
+    }
+
+    async fn a_declined_card_says_why_and_the_order_stays_payable(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["charge:failed"]).await;
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 2000, 60_000).await;
+        let declined = app.pay(Some(&buyer), json!({"token": "tok_chargeDeclined", "orderId": order})).await;
+        assert_eq!(declined, (StatusCode::BAD_REQUEST, error("Your card was declined.")));
+        let (_, data) = events.next().await;
+        assert_eq!((data["attempt"].clone(), data["reason"].clone()), (json!(1), json!("Your card was declined.")));
+        let (status, _) = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(app.charges(&order).await, [("failed".to_owned(), 2000, 1), ("completed".to_owned(), 2000, 2)]);
+    }
+
+    async fn three_declines_end_the_attempts(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["charge:failed"]).await;
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 2000, 60_000).await;
+        for attempt in 1..=3 {
+            let declined = app.pay(Some(&buyer), json!({"token": "tok_chargeDeclined", "orderId": order})).await;
+            assert_eq!(declined.0, StatusCode::BAD_REQUEST);
+            assert_eq!(events.next().await.1["attempt"], attempt);
+        }
+        let fourth = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(fourth, (StatusCode::BAD_REQUEST, error("Too many declined payments for this order")));
+    }
+
+    async fn an_expired_order_cannot_be_paid(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 2000, -1).await;
+        let paid = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(paid, (StatusCode::BAD_REQUEST, error("Order has expired")));
+        assert!(app.charges(&order).await.is_empty());
+    }
+
+    async fn a_charge_for_an_order_cancelled_meanwhile_is_refunded(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let mut refunds = EventLog::watch(app.bus.bus.as_ref(), &["charge:refunded"]).await;
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 2000, 60_000).await;
+        let (status, body) = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        // The expiry won at the orders service: the order is cancelled after the charge.
+        let cancelled = OrderCancelled { id: order.clone(), version: 1, ticket: TicketRef { id: "ticket".into() }, reason: "expired".into() };
+        publish_event(app.bus.bus.as_ref(), &cancelled).await;
+        let (_, data) = refunds.next().await;
+        assert_eq!(data["id"], body["id"]);
+        assert!(data["stripeRefundId"].as_str().unwrap().starts_with("re_"));
+        assert_eq!(app.charges(&order).await, [("refunded".to_owned(), 2000, 1)]);
+    }
+}
