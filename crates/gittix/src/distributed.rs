@@ -55,7 +55,13 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
                 anyhow::bail!("STRIPE_SECRET_KEY is not set; `serve payments` charges through Stripe (or a Stripe-compatible server at STRIPE_API_BASE)");
             }
             let db = postgres(cli, &mut dependencies)?;
-            let payments = PaymentsService::start(db, sessions, cli.payments.provider()).await?;
+            let payments = PaymentsService::start(
+                db,
+                sessions,
+                cli.payments.provider(),
+                cli.payments.stripe_webhook_secret.clone(),
+            )
+            .await?;
             let mut tasks = payments.listener(bus.clone(), listeners).start().await?;
             tasks.push(payments.spawn_reconciliation());
             (payments.router(), tasks)

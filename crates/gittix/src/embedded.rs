@@ -61,6 +61,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         payments_db.clone(),
         sessions.clone(),
         cli.payments.provider(),
+        cli.payments.stripe_webhook_secret.clone(),
     )
     .await?;
     let _payments_listener = payments

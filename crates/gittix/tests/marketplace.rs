@@ -75,9 +75,10 @@ impl Marketplace {
             Topology::Embedded => Arc::new(SimulatedStripe::default()),
             Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
         };
-        let payments = PaymentsService::start(payments_db.db.clone(), sessions.clone(), provider)
-            .await
-            .unwrap();
+        let payments =
+            PaymentsService::start(payments_db.db.clone(), sessions.clone(), provider, None)
+                .await
+                .unwrap();
         let mut tasks = tickets
             .listener(bus.bus.clone(), quick_listener_settings())
             .start()

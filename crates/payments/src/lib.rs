@@ -8,6 +8,7 @@ mod payments;
 pub mod provider;
 mod routes;
 mod store;
+pub mod webhook;
 
 use std::sync::Arc;
 
@@ -47,6 +48,10 @@ pub struct PaymentsArgs {
         default_value = "https://api.stripe.com"
     )]
     pub stripe_api_base: String,
+    /// The signing secret of the Stripe webhook endpoint (`whsec_...`); without it the webhook
+    /// route refuses every call.
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
 }
 
 impl PaymentsArgs {
@@ -65,8 +70,14 @@ impl PaymentsArgs {
 #[derive(Clone, FromRef)]
 pub(crate) struct PaymentsState {
     pub payments: Payments,
+    pub store: PaymentStore,
     pub sessions: Sessions,
+    pub webhook_secret: WebhookSecret,
 }
+
+/// The Stripe webhook signing secret, if configured.
+#[derive(Clone)]
+pub(crate) struct WebhookSecret(pub Option<String>);
 
 /// A running payments service.
 pub struct PaymentsService {
@@ -79,11 +90,18 @@ impl PaymentsService {
         db: Db,
         sessions: Sessions,
         provider: Arc<dyn PaymentProvider>,
+        webhook_secret: Option<String>,
     ) -> anyhow::Result<Self> {
         db.migrate(&MIGRATIONS).await?;
-        let payments = Payments::new(PaymentStore::new(db), provider);
+        let store = PaymentStore::new(db);
+        let payments = Payments::new(store.clone(), provider);
         Ok(Self {
-            state: PaymentsState { payments, sessions },
+            state: PaymentsState {
+                payments,
+                store,
+                sessions,
+                webhook_secret: WebhookSecret(webhook_secret),
+            },
         })
     }
 

@@ -273,3 +273,63 @@ impl PaymentStore {
         .await
     }
 }
+
+impl PaymentStore {
+    /// Remembers a Stripe webhook event; false when it was seen before.
+    pub async fn record_webhook_event(&self, id: &str, kind: &str) -> Result<bool, sqlx::Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO webhook_events (id, type, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(unix_millis())
+        .execute(self.db.pool())
+        .await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    pub async fn webhook_event_seen(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT id FROM webhook_events WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.db.pool())
+                .await?;
+        Ok(found.is_some())
+    }
+
+    pub async fn charge_by_stripe_id(
+        &self,
+        stripe_id: &str,
+    ) -> Result<Option<Charge>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {CHARGE_COLUMNS} FROM charges WHERE stripe_id = $1"
+        ))
+        .bind(stripe_id)
+        .fetch_optional(self.db.pool())
+        .await
+    }
+
+    /// Records (or updates) a dispute Stripe reported on one of our charges.
+    pub async fn record_dispute(
+        &self,
+        id: &str,
+        stripe_charge_id: &str,
+        reason: &str,
+        status: &str,
+        amount: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO disputes (id, stripe_charge_id, reason, status, amount, received_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status",
+        )
+        .bind(id)
+        .bind(stripe_charge_id)
+        .bind(reason)
+        .bind(status)
+        .bind(amount)
+        .bind(unix_millis())
+        .execute(self.db.pool())
+        .await
+        .map(drop)
+    }
+}

@@ -1,6 +1,7 @@
 //! `/api/payments`.
 
 mod create;
+mod webhook;
 
 use axum::routing::post;
 use axum::Router;
@@ -8,5 +9,7 @@ use axum::Router;
 use crate::PaymentsState;
 
 pub(crate) fn router() -> Router<PaymentsState> {
-    Router::new().route("/api/payments", post(create::create))
+    Router::new()
+        .route("/api/payments", post(create::create))
+        .route("/api/payments/webhook", post(webhook::webhook))
 }

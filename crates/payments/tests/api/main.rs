@@ -39,9 +39,14 @@ impl PaymentsApp {
             Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
         };
         let sessions = test_sessions();
-        let service = PaymentsService::start(database.db.clone(), sessions.clone(), provider)
-            .await
-            .unwrap();
+        let service = PaymentsService::start(
+            database.db.clone(),
+            sessions.clone(),
+            provider,
+            Some(WEBHOOK_SECRET.to_owned()),
+        )
+        .await
+        .unwrap();
         let mut tasks = service
             .listener(bus.bus.clone(), quick_listener_settings())
             .start()
@@ -222,6 +227,18 @@ topology_tests! {
         assert_eq!(fourth, (StatusCode::BAD_REQUEST, error("Too many declined payments for this order")));
     }
 
+    async fn payments_at_the_same_moment_charge_once(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 2000, 60_000).await;
+        let body = json!({"token": "tok_visa", "orderId": order});
+        let attempts = futures_util::future::join_all((0..8).map(|_| app.pay(Some(&buyer), body.clone()))).await;
+        let paid = attempts.iter().filter(|(status, _)| *status == StatusCode::CREATED).count();
+        assert_eq!(paid, 1, "{attempts:?}");
+        let completed = app.charges(&order).await.iter().filter(|(status, _, _)| status == "completed").count();
+        assert_eq!(completed, 1);
+    }
+
     async fn an_expired_order_cannot_be_paid(topology) {
         let app = PaymentsApp::spawn(topology).await;
         let buyer = app.user();
@@ -245,5 +262,94 @@ topology_tests! {
         assert_eq!(data["id"], body["id"]);
         assert!(data["stripeRefundId"].as_str().unwrap().starts_with("re_"));
         assert_eq!(app.charges(&order).await, [("refunded".to_owned(), 2000, 1)]);
+    }
+}
+
+const WEBHOOK_SECRET: &str = "whsec_gittix_test";
+
+mod webhooks {
+    use gittix_payments::webhook::sign;
+
+    use super::*;
+
+    impl PaymentsApp {
+        async fn webhook(&self, body: &Value, signed_at: i64, secret: &str) -> (StatusCode, Value) {
+            let body = serde_json::to_vec(body).unwrap();
+            let response = reqwest::Client::new()
+                .post(self.server.url("/api/payments/webhook"))
+                .header("stripe-signature", sign(secret, &body, signed_at))
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status(),
+                response.json().await.unwrap_or(Value::Null),
+            )
+        }
+
+        /// A paid order; returns its Stripe charge id.
+        async fn paid_charge(&self) -> (String, String) {
+            let buyer = self.user();
+            let order = self.order_created(&buyer, 2000, 60_000).await;
+            let (status, _) = self
+                .pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
+                .await;
+            assert_eq!(status, StatusCode::CREATED);
+            let stripe_id: String =
+                sqlx::query_scalar("SELECT stripe_id FROM charges WHERE order_id = $1")
+                    .bind(&order)
+                    .fetch_one(self.db.pool())
+                    .await
+                    .unwrap();
+            (order, stripe_id)
+        }
+    }
+
+    fn now() -> i64 {
+        i64::try_from(gittix_shared::time::unix_seconds()).unwrap()
+    }
+
+    topology_tests! {
+        async fn a_refund_made_in_stripe_is_recorded_once(topology) {
+            let app = PaymentsApp::spawn(topology).await;
+            let mut refunds = EventLog::watch(app.bus.bus.as_ref(), &["charge:refunded"]).await;
+            let (order, stripe_id) = app.paid_charge().await;
+            let event = json!({"id": "evt_refund_1", "type": "charge.refunded",
+                "data": {"object": {"id": stripe_id, "refunds": {"data": [{"id": "re_dashboard"}]}}}});
+            assert_eq!(app.webhook(&event, now(), WEBHOOK_SECRET).await, (StatusCode::OK, json!({"received": true})));
+            assert_eq!(app.charges(&order).await, [("refunded".to_owned(), 2000, 1)]);
+            let (_, data) = refunds.next().await;
+            assert_eq!(data["stripeRefundId"], "re_dashboard");
+            // Stripe redelivers the same event: acknowledged, nothing new.
+            let again = app.webhook(&event, now(), WEBHOOK_SECRET).await;
+            assert_eq!(again, (StatusCode::OK, json!({"received": true, "duplicate": true})));
+            refunds.expect_none(std::time::Duration::from_millis(500)).await;
+        }
+
+        async fn a_dispute_is_recorded(topology) {
+            let app = PaymentsApp::spawn(topology).await;
+            let (_, stripe_id) = app.paid_charge().await;
+            let event = json!({"id": "evt_dispute_1", "type": "charge.dispute.created",
+                "data": {"object": {"id": "dp_1", "charge": stripe_id, "reason": "fraudulent", "status": "needs_response", "amount": 2000}}});
+            assert_eq!(app.webhook(&event, now(), WEBHOOK_SECRET).await.0, StatusCode::OK);
+            let dispute: (String, String, i64) = sqlx::query_as("SELECT stripe_charge_id, reason, amount FROM disputes WHERE id = 'dp_1'")
+                .fetch_one(app.db.pool())
+                .await
+                .unwrap();
+            assert_eq!(dispute, (stripe_id, "fraudulent".to_owned(), 2000));
+        }
+
+        async fn a_bad_or_stale_signature_is_refused_and_changes_nothing(topology) {
+            let app = PaymentsApp::spawn(topology).await;
+            let (order, stripe_id) = app.paid_charge().await;
+            let event = json!({"id": "evt_forged", "type": "charge.refunded", "data": {"object": {"id": stripe_id}}});
+            let forged = app.webhook(&event, now(), "whsec_not_ours").await;
+            assert_eq!(forged, (StatusCode::BAD_REQUEST, error("Invalid webhook signature")));
+            let stale = app.webhook(&event, now() - 600, WEBHOOK_SECRET).await;
+            assert_eq!(stale, (StatusCode::BAD_REQUEST, error("Invalid webhook signature")));
+            assert_eq!(app.charges(&order).await, [("completed".to_owned(), 2000, 1)]);
+        }
     }
 }

@@ -1,0 +1,76 @@
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::Json;
+use gittix_shared::time::unix_seconds;
+use gittix_shared::{ApiError, ApiResult};
+
+use crate::store::PaymentStore;
+use crate::webhook::{verify, StripeEvent};
+use crate::WebhookSecret;
+
+/// `POST /api/payments/webhook`: events Stripe sends about charges. Refunds made in Stripe's
+/// dashboard mark the charge refunded (and publish `charge:refunded`); disputes are recorded.
+pub(crate) async fn webhook(
+    State(store): State<PaymentStore>,
+    State(WebhookSecret(secret)): State<WebhookSecret>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    let secret = secret.ok_or_else(|| {
+        ApiError::bad_request("Webhooks are not configured (STRIPE_WEBHOOK_SECRET)")
+    })?;
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let now = i64::try_from(unix_seconds()).unwrap_or(i64::MAX);
+    verify(&secret, signature, &body, now)
+        .map_err(|_| ApiError::bad_request("Invalid webhook signature"))?;
+    let event: StripeEvent = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad_request("Webhook body is not a Stripe event"))?;
+    if store.webhook_event_seen(&event.id).await? {
+        return Ok(Json(
+            serde_json::json!({"received": true, "duplicate": true}),
+        ));
+    }
+    let object = &event.data.object;
+    let text = |field: &str| {
+        object
+            .get(field)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    match event.kind.as_str() {
+        "charge.refunded" => {
+            if let Some(charge) = store.charge_by_stripe_id(&text("id")).await? {
+                let refund_id = object
+                    .pointer("/refunds/data/0/id")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("refunded-in-stripe");
+                // Only a completed charge moves to refunded; one refunded by GitTix stays as is.
+                store.refunded(&charge, refund_id).await?;
+            }
+        }
+        "charge.dispute.created" | "charge.dispute.updated" | "charge.dispute.closed" => {
+            let amount = object
+                .get("amount")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or_default();
+            store
+                .record_dispute(
+                    &text("id"),
+                    &text("charge"),
+                    &text("reason"),
+                    &text("status"),
+                    amount,
+                )
+                .await?;
+            tracing::warn!(dispute = %text("id"), charge = %text("charge"), "a charge is disputed");
+        }
+        other => tracing::debug!(kind = other, "webhook event ignored"),
+    }
+    // Recorded after its effect (which is idempotent), so a crash in between only repeats it.
+    store.record_webhook_event(&event.id, &event.kind).await?;
+    Ok(Json(serde_json::json!({"received": true})))
+}
