@@ -119,4 +119,9 @@ impl PaymentsService {
     pub fn spawn_reconciliation(&self) -> JoinHandle<()> {
         self.state.payments.spawn_reconciliation()
     }
+
+    /// One round of reconciliation now, for attempts unsettled for at least `unsettled_for`.
+    pub async fn reconcile(&self, unsettled_for: std::time::Duration) -> anyhow::Result<()> {
+        Ok(self.state.payments.reconcile(unsettled_for).await?)
+    }
 }

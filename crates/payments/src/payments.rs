@@ -123,10 +123,10 @@ impl Payments {
 
     /// Settles what is left unsettled: attempts whose outcome was unknown (asked again with the
     /// same idempotency key) and successful charges of cancelled orders not yet refunded.
-    pub async fn reconcile(&self) -> Result<(), sqlx::Error> {
+    pub async fn reconcile(&self, unsettled_for: Duration) -> Result<(), sqlx::Error> {
         for charge in self
             .store
-            .unsettled(RECONCILE_AFTER.as_millis().try_into().unwrap_or(i64::MAX))
+            .unsettled(unsettled_for.as_millis().try_into().unwrap_or(i64::MAX))
             .await?
         {
             self.settle(&charge).await?;
@@ -144,7 +144,7 @@ impl Payments {
             let mut tick = tokio::time::interval(RECONCILE_EVERY);
             loop {
                 tick.tick().await;
-                if let Err(error) = payments.reconcile().await {
+                if let Err(error) = payments.reconcile(RECONCILE_AFTER).await {
                     tracing::warn!(%error, "reconciliation failed; will retry");
                 }
             }

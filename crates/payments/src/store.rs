@@ -80,12 +80,8 @@ impl PaymentStore {
             .bind(&id)
             .fetch_optional(&mut *tx)
             .await?;
-        // A status change may skip versions this service never hears of (none today): only
-        // require that it is newer than what is held, and that the order itself is known.
-        let check = match (&change, held) {
-            (OrderChange::Status { .. }, Some(held)) if version > held => VersionCheck::Apply,
-            _ => check_version(held, version),
-        };
+        // Orders publishes every version of an order, so each must be the next one.
+        let check = check_version(held, version);
         if check != VersionCheck::Apply {
             return Ok(check);
         }
@@ -248,7 +244,7 @@ impl PaymentStore {
         .await
     }
 
-    /// Attempts whose outcome is unknown (the provider did not answer) and older than `age_ms`.
+    /// Attempts whose outcome is unknown (the provider did not answer), last touched `age_ms` ago or more.
     pub async fn unsettled(&self, age_ms: i64) -> Result<Vec<Charge>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT {CHARGE_COLUMNS} FROM charges WHERE status = 'created' AND updated_at <= $1 ORDER BY created_at LIMIT 100"

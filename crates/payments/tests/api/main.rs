@@ -353,3 +353,106 @@ mod webhooks {
         }
     }
 }
+
+mod reconciliation {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use async_trait::async_trait;
+    use gittix_payments::provider::{ChargeOutcome, ChargeRequest, Unavailable};
+
+    use super::*;
+
+    /// Stripe charges the card, but the answer is lost on the way back once (a timeout).
+    struct LostAnswer {
+        stripe: StripeProvider,
+        lose_next: AtomicBool,
+        lost: std::sync::Mutex<Option<ChargeOutcome>>,
+    }
+
+    #[async_trait]
+    impl PaymentProvider for LostAnswer {
+        async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, Unavailable> {
+            let outcome = self.stripe.charge(request).await?;
+            if self.lose_next.swap(false, Ordering::SeqCst) {
+                *self.lost.lock().unwrap() = Some(outcome);
+                return Err(Unavailable("timed out waiting for Stripe".into()));
+            }
+            Ok(outcome)
+        }
+
+        async fn refund(&self, charge: &str, key: &str) -> Result<String, Unavailable> {
+            self.stripe.refund(charge, key).await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_charge_whose_answer_was_lost_is_settled_by_asking_stripe_again() {
+        let database = fresh_database(gittix_shared::db::Backend::Postgres).await;
+        let bus = TestBus::new(gittix_shared::testing::BusKind::JetStream).await;
+        let provider = Arc::new(LostAnswer {
+            stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
+            lose_next: AtomicBool::new(true),
+            lost: std::sync::Mutex::default(),
+        });
+        let sessions = test_sessions();
+        let service = PaymentsService::start(
+            database.db.clone(),
+            sessions.clone(),
+            provider.clone(),
+            None,
+        )
+        .await
+        .unwrap();
+        let mut tasks = service
+            .listener(bus.bus.clone(), quick_listener_settings())
+            .start()
+            .await
+            .unwrap();
+        tasks.push(relay::spawn(
+            database.db.clone(),
+            bus.bus.clone(),
+            RelaySettings::default(),
+        ));
+        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
+        let app = PaymentsApp {
+            server,
+            bus,
+            db: database.db.clone(),
+            sessions,
+            _database: database,
+            _tasks: tasks,
+        };
+        let mut paid = EventLog::watch(app.bus.bus.as_ref(), &["charge:created"]).await;
+
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 4200, 60_000).await;
+        let (status, _) = app
+            .pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the outcome is unknown"
+        );
+        assert_eq!(app.charges(&order).await, [("created".to_owned(), 4200, 1)]);
+        let retry = app
+            .pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
+            .await;
+        assert_eq!(
+            retry.0,
+            StatusCode::BAD_REQUEST,
+            "no second attempt while the first is unsettled"
+        );
+
+        service.reconcile(std::time::Duration::ZERO).await.unwrap();
+        assert_eq!(
+            app.charges(&order).await,
+            [("completed".to_owned(), 4200, 1)]
+        );
+        let (_, data) = paid.next().await;
+        let stripe_id = data["stripeId"].as_str().unwrap().to_owned();
+        // The same idempotency key returned the charge Stripe made the first time: one charge.
+        let lost = provider.lost.lock().unwrap().clone();
+        assert_eq!(lost, Some(ChargeOutcome::Succeeded { stripe_id }));
+    }
+}
