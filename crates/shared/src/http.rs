@@ -32,16 +32,13 @@ pub fn with_common_layers(router: Router, body_limit_bytes: usize) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request<_>| {
-                    let request_id = request
-                        .headers()
-                        .get(&REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default();
+                    let context = context_of(request);
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
                         path = %request.uri().path(),
-                        request_id,
+                        request_id = %context.request_id,
+                        trace_id = %context.trace_id,
                     )
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -51,27 +48,39 @@ pub fn with_common_layers(router: Router, body_limit_bytes: usize) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-tokio::task_local! {
-    static CURRENT_REQUEST_ID: String;
+/// What identifies the request being handled: the outbox copies it into event headers so a
+/// request can be followed across services.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub trace_id: String,
 }
 
-/// The id of the request being handled on this task, if any: the outbox copies it into event
-/// headers so a request can be followed across services.
-pub fn current_request_id() -> Option<String> {
-    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+tokio::task_local! {
+    static CURRENT_REQUEST: RequestContext;
+}
+
+/// The request being handled on this task, if any.
+pub fn current_request() -> Option<RequestContext> {
+    CURRENT_REQUEST.try_with(Clone::clone).ok()
+}
+
+fn context_of<B>(request: &Request<B>) -> RequestContext {
+    let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
+    let request_id = header(REQUEST_ID.as_str()).unwrap_or_default().to_owned();
+    let trace_id = crate::trace::trace_id_for(header("traceparent"), &request_id);
+    RequestContext {
+        request_id,
+        trace_id,
+    }
 }
 
 async fn scope_request_id(
     request: Request<axum::body::Body>,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    CURRENT_REQUEST_ID.scope(id, next.run(request)).await
+    let context = context_of(&request);
+    CURRENT_REQUEST.scope(context, next.run(request)).await
 }
 
 async fn not_found() -> ApiError {

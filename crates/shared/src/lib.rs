@@ -18,6 +18,7 @@ pub mod replica;
 pub mod session;
 pub mod telemetry;
 pub mod time;
+pub mod trace;
 pub mod validation;
 
 #[cfg(feature = "testing")]

@@ -151,7 +151,11 @@ impl Listener {
             subject = %message.subject,
             event_id = %message.id,
             attempt = delivery.attempt,
-            request_id = message.header(header::REQUEST_ID).unwrap_or_default(),
+                        request_id = message.header(header::REQUEST_ID).unwrap_or_default(),
+            trace_id = message
+                .header(header::TRACEPARENT)
+                .and_then(crate::trace::trace_id_of)
+                .unwrap_or_default(),
         );
         let result = self.handle(delivery).instrument(span.clone()).await;
         if let Err(error) = result {

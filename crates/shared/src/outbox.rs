@@ -16,8 +16,12 @@ pub async fn enqueue<E: Event>(conn: &mut AnyConnection, event: &E) -> Result<St
     let event_id = uuid::Uuid::now_v7().to_string();
     let payload = serde_json::to_string(event).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let mut headers = BTreeMap::new();
-    if let Some(request_id) = crate::http::current_request_id() {
-        headers.insert(header::REQUEST_ID.to_owned(), request_id);
+    if let Some(request) = crate::http::current_request() {
+        headers.insert(header::REQUEST_ID.to_owned(), request.request_id);
+        headers.insert(
+            header::TRACEPARENT.to_owned(),
+            crate::trace::traceparent(&request.trace_id),
+        );
     }
     let headers = serde_json::to_string(&headers).map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(

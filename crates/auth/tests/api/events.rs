@@ -22,7 +22,10 @@ async fn observe(bus: &dyn Bus) -> Box<dyn Subscription> {
         .unwrap()
 }
 
-async fn next_event(subscription: &mut Box<dyn Subscription>) -> (String, Value, Option<String>) {
+/// The next event: subject, data, request id, and the trace id of its `traceparent`.
+async fn next_event(
+    subscription: &mut Box<dyn Subscription>,
+) -> (String, Value, Option<String>, Option<String>) {
     let delivery = tokio::time::timeout(Duration::from_secs(10), subscription.next())
         .await
         .expect("no event reached the bus")
@@ -30,10 +33,14 @@ async fn next_event(subscription: &mut Box<dyn Subscription>) -> (String, Value,
     let message = delivery.message.clone();
     delivery.ack().await.unwrap();
     let request_id = message.header(header::REQUEST_ID).map(str::to_owned);
+    let trace_id = message
+        .header(header::TRACEPARENT)
+        .and_then(gittix_shared::trace::trace_id_of);
     (
         message.subject,
         serde_json::from_slice(&message.payload).unwrap(),
         request_id,
+        trace_id,
     )
 }
 
@@ -54,7 +61,7 @@ async fn user_events_reach_the_bus(backend: Backend, bus: BusKind) {
         .to_owned();
     let cookie = gittix_shared::testing::session_cookie(&response).unwrap();
     let user: Value = response.json().await.unwrap();
-    let (subject, data, carried_id) = next_event(&mut events).await;
+    let (subject, data, carried_id, trace_id) = next_event(&mut events).await;
     assert_eq!(subject, "user:created");
     assert_eq!(
         data,
@@ -65,13 +72,32 @@ async fn user_events_reach_the_bus(backend: Backend, bus: BusKind) {
         Some(request_id.as_str()),
         "the request id travels with the event"
     );
+    assert_eq!(
+        trace_id,
+        Some(request_id.replace('-', "")),
+        "without a traceparent, the trace is the request's id"
+    );
 
+    // A gateway's trace context is continued by the event.
     let change = json!({"currentPassword": "password", "email": "new@test.com"});
     let patched = app
-        .patch("/api/users/currentuser", change, Some(&cookie))
-        .await;
+        .client
+        .patch(app.server.url("/api/users/currentuser"))
+        .header("cookie", &cookie)
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(patched.status(), StatusCode::OK);
-    let (subject, data, _) = next_event(&mut events).await;
+    let (subject, data, _, trace_id) = next_event(&mut events).await;
+    assert_eq!(
+        trace_id.as_deref(),
+        Some("4bf92f3577b34da6a3ce929d0e0e4736")
+    );
     assert_eq!(subject, "user:updated");
     assert_eq!(
         data,

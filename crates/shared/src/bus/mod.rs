@@ -24,6 +24,8 @@ use async_trait::async_trait;
 pub mod header {
     /// The id of the request that caused the event, so logs can follow it across services.
     pub const REQUEST_ID: &str = "x-request-id";
+    /// W3C trace context of the request that caused the event.
+    pub const TRACEPARENT: &str = "traceparent";
     /// When the event happened, in milliseconds since the Unix epoch.
     pub const OCCURRED_AT: &str = "gittix-occurred-at";
     /// On a dead letter: why the message was given up.
