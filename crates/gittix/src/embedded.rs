@@ -27,7 +27,10 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     let data_dir = data_dir.canonicalize()?;
     let sessions = cli.session.sessions_for_embedded(&data_dir)?;
     let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Embedded));
-    let bus: Arc<dyn Bus> = Arc::new(EmbeddedBus::open(&data_dir.join("bus.db")).await?);
+    let embedded_bus = EmbeddedBus::open(&data_dir.join("bus.db")).await?;
+    // A week of history, like the JetStream stream in distributed mode.
+    let _pruning = embedded_bus.spawn_pruning(std::time::Duration::from_secs(7 * 24 * 60 * 60));
+    let bus: Arc<dyn Bus> = Arc::new(embedded_bus);
 
     // Each service keeps its own database, as it would in distributed mode.
     let auth_db = Db::open_sqlite_file(&data_dir.join("auth.db"))?;

@@ -255,3 +255,37 @@ impl Acknowledge for EmbeddedAck {
         self.forget().await
     }
 }
+
+impl EmbeddedBus {
+    /// Deletes messages older than `retention` that every consumer group has consumed and
+    /// settled. Ids of deleted messages are forgotten, so the duplicate window is `retention`
+    /// (JetStream's is far shorter). Returns how many messages were deleted.
+    pub async fn prune(&self, retention: Duration) -> anyhow::Result<u64> {
+        let cutoff = unix_millis() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        let deleted = sqlx::query(
+            "DELETE FROM bus_messages WHERE published_at < $1 \
+             AND seq <= (SELECT COALESCE(MIN(cursor), 0) FROM bus_groups) \
+             AND NOT EXISTS (SELECT 1 FROM bus_pending p WHERE p.seq = bus_messages.seq)",
+        )
+        .bind(cutoff)
+        .execute(self.inner.db.pool())
+        .await?;
+        Ok(deleted.rows_affected())
+    }
+
+    /// Prunes every hour, keeping `retention` of history, until the handle is aborted.
+    pub fn spawn_pruning(&self, retention: Duration) -> tokio::task::JoinHandle<()> {
+        let bus = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60 * 60));
+            loop {
+                tick.tick().await;
+                match bus.prune(retention).await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(deleted, "pruned the embedded bus log"),
+                    Err(error) => tracing::warn!(%error, "could not prune the embedded bus log"),
+                }
+            }
+        })
+    }
+}

@@ -149,3 +149,50 @@ async fn the_embedded_log_survives_a_restart_of_the_process() {
         .unwrap();
     assert_quiet(&mut sub, Duration::from_millis(1500)).await;
 }
+
+#[tokio::test]
+async fn pruning_the_embedded_log_keeps_whatever_a_group_still_owes() {
+    use gittix_shared::bus::embedded::EmbeddedBus;
+    use gittix_shared::bus::Bus;
+    let dir = tempfile::tempdir().unwrap();
+    let bus = EmbeddedBus::open(&dir.path().join("bus.db")).await.unwrap();
+    let settings = ack_wait(Duration::from_secs(30));
+    let mut fast = bus
+        .subscribe("fast", &subjects(&["thing:happened"]), &settings)
+        .await
+        .unwrap();
+    let mut slow = bus
+        .subscribe("slow", &subjects(&["thing:happened"]), &settings)
+        .await
+        .unwrap();
+    for id in ["m-1", "m-2"] {
+        bus.publish(&message(id, "thing:happened", ""))
+            .await
+            .unwrap();
+    }
+    for _ in 0..2 {
+        receive(&mut fast, WAIT).await.ack().await.unwrap();
+    }
+    // "slow" has taken m-1 but not settled it, and has not looked at m-2 yet.
+    let unsettled = receive(&mut slow, WAIT).await;
+    assert_eq!(
+        bus.prune(Duration::ZERO).await.unwrap(),
+        0,
+        "slow still owes both"
+    );
+    unsettled.ack().await.unwrap();
+    assert_eq!(
+        bus.prune(Duration::ZERO).await.unwrap(),
+        1,
+        "m-1 is settled everywhere; m-2 is still owed to slow"
+    );
+    receive(&mut slow, WAIT).await.ack().await.unwrap();
+    assert_eq!(
+        bus.prune(Duration::from_secs(3600)).await.unwrap(),
+        0,
+        "too recent to prune"
+    );
+    assert_eq!(bus.prune(Duration::ZERO).await.unwrap(), 1);
+    // Nothing is delivered again after pruning.
+    assert_quiet(&mut fast, Duration::from_millis(300)).await;
+}
