@@ -55,7 +55,17 @@ impl Payments {
             ));
         }
         let Some(charge) = self.store.start_attempt(&order, token).await? else {
-            return Err(ApiError::bad_request("Order has already been paid"));
+            let paid = self
+                .store
+                .charges_of(order_id)
+                .await?
+                .iter()
+                .any(|c| c.status != "created" && c.status != "failed");
+            return Err(ApiError::bad_request(if paid {
+                "Order has already been paid"
+            } else {
+                "A payment for this order is already in progress"
+            }));
         };
         match self.settle(&charge).await? {
             Settled::Paid => Ok(charge.id),
@@ -71,6 +81,7 @@ impl Payments {
     /// was unknown) and records the outcome.
     async fn settle(&self, charge: &Charge) -> Result<Settled, sqlx::Error> {
         let request = ChargeRequest {
+            reference: charge.id.clone(),
             amount_cents: charge.amount,
             token: charge.token.clone(),
             idempotency_key: charge.idempotency_key.clone(),
@@ -114,9 +125,9 @@ impl Payments {
         match self.provider.refund(stripe_id, &key).await {
             Ok(refund_id) => self.store.refunded(charge, &refund_id).await,
             Err(unavailable) => {
-                // The reconciliation loop tries again.
+                // The reconciliation loop tries again, after the other refunds.
                 tracing::warn!(charge_id = %charge.id, error = %unavailable, "refund failed; will retry");
-                Ok(())
+                self.store.touch(&charge.id).await
             }
         }
     }
@@ -124,12 +135,11 @@ impl Payments {
     /// Settles what is left unsettled: attempts whose outcome was unknown (asked again with the
     /// same idempotency key) and successful charges of cancelled orders not yet refunded.
     pub async fn reconcile(&self, unsettled_for: Duration) -> Result<(), sqlx::Error> {
-        for charge in self
-            .store
-            .unsettled(unsettled_for.as_millis().try_into().unwrap_or(i64::MAX))
-            .await?
-        {
-            self.settle(&charge).await?;
+        let age_ms: i64 = unsettled_for.as_millis().try_into().unwrap_or(i64::MAX);
+        for charge in self.store.unsettled(age_ms).await? {
+            if self.store.claim_unsettled(&charge.id, age_ms).await? {
+                self.settle(&charge).await?;
+            }
         }
         for charge in self.store.to_refund().await? {
             self.refund(&charge).await?;

@@ -254,11 +254,34 @@ impl PaymentStore {
         .await
     }
 
+    /// Takes an unsettled attempt for reconciliation: true for exactly one caller, so two
+    /// replicas never settle the same attempt at once.
+    pub async fn claim_unsettled(&self, id: &str, age_ms: i64) -> Result<bool, sqlx::Error> {
+        let now = unix_millis();
+        let claimed = sqlx::query("UPDATE charges SET updated_at = $2 WHERE id = $1 AND status = 'created' AND updated_at <= $3")
+            .bind(id)
+            .bind(now)
+            .bind(now - age_ms)
+            .execute(self.db.pool())
+            .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// Marks a refund attempt that failed, so the sweep tries the others first next time.
+    pub async fn touch(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE charges SET updated_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(unix_millis())
+            .execute(self.db.pool())
+            .await
+            .map(drop)
+    }
+
     /// Successful charges of cancelled orders: each must be refunded.
     pub async fn to_refund(&self) -> Result<Vec<Charge>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT {} FROM charges c JOIN orders o ON o.id = c.order_id \
-             WHERE c.status = 'completed' AND o.status = 'cancelled' LIMIT 100",
+             WHERE c.status = 'completed' AND o.status = 'cancelled' ORDER BY c.updated_at LIMIT 100",
             CHARGE_COLUMNS
                 .split(", ")
                 .map(|c| format!("c.{c}"))
@@ -291,6 +314,15 @@ impl PaymentStore {
                 .fetch_optional(self.db.pool())
                 .await?;
         Ok(found.is_some())
+    }
+
+    pub async fn charge_by_id(&self, id: &str) -> Result<Option<Charge>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {CHARGE_COLUMNS} FROM charges WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await
     }
 
     pub async fn charge_by_stripe_id(

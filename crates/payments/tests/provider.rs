@@ -23,6 +23,7 @@ fn provider(kind: Kind) -> Arc<dyn PaymentProvider> {
 
 fn request(token: &str, key: &str) -> ChargeRequest {
     ChargeRequest {
+        reference: "ch-ref".into(),
         amount_cents: 1999,
         token: token.into(),
         idempotency_key: format!("{key}-{}", uuid::Uuid::new_v4()),

@@ -122,6 +122,15 @@ impl Db {
         self.backend
     }
 
+    /// The clause that locks the rows a `SELECT` reads until the transaction ends: `FOR UPDATE` on
+    /// PostgreSQL; nothing on SQLite, where the single connection already serializes transactions.
+    pub fn lock_rows(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
     pub fn outbox_signal(&self) -> &Notify {
         &self.outbox_signal
     }

@@ -50,9 +50,11 @@ impl Default for ListenerSettings {
     fn default() -> Self {
         Self {
             delivery: DeliverySettings::default(),
-            max_deliveries: 10,
+            // 100 ms doubling to a minute, 25 deliveries: a message keeps trying for about 20
+            // minutes, so an outage of a database or Redis shorter than that dead-letters nothing.
+            max_deliveries: 25,
             first_retry_delay: Duration::from_millis(100),
-            max_retry_delay: Duration::from_secs(5),
+            max_retry_delay: Duration::from_secs(60),
             workers: 4,
         }
     }

@@ -143,6 +143,23 @@ impl TicketStore {
         Ok(ticket)
     }
 
+    /// Reads the ticket and locks it until `tx` ends, so order events for one ticket handled at
+    /// the same moment (by several workers or replicas) apply one after the other.
+    async fn find_locked(
+        &self,
+        tx: &mut Transaction<'_, Any>,
+        id: &str,
+    ) -> Result<Option<Ticket>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM tickets WHERE id = $1{}",
+            self.db.lock_rows()
+        );
+        sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await
+    }
+
     /// `order:created`: the order holds the ticket now. A ticket held by another order waits
     /// until that order's end has been seen (orders allows one active order per ticket, so the
     /// other one has ended).
@@ -153,11 +170,17 @@ impl TicketStore {
         order_id: &str,
     ) -> anyhow::Result<Applied> {
         let mut tx = self.db.pool().begin().await?;
-        if !inbox::record(&mut tx, event_id).await? || order_has_ended(&mut tx, order_id).await? {
+        if !inbox::record(&mut tx, event_id).await? {
+            return Ok(Applied::Done);
+        }
+        // Lock first, then look at ended orders: a cancellation of this order that committed
+        // while we waited for the lock is then seen.
+        let ticket = self.find_locked(&mut tx, ticket_id).await?;
+        if order_has_ended(&mut tx, order_id).await? {
             tx.commit().await?;
             return Ok(Applied::Done);
         }
-        let Some(ticket) = find_in(&mut tx, ticket_id).await? else {
+        let Some(ticket) = ticket else {
             tracing::error!(
                 ticket_id,
                 order_id,
@@ -199,8 +222,9 @@ impl TicketStore {
         if !inbox::record(&mut tx, event_id).await? {
             return Ok(());
         }
+        let ticket = self.find_locked(&mut tx, ticket_id).await?;
         mark_ended(&mut tx, order_id).await?;
-        let holds = find_in(&mut tx, ticket_id).await?.is_some_and(|t| {
+        let holds = ticket.is_some_and(|t| {
             t.status() == Some(Status::Reserved) && t.order_id.as_deref() == Some(order_id)
         });
         if holds {
@@ -222,8 +246,9 @@ impl TicketStore {
         if !inbox::record(&mut tx, event_id).await? {
             return Ok(());
         }
+        let ticket = self.find_locked(&mut tx, ticket_id).await?;
         mark_ended(&mut tx, order_id).await?;
-        match find_in(&mut tx, ticket_id).await? {
+        match ticket {
             Some(t) if t.status() == Some(Status::Sold) => {
                 if t.order_id.as_deref() != Some(order_id) {
                     tracing::error!(ticket_id, order_id, sold_to = ?t.order_id, "a second order completed for a sold ticket");
@@ -270,13 +295,6 @@ impl SellerChangeError {
     }
 }
 
-async fn find_in(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Option<Ticket>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await
-}
-
 /// Moves the ticket to `status` held by `order_id`, bumps its version, records `ticket:updated`.
 async fn set_holder(
     tx: &mut Transaction<'_, Any>,
@@ -317,4 +335,39 @@ async fn order_has_ended(
             .fetch_optional(&mut **tx)
             .await?;
     Ok(found.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use gittix_shared::db::Backend;
+    use gittix_shared::testing::fresh_database;
+
+    use super::*;
+
+    /// The creation and the cancellation of one order, handled at the same moment by two workers,
+    /// must never leave the ticket reserved by the cancelled order. (PostgreSQL: two connections
+    /// really run at once; SQLite's single connection serializes them anyway.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reserve_and_release_of_one_order_at_once_leave_the_ticket_for_sale() {
+        let database = fresh_database(Backend::Postgres).await;
+        database.db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = TicketStore::new(database.db.clone());
+        for round in 0..50 {
+            let ticket = store.create("seller", "Seat", 1000).await.unwrap();
+            let order = format!("order-{round}");
+            let (created, cancelled) = (format!("created-{round}"), format!("cancelled-{round}"));
+            let (reserved, released) = tokio::join!(
+                store.reserve(&created, &ticket.id, &order),
+                store.release(&cancelled, &ticket.id, &order),
+            );
+            assert_eq!(reserved.unwrap(), Applied::Done);
+            released.unwrap();
+            let now = store.find(&ticket.id).await.unwrap().unwrap();
+            assert_eq!(
+                now.status(),
+                Some(Status::ForSale),
+                "round {round}: {now:?}"
+            );
+        }
+    }
 }

@@ -10,6 +10,9 @@ use async_trait::async_trait;
 /// A charge to make. The idempotency key makes a repeated request return the first outcome.
 #[derive(Debug, Clone)]
 pub struct ChargeRequest {
+    /// GitTix's id of the attempt, stored on the Stripe charge (metadata `gittix_charge_id`) so
+    /// webhooks can name the attempt even before its outcome is known here.
+    pub reference: String,
     pub amount_cents: i64,
     pub token: String,
     pub idempotency_key: String,

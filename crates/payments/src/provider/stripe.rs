@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use stripe::{
-    Charge, ChargeId, ChargeSourceParams, Client, CreateCharge, CreateRefund, Currency, Refund,
-    RequestStrategy, StripeError, TokenId,
+    Charge, ChargeId, ChargeSourceParams, Client, CreateCharge, CreateRefund, Currency, ErrorType,
+    Refund, RequestStrategy, StripeError, TokenId,
 };
 
 use super::{ChargeOutcome, ChargeRequest, PaymentProvider, Unavailable};
@@ -43,19 +43,19 @@ impl PaymentProvider for StripeProvider {
         params.currency = Some(Currency::USD);
         params.source = Some(ChargeSourceParams::Token(token));
         params.description = Some(&request.description);
+        params.metadata = Some([("gittix_charge_id".to_owned(), request.reference.clone())].into());
         match Charge::create(&self.idempotent(&request.idempotency_key), params).await {
             Ok(charge) => Ok(ChargeOutcome::Succeeded {
                 stripe_id: charge.id.to_string(),
             }),
-            Err(StripeError::Stripe(error))
-                if error.http_status == 402 || (400..500).contains(&error.http_status) =>
-            {
-                Ok(ChargeOutcome::Declined {
-                    message: error
-                        .message
-                        .unwrap_or_else(|| "Your card was declined.".to_owned()),
-                })
-            }
+            // Only the card's refusal (402, card_error) or a request Stripe will never accept (a bad
+            // token: invalid_request_error) is a decline. Anything else (409 for a request still in
+            // progress under the same key, 429, 5xx, a network error) leaves the outcome unknown.
+            Err(StripeError::Stripe(error)) if is_decline(&error) => Ok(ChargeOutcome::Declined {
+                message: error
+                    .message
+                    .unwrap_or_else(|| "Your card was declined.".to_owned()),
+            }),
             Err(error) => Err(Unavailable(error.to_string())),
         }
     }
@@ -73,5 +73,37 @@ impl PaymentProvider for StripeProvider {
             .await
             .map(|refund| refund.id.to_string())
             .map_err(|error| Unavailable(error.to_string()))
+    }
+}
+
+fn is_decline(error: &stripe::RequestError) -> bool {
+    error.http_status == 402
+        || error.error_type == ErrorType::Card
+        || (error.http_status == 400 && error.error_type == ErrorType::InvalidRequest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(http_status: u16, error_type: ErrorType) -> stripe::RequestError {
+        stripe::RequestError {
+            http_status,
+            error_type,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn only_the_cards_refusal_or_a_bad_request_is_a_decline() {
+        assert!(is_decline(&error(402, ErrorType::Card)));
+        assert!(is_decline(&error(400, ErrorType::InvalidRequest)));
+        // A request still in progress under the same key, a rate limit, Stripe's own failure:
+        // the outcome is unknown, never a decline.
+        assert!(!is_decline(&error(409, ErrorType::IdempotencyError)));
+        assert!(!is_decline(&error(400, ErrorType::IdempotencyError)));
+        assert!(!is_decline(&error(429, ErrorType::RateLimit)));
+        assert!(!is_decline(&error(500, ErrorType::Api)));
+        assert!(!is_decline(&error(401, ErrorType::Authentication)));
     }
 }

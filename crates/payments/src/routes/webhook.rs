@@ -43,7 +43,18 @@ pub(crate) async fn webhook(
     };
     match event.kind.as_str() {
         "charge.refunded" => {
-            if let Some(charge) = store.charge_by_stripe_id(&text("id")).await? {
+            let ours = match object
+                .pointer("/metadata/gittix_charge_id")
+                .and_then(serde_json::Value::as_str)
+            {
+                Some(id) => store.charge_by_id(id).await?,
+                None => store.charge_by_stripe_id(&text("id")).await?,
+            };
+            if let Some(charge) = ours {
+                if charge.status == "created" {
+                    // Our attempt is not settled yet; answer an error so Stripe sends it again.
+                    return Err(ApiError::bad_request("Charge not settled yet; retry later"));
+                }
                 let refund_id = object
                     .pointer("/refunds/data/0/id")
                     .and_then(serde_json::Value::as_str)

@@ -455,4 +455,96 @@ mod reconciliation {
         let lost = provider.lost.lock().unwrap().clone();
         assert_eq!(lost, Some(ChargeOutcome::Succeeded { stripe_id }));
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_refund_webhook_for_an_attempt_not_yet_settled_is_refused_until_it_is() {
+        let database = fresh_database(gittix_shared::db::Backend::Postgres).await;
+        let bus = TestBus::new(gittix_shared::testing::BusKind::JetStream).await;
+        let provider = Arc::new(LostAnswer {
+            stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
+            lose_next: AtomicBool::new(true),
+            lost: std::sync::Mutex::default(),
+        });
+        let sessions = test_sessions();
+        let secret = Some(WEBHOOK_SECRET.to_owned());
+        let service = PaymentsService::start(
+            database.db.clone(),
+            sessions.clone(),
+            provider.clone(),
+            secret,
+        )
+        .await
+        .unwrap();
+        let mut tasks = service
+            .listener(bus.bus.clone(), quick_listener_settings())
+            .start()
+            .await
+            .unwrap();
+        tasks.push(relay::spawn(
+            database.db.clone(),
+            bus.bus.clone(),
+            RelaySettings::default(),
+        ));
+        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
+        let app = PaymentsApp {
+            server,
+            bus,
+            db: database.db.clone(),
+            sessions,
+            _database: database,
+            _tasks: tasks,
+        };
+
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 2000, 60_000).await;
+        assert_eq!(
+            app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
+                .await
+                .0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let charge_id: String = sqlx::query_scalar("SELECT id FROM charges WHERE order_id = $1")
+            .bind(&order)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let Some(ChargeOutcome::Succeeded { stripe_id }) = provider.lost.lock().unwrap().clone()
+        else {
+            panic!("Stripe charged")
+        };
+        // Refunded in Stripe's dashboard before GitTix learned the charge's outcome.
+        let event = json!({"id": "evt_early_refund", "type": "charge.refunded",
+            "data": {"object": {"id": stripe_id, "metadata": {"gittix_charge_id": charge_id},
+                                "refunds": {"data": [{"id": "re_early"}]}}}});
+        let body = serde_json::to_vec(&event).unwrap();
+        let send = || async {
+            reqwest::Client::new()
+                .post(app.server.url("/api/payments/webhook"))
+                .header(
+                    "stripe-signature",
+                    gittix_payments::webhook::sign(
+                        WEBHOOK_SECRET,
+                        &body,
+                        i64::try_from(gittix_shared::time::unix_seconds()).unwrap(),
+                    ),
+                )
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap()
+                .status()
+        };
+        assert_eq!(
+            send().await,
+            StatusCode::BAD_REQUEST,
+            "refused, so Stripe sends it again later"
+        );
+        service.reconcile(std::time::Duration::ZERO).await.unwrap();
+        assert_eq!(send().await, StatusCode::OK);
+        assert_eq!(
+            app.charges(&order).await,
+            [("refunded".to_owned(), 2000, 1)],
+            "the redelivered refund was recorded"
+        );
+    }
 }

@@ -204,10 +204,13 @@ async fn pull_forever(consumer: PullConsumer, prefix: String, sender: mpsc::Send
 }
 
 fn to_delivery(message: jetstream::Message, prefix: &str) -> anyhow::Result<Delivery> {
-    let attempt = message
-        .info()
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .delivered;
+    let (attempt, sequence) = match message.info() {
+        Ok(info) => (info.delivered, info.stream_sequence),
+        Err(error) => {
+            tracing::warn!(%error, "a JetStream message without delivery information");
+            (1, 0)
+        }
+    };
     let mut headers = std::collections::BTreeMap::new();
     let mut id = None;
     if let Some(map) = &message.headers {
@@ -224,7 +227,9 @@ fn to_delivery(message: jetstream::Message, prefix: &str) -> anyhow::Result<Deli
     }
     let subject = message.subject.as_str();
     let ours = Message {
-        id: id.context("a message without Nats-Msg-Id")?,
+        // Published without an id (by hand, say): the stream sequence names it, so the listener
+        // can still settle or dead-letter it instead of seeing it come back forever.
+        id: id.unwrap_or_else(|| format!("stream-sequence-{sequence}")),
         subject: subject.strip_prefix(prefix).unwrap_or(subject).to_owned(),
         payload: message.payload.to_vec(),
         headers,

@@ -196,3 +196,39 @@ async fn pruning_the_embedded_log_keeps_whatever_a_group_still_owes() {
     // Nothing is delivered again after pruning.
     assert_quiet(&mut fast, Duration::from_millis(300)).await;
 }
+
+#[tokio::test]
+async fn a_jetstream_message_published_without_an_id_is_still_delivered_with_one() {
+    use gittix_shared::bus::jetstream::JetStreamBus;
+    use gittix_shared::bus::Bus;
+    use gittix_shared::testing::{jetstream_test_settings, NATS_URL_VAR};
+    let settings =
+        jetstream_test_settings(&std::env::var(NATS_URL_VAR).expect("run through scripts/test"));
+    let bus = JetStreamBus::connect(settings.clone()).await.unwrap();
+    let mut sub = bus
+        .subscribe(
+            "g",
+            &subjects(&["thing:happened"]),
+            &ack_wait(Duration::from_secs(30)),
+        )
+        .await
+        .unwrap();
+    // Published by hand (say, an operator re-publishing a dead letter) with no Nats-Msg-Id.
+    let client = async_nats::connect(&settings.url).await.unwrap();
+    let context = async_nats::jetstream::new(client);
+    let subject = format!("{}thing:happened", settings.subject_prefix);
+    context
+        .publish(subject, "{}".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let delivery = receive(&mut sub, WAIT).await;
+    assert!(
+        delivery.message.id.starts_with("stream-sequence-"),
+        "{}",
+        delivery.message.id
+    );
+    delivery.ack().await.unwrap();
+    assert_quiet(&mut sub, Duration::from_millis(500)).await;
+}

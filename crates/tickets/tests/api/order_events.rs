@@ -130,3 +130,33 @@ topology_tests! {
         assert_eq!(app.ticket(&id).await["version"], 1);
     }
 }
+
+mod concurrency {
+    use super::*;
+
+    topology_tests! {
+        async fn an_orders_creation_and_cancellation_handled_together_leave_the_ticket_for_sale(topology) {
+            let app = TicketsApp::spawn(topology).await;
+            let seller = app.user();
+            let mut ids = Vec::new();
+            for n in 0..20 {
+                ids.push(app.sell(&seller, &format!("Seat {n}"), json!(20)).await["id"].as_str().unwrap().to_owned());
+            }
+            let bus = app.bus.bus.as_ref();
+            // The listener's workers take both events of one order at the same moment.
+            for (n, id) in ids.iter().enumerate() {
+                let order = format!("order-{n}");
+                publish_event(bus, &created(&order, id)).await;
+                publish_event(bus, &cancelled(&order, id)).await;
+            }
+            for id in &ids {
+                let ticket = wait_for(&app, id, "for_sale", None).await;
+                let version = ticket["version"].as_i64().unwrap();
+                assert!(version == 0 || version == 2, "reserved and released, or never reserved: {ticket}");
+            }
+            // And it stays so.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            assert_eq!(app.listed("").await.len(), 20);
+        }
+    }
+}
