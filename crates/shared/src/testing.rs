@@ -146,10 +146,7 @@ impl PrivatePostgres {
         if let Some(user) = &run_as {
             run(Command::new("chown").arg(user).arg(dir.path()));
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let server = Self {
             dir,
             bin,
@@ -398,66 +395,122 @@ macro_rules! bus_tests {
     };
 }
 
-/// A NATS server with JetStream of the test's own, that it may stop and start again; its
-/// file storage survives the restart.
-pub struct PrivateNats {
+/// A server process of the test's own on a free loopback port, its files in a temporary
+/// directory that outlives a restart, so a test may stop it and start it again.
+struct PrivateServer {
     dir: TempDir,
     port: u16,
+    program: String,
+    arguments: fn(&std::path::Path, u16) -> Vec<String>,
     child: std::process::Child,
 }
 
-impl PrivateNats {
-    pub fn start() -> Self {
+impl PrivateServer {
+    /// Starts `program` (or the one `program_var` names) with `arguments(dir, port)`.
+    fn start(
+        program_var: &str,
+        program: &str,
+        arguments: fn(&std::path::Path, u16) -> Vec<String>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Self::spawn(dir.path(), port);
-        Self { dir, port, child }
-    }
-
-    fn spawn(dir: &std::path::Path, port: u16) -> std::process::Child {
-        let bin = std::env::var("GITTIX_TEST_NATS_BIN").unwrap_or_else(|_| "nats-server".into());
-        let child = Command::new(bin)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
-            .arg(dir.join("jetstream"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("starting nats-server (run the tests with scripts/test)");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "nats-server did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
+        let port = free_port();
+        let program = std::env::var(program_var).unwrap_or_else(|_| program.to_owned());
+        let child = spawn_listening(&program, &arguments(dir.path(), port), port);
+        Self {
+            dir,
+            port,
+            program,
+            arguments,
+            child,
         }
-        child
-    }
-
-    pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
     }
 
     /// Stops the server the way an orchestrator would (SIGTERM), and waits for it to exit.
-    pub fn stop(&mut self) {
+    fn stop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
     }
 
-    pub fn start_again(&mut self) {
-        self.child = Self::spawn(self.dir.path(), self.port);
+    fn start_again(&mut self) {
+        self.child = spawn_listening(
+            &self.program,
+            &(self.arguments)(self.dir.path(), self.port),
+            self.port,
+        );
     }
 }
 
-impl Drop for PrivateNats {
+impl Drop for PrivateServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A port on 127.0.0.1 that nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Starts `program` and waits until it accepts connections on `port`.
+fn spawn_listening(program: &str, arguments: &[String], port: u16) -> std::process::Child {
+    let child = Command::new(program)
+        .args(arguments)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {program} (run the tests with scripts/test): {e}"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{program} did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child
+}
+
+/// A NATS server with JetStream of the test's own; its file storage survives a restart.
+pub struct PrivateNats(PrivateServer);
+
+impl PrivateNats {
+    pub fn start() -> Self {
+        Self(PrivateServer::start(
+            "GITTIX_TEST_NATS_BIN",
+            "nats-server",
+            |dir, port| {
+                let storage = dir.join("jetstream").display().to_string();
+                [
+                    "-a",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                    "-js",
+                    "-sd",
+                    &storage,
+                ]
+                .map(String::from)
+                .to_vec()
+            },
+        ))
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.0.port)
+    }
+
+    pub fn stop(&mut self) {
+        self.0.stop();
+    }
+
+    pub fn start_again(&mut self) {
+        self.0.start_again();
     }
 }
 
@@ -628,75 +681,47 @@ pub fn redis_url() -> String {
     required_var(REDIS_URL_VAR)
 }
 
-/// A Redis server of the test's own with append-only persistence, that it may restart.
-pub struct PrivateRedis {
-    dir: TempDir,
-    port: u16,
-    child: std::process::Child,
-}
+/// A Redis server of the test's own with append-only persistence, written on every command, so
+/// a restart keeps everything.
+pub struct PrivateRedis(PrivateServer);
 
 impl PrivateRedis {
     pub fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Self::spawn(dir.path(), port);
-        Self { dir, port, child }
-    }
-
-    fn spawn(dir: &std::path::Path, port: u16) -> std::process::Child {
-        let bin = std::env::var("GITTIX_TEST_REDIS_BIN").unwrap_or_else(|_| "redis-server".into());
-        let child = Command::new(bin)
-            .args([
-                "--bind",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-            ])
-            .args(["--appendfsync", "always", "--dir"])
-            .arg(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("starting redis-server (run the tests with scripts/test)");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "redis-server did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        child
+        Self(PrivateServer::start(
+            "GITTIX_TEST_REDIS_BIN",
+            "redis-server",
+            |dir, port| {
+                let dir = dir.display().to_string();
+                let port = port.to_string();
+                let args = [
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    &port,
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "yes",
+                ];
+                args.iter()
+                    .chain(&["--appendfsync", "always", "--dir", &dir])
+                    .map(|a| (*a).to_owned())
+                    .collect()
+            },
+        ))
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        format!("redis://127.0.0.1:{}", self.0.port)
     }
 
     /// Stops the server with SIGTERM (it writes its append-only file first) and waits for it.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
+        self.0.stop();
     }
 
     pub fn start_again(&mut self) {
-        self.child = Self::spawn(self.dir.path(), self.port);
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.0.start_again();
     }
 }
 

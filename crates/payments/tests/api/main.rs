@@ -26,18 +26,24 @@ struct PaymentsApp {
     bus: TestBus,
     db: Db,
     sessions: gittix_shared::session::Sessions,
+    service: PaymentsService,
     _database: TestDatabase,
     _tasks: Vec<JoinHandle<()>>,
 }
 
 impl PaymentsApp {
+    /// The embedded topology pays through the simulator, the distributed one through Stripe.
     async fn spawn(topology: Topology) -> Self {
-        let database = fresh_database(topology.backend()).await;
-        let bus = TestBus::new(topology.bus()).await;
         let provider: Arc<dyn PaymentProvider> = match topology {
             Topology::Embedded => Arc::new(SimulatedStripe::default()),
             Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
         };
+        Self::spawn_with(topology, provider).await
+    }
+
+    async fn spawn_with(topology: Topology, provider: Arc<dyn PaymentProvider>) -> Self {
+        let database = fresh_database(topology.backend()).await;
+        let bus = TestBus::new(topology.bus()).await;
         let sessions = test_sessions();
         let service = PaymentsService::start(
             database.db.clone(),
@@ -63,6 +69,7 @@ impl PaymentsApp {
             bus,
             db: database.db.clone(),
             sessions,
+            service,
             _database: database,
             _tasks: tasks,
         }
@@ -387,41 +394,13 @@ mod reconciliation {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_charge_whose_answer_was_lost_is_settled_by_asking_stripe_again() {
-        let database = fresh_database(gittix_shared::db::Backend::Postgres).await;
-        let bus = TestBus::new(gittix_shared::testing::BusKind::JetStream).await;
         let provider = Arc::new(LostAnswer {
             stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
             lose_next: AtomicBool::new(true),
             lost: std::sync::Mutex::default(),
         });
-        let sessions = test_sessions();
-        let service = PaymentsService::start(
-            database.db.clone(),
-            sessions.clone(),
-            provider.clone(),
-            None,
-        )
-        .await
-        .unwrap();
-        let mut tasks = service
-            .listener(bus.bus.clone(), quick_listener_settings())
-            .start()
-            .await
-            .unwrap();
-        tasks.push(relay::spawn(
-            database.db.clone(),
-            bus.bus.clone(),
-            RelaySettings::default(),
-        ));
-        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
-        let app = PaymentsApp {
-            server,
-            bus,
-            db: database.db.clone(),
-            sessions,
-            _database: database,
-            _tasks: tasks,
-        };
+        let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
+        let service = &app.service;
         let mut paid = EventLog::watch(app.bus.bus.as_ref(), &["charge:created"]).await;
 
         let buyer = app.user();
@@ -458,42 +437,13 @@ mod reconciliation {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refund_webhook_for_an_attempt_not_yet_settled_is_refused_until_it_is() {
-        let database = fresh_database(gittix_shared::db::Backend::Postgres).await;
-        let bus = TestBus::new(gittix_shared::testing::BusKind::JetStream).await;
         let provider = Arc::new(LostAnswer {
             stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
             lose_next: AtomicBool::new(true),
             lost: std::sync::Mutex::default(),
         });
-        let sessions = test_sessions();
-        let secret = Some(WEBHOOK_SECRET.to_owned());
-        let service = PaymentsService::start(
-            database.db.clone(),
-            sessions.clone(),
-            provider.clone(),
-            secret,
-        )
-        .await
-        .unwrap();
-        let mut tasks = service
-            .listener(bus.bus.clone(), quick_listener_settings())
-            .start()
-            .await
-            .unwrap();
-        tasks.push(relay::spawn(
-            database.db.clone(),
-            bus.bus.clone(),
-            RelaySettings::default(),
-        ));
-        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
-        let app = PaymentsApp {
-            server,
-            bus,
-            db: database.db.clone(),
-            sessions,
-            _database: database,
-            _tasks: tasks,
-        };
+        let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
+        let service = &app.service;
 
         let buyer = app.user();
         let order = app.order_created(&buyer, 2000, 60_000).await;
