@@ -13,7 +13,7 @@ const MAX_DECLINED_ATTEMPTS: i64 = 3;
 use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
 
-use crate::store::{OrderStore, ReplicaTicket};
+use crate::store::OrderStore;
 use crate::CONSUMER_GROUP;
 
 pub(crate) fn listener(
@@ -30,33 +30,11 @@ pub(crate) fn listener(
     Listener::new(bus, CONSUMER_GROUP, settings)
         .on(move |event: Received<TicketCreated>| {
             let orders = orders.clone();
-            async move {
-                let t = event.data;
-                let ticket = ReplicaTicket {
-                    id: t.id,
-                    title: t.title,
-                    price_cents: t.price,
-                    seller_id: t.user_id,
-                    status: "for_sale".to_owned(),
-                    version: t.version,
-                };
-                outcome(orders.apply_ticket(&event.id, ticket).await?)
-            }
+            async move { outcome(orders.apply_ticket(&event.id, event.data.into()).await?) }
         })
         .on(move |event: Received<TicketUpdated>| {
             let orders = on_updated.clone();
-            async move {
-                let t = event.data;
-                let ticket = ReplicaTicket {
-                    id: t.id,
-                    title: t.title,
-                    price_cents: t.price,
-                    seller_id: t.user_id,
-                    status: t.status,
-                    version: t.version,
-                };
-                outcome(orders.apply_ticket(&event.id, ticket).await?)
-            }
+            async move { outcome(orders.apply_ticket(&event.id, event.data.into()).await?) }
         })
         .on(move |event: Received<OrderExpired>| {
             let orders = on_expired.clone();

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use gittix_shared::db::{is_unique_violation, Db};
 use gittix_shared::events::{
-    OrderCancelled, OrderCompleted, OrderCreated, OrderedTicket, TicketRef,
+    OrderCancelled, OrderCompleted, OrderCreated, OrderedTicket, TicketCreated, TicketRef,
+    TicketUpdated,
 };
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::{iso8601, unix_millis};
@@ -21,6 +22,32 @@ pub struct ReplicaTicket {
     pub seller_id: String,
     pub status: String,
     pub version: i64,
+}
+
+impl From<TicketCreated> for ReplicaTicket {
+    fn from(t: TicketCreated) -> Self {
+        Self {
+            id: t.id,
+            title: t.title,
+            price_cents: t.price,
+            seller_id: t.user_id,
+            status: "for_sale".to_owned(),
+            version: t.version,
+        }
+    }
+}
+
+impl From<TicketUpdated> for ReplicaTicket {
+    fn from(t: TicketUpdated) -> Self {
+        Self {
+            id: t.id,
+            title: t.title,
+            price_cents: t.price,
+            seller_id: t.user_id,
+            status: t.status,
+            version: t.version,
+        }
+    }
 }
 
 /// Why an order was refused.

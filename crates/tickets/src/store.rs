@@ -160,6 +160,22 @@ impl TicketStore {
             .await
     }
 
+    /// Opens the transaction of an order event: records the event in the inbox (`None` when it
+    /// was applied before) and locks the ticket, so every later read in the transaction, such as
+    /// `ended_orders`, sees what concurrent handlers of the same ticket committed.
+    async fn begin_order_event(
+        &self,
+        event_id: &str,
+        ticket_id: &str,
+    ) -> anyhow::Result<Option<(Transaction<'static, Any>, Option<Ticket>)>> {
+        let mut tx = self.db.pool().begin().await?;
+        if !inbox::record(&mut tx, event_id).await? {
+            return Ok(None);
+        }
+        let ticket = self.find_locked(&mut tx, ticket_id).await?;
+        Ok(Some((tx, ticket)))
+    }
+
     /// `order:created`: the order holds the ticket now. A ticket held by another order waits
     /// until that order's end has been seen (orders allows one active order per ticket, so the
     /// other one has ended).
@@ -169,13 +185,10 @@ impl TicketStore {
         ticket_id: &str,
         order_id: &str,
     ) -> anyhow::Result<Applied> {
-        let mut tx = self.db.pool().begin().await?;
-        if !inbox::record(&mut tx, event_id).await? {
+        let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(Applied::Done);
-        }
-        // Lock first, then look at ended orders: a cancellation of this order that committed
-        // while we waited for the lock is then seen.
-        let ticket = self.find_locked(&mut tx, ticket_id).await?;
+        };
+        // Locked first: a cancellation of this order that committed while we waited is seen.
         if order_has_ended(&mut tx, order_id).await? {
             tx.commit().await?;
             return Ok(Applied::Done);
@@ -218,11 +231,9 @@ impl TicketStore {
         ticket_id: &str,
         order_id: &str,
     ) -> anyhow::Result<()> {
-        let mut tx = self.db.pool().begin().await?;
-        if !inbox::record(&mut tx, event_id).await? {
+        let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(());
-        }
-        let ticket = self.find_locked(&mut tx, ticket_id).await?;
+        };
         mark_ended(&mut tx, order_id).await?;
         let holds = ticket.is_some_and(|t| {
             t.status() == Some(Status::Reserved) && t.order_id.as_deref() == Some(order_id)
@@ -242,11 +253,9 @@ impl TicketStore {
         ticket_id: &str,
         order_id: &str,
     ) -> anyhow::Result<()> {
-        let mut tx = self.db.pool().begin().await?;
-        if !inbox::record(&mut tx, event_id).await? {
+        let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(());
-        }
-        let ticket = self.find_locked(&mut tx, ticket_id).await?;
+        };
         mark_ended(&mut tx, order_id).await?;
         match ticket {
             Some(t) if t.status() == Some(Status::Sold) => {
