@@ -8,6 +8,7 @@ use gittix_orders::OrdersArgs;
 use gittix_payments::PaymentsArgs;
 use gittix_shared::bus::jetstream::JetStreamSettings;
 use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, SessionArgs};
+use gittix_web::WebArgs;
 
 /// GitTix, a ticket resale marketplace.
 ///
@@ -43,6 +44,9 @@ pub struct Cli {
     #[command(flatten, next_help_heading = "Payments service")]
     pub payments: PaymentsArgs,
 
+    #[command(flatten, next_help_heading = "Web pages")]
+    pub web: WebArgs,
+
     #[command(flatten, next_help_heading = "Logging")]
     pub log: LogArgs,
 }
@@ -71,6 +75,8 @@ pub enum Service {
     Expiration,
     /// Charging cards through Stripe: /api/payments*
     Payments,
+    /// The web pages: every path outside /api, calling the APIs at API_URL
+    Web,
 }
 
 #[derive(Debug, Clone, clap::Args)]

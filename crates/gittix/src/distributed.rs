@@ -14,15 +14,22 @@ use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
 use gittix_shared::db::{Backend, Db};
-use gittix_shared::http::{health_routes, with_common_layers, Dependencies, Probe, TrustProxy};
+use gittix_shared::http::{
+    health_routes, with_common_layers, with_layers_only, Dependencies, Probe, TrustProxy,
+};
 use gittix_shared::listener::ListenerSettings;
+use gittix_shared::session::Sessions;
 use gittix_tickets::TicketsService;
+use gittix_web::{with_not_found, Api, WebSettings};
 
 use crate::cli::{Cli, Service};
 use crate::server::{listen, Relays};
 
 pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     let sessions = cli.session.sessions_for_distributed()?;
+    if service == Service::Web {
+        return serve_web(cli, &sessions).await;
+    }
     let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Distributed));
     let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(cli.distributed.jetstream()).await?);
     let listeners = ListenerSettings::default();
@@ -78,6 +85,7 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
             tasks.push(expiration.spawn_firing());
             (axum::Router::new(), tasks)
         }
+        Service::Web => unreachable!("served without a bus above"),
     };
     let relays = Relays::start(&dependencies.databases, &bus);
     let app = with_common_layers(
@@ -89,6 +97,37 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     listen(app, cli.http.host(Mode::Distributed), cli.http.port, &what).await?;
     relays.flush().await;
     Ok(())
+}
+
+/// The web pages: no database and no bus, only the APIs behind the gateway at `API_URL`.
+async fn serve_web(cli: &Cli, sessions: &Sessions) -> anyhow::Result<()> {
+    let api_url = cli
+        .web
+        .api_url
+        .as_deref()
+        .context("API_URL is not set; `serve web` calls the APIs through the gateway")?;
+    let api = Api::remote(api_url)?;
+    let dependencies = Dependencies {
+        others: vec![("API unreachable", Arc::new(ApiProbe(api.clone())))],
+        ..Dependencies::default()
+    };
+    let web = gittix_web::router(WebSettings {
+        api,
+        form_key: sessions.derive_key(gittix_web::FORM_KEY_PURPOSE),
+        secure_cookies: sessions.secure_cookies(),
+        stripe_publishable_key: cli.web.stripe_publishable_key.clone(),
+    });
+    let app = with_layers_only(
+        with_not_found(web.merge(health_routes(dependencies))),
+        cli.http.body_limit_bytes,
+    );
+    listen(
+        app,
+        cli.http.host(Mode::Distributed),
+        cli.http.port,
+        "GitTix Web",
+    )
+    .await
 }
 
 /// The service's PostgreSQL database from `DATABASE_URL`, added to what `/readyz` checks.
@@ -104,6 +143,15 @@ fn postgres(cli: &Cli, dependencies: &mut Dependencies) -> anyhow::Result<Db> {
     let db = Db::connect_lazy(url, &cli.distributed.pool.settings())?;
     dependencies.databases.push(db.clone());
     Ok(db)
+}
+
+struct ApiProbe(Api);
+
+#[async_trait::async_trait]
+impl Probe for ApiProbe {
+    async fn probe(&self) -> anyhow::Result<()> {
+        self.0.ping().await
+    }
 }
 
 struct TimersProbe(Arc<dyn Timers>);

@@ -13,9 +13,10 @@ use gittix_shared::bus::embedded::EmbeddedBus;
 use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
 use gittix_shared::db::Db;
-use gittix_shared::http::{health_routes, with_common_layers, Dependencies, TrustProxy};
+use gittix_shared::http::{health_routes, with_layers_only, Dependencies, TrustProxy};
 use gittix_shared::listener::ListenerSettings;
 use gittix_tickets::TicketsService;
+use gittix_web::{with_not_found, Api, WebSettings};
 
 use crate::cli::Cli;
 use crate::server::{listen, Relays};
@@ -85,13 +86,20 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         bus: Some(bus),
         others: Vec::new(),
     };
-    let routes = auth
+    let api = auth
         .router()
         .merge(tickets.router())
         .merge(orders.router())
-        .merge(payments.router())
-        .merge(health_routes(dependencies));
-    let app = with_common_layers(routes, cli.http.body_limit_bytes);
+        .merge(payments.router());
+    // The pages call the same API routes, in this process.
+    let web = gittix_web::router(WebSettings {
+        api: Api::InProcess(api.clone()),
+        form_key: sessions.derive_key(gittix_web::FORM_KEY_PURPOSE),
+        secure_cookies: sessions.secure_cookies(),
+        stripe_publishable_key: cli.web.stripe_publishable_key.clone(),
+    });
+    let routes = api.merge(health_routes(dependencies)).merge(web);
+    let app = with_layers_only(with_not_found(routes), cli.http.body_limit_bytes);
 
     println!("GitTix data directory: {}", data_dir.display());
     listen(app, cli.http.host(Mode::Embedded), cli.http.port, "GitTix").await?;

@@ -1,13 +1,15 @@
 //! The `gittix` binary as a user runs it: embedded mode with no setup, `serve auth` with
 //! PostgreSQL, refusal to start without a real key, graceful shutdown.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+#[path = "support/gittix.rs"]
+mod gittix;
+
+use std::process::Command;
 use std::time::Duration;
 
 use std::sync::Arc;
 
+use gittix::Gittix;
 use gittix_shared::bus::embedded::EmbeddedBus;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::{Bus, DeliverySettings};
@@ -18,56 +20,6 @@ use gittix_shared::testing::{
 use serde_json::json;
 
 const GOOD_KEY: &str = "a-test-key-that-is-long-enough-for-hs256";
-
-/// A running `gittix` process and the address it printed.
-struct Gittix {
-    child: Child,
-    base_url: String,
-}
-
-impl Gittix {
-    fn start(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gittix"))
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("PORT", "0")
-            .env("LOG_FORMAT", "text")
-            .envs(env.iter().copied())
-            .current_dir(cwd)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting gittix");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base_url = loop {
-            let line = lines
-                .next()
-                .expect("gittix exited before listening")
-                .unwrap();
-            if let Some((_, url)) = line.split_once("listening on ") {
-                break url.trim().to_owned();
-            }
-        };
-        // Keep draining stdout so the process never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, base_url }
-    }
-
-    /// Sends SIGTERM and returns whether the process then exited cleanly.
-    fn terminate(mut self) -> bool {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        for _ in 0..100 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.success();
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        self.child.kill().unwrap();
-        false
-    }
-}
 
 fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_gittix"))

@@ -46,7 +46,7 @@ pub fn verify(
         return Err(SignatureError::Stale);
     }
     for signature in signatures {
-        let Ok(expected) = decode_hex(signature) else {
+        let Ok(expected) = hex::decode(signature) else {
             continue;
         };
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
@@ -68,23 +68,8 @@ pub fn sign(secret: &str, body: &[u8], timestamp: i64) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    let signature: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let signature = hex::encode(mac.finalize().into_bytes());
     format!("t={timestamp},v1={signature}")
-}
-
-fn decode_hex(text: &str) -> Result<Vec<u8>, ()> {
-    if text.len() % 2 != 0 {
-        return Err(());
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).map_err(|_| ()))
-        .collect()
 }
 
 /// The parts of a Stripe event GitTix reads.

@@ -24,9 +24,18 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// 404 in the error shape for unknown routes and methods, the body size limit, a request id on
 /// every request and response, and a log line per request carrying that id.
 pub fn with_common_layers(router: Router, body_limit_bytes: usize) -> Router {
+    with_layers_only(
+        router
+            .fallback(not_found)
+            .method_not_allowed_fallback(not_found),
+        body_limit_bytes,
+    )
+}
+
+/// [`with_common_layers`] for a router that brings its own fallback (the web pages answer
+/// unknown paths with a page, and [`not_found`] only under `/api`).
+pub fn with_layers_only(router: Router, body_limit_bytes: usize) -> Router {
     router
-        .fallback(not_found)
-        .method_not_allowed_fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit_bytes))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -83,7 +92,8 @@ async fn scope_request_id(
     CURRENT_REQUEST.scope(context, next.run(request)).await
 }
 
-async fn not_found() -> ApiError {
+/// The API's answer to an unknown route or method: 404 in the error shape.
+pub async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 

@@ -40,6 +40,8 @@ struct SessionsInner {
     validation: Validation,
     ttl: Duration,
     secure_cookie: bool,
+    /// Kept only to derive keys for other purposes (see [`Sessions::derive_key`]).
+    secret: Vec<u8>,
 }
 
 impl Sessions {
@@ -55,6 +57,7 @@ impl Sessions {
                 validation,
                 ttl,
                 secure_cookie,
+                secret: key.to_vec(),
             }),
         }
     }
@@ -81,6 +84,22 @@ impl Sessions {
         jsonwebtoken::decode::<UserPayload>(token, &self.inner.decoding, &self.inner.validation)
             .ok()
             .map(|data| data.claims)
+    }
+
+    /// A key for `purpose` (signing form tokens, say) derived from the session key, so the
+    /// operator manages one secret and no two purposes share a key.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.inner.secret)
+            .expect("HMAC accepts keys of any length");
+        mac.update(b"gittix derived key: ");
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// Whether cookies carry the `Secure` flag (everywhere but local development).
+    pub fn secure_cookies(&self) -> bool {
+        self.inner.secure_cookie
     }
 
     /// The cookie that signs the user in.

@@ -83,6 +83,16 @@ impl TicketStore {
             .await
     }
 
+    /// Every ticket `seller` listed, newest first.
+    pub async fn listed_by(&self, seller: &str) -> Result<Vec<Ticket>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM tickets WHERE user_id = $1 ORDER BY id DESC"
+        ))
+        .bind(seller)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
     /// The seller changes title and price of a ticket that is for sale.
     pub async fn edit(
         &self,

@@ -2,6 +2,7 @@
 
 mod create;
 mod list;
+mod mine;
 mod show;
 mod update;
 mod withdraw;
@@ -15,6 +16,8 @@ use crate::TicketsState;
 pub(crate) fn router() -> Router<TicketsState> {
     Router::new()
         .route("/api/tickets", get(list::list).post(create::create))
+        // A static segment wins over `{id}`; ticket ids are UUIDs, never "mine".
+        .route("/api/tickets/mine", get(mine::mine))
         .route(
             "/api/tickets/{id}",
             get(show::show)

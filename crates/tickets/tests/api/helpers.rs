@@ -84,7 +84,11 @@ impl TicketsApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.send(self.client.get(self.server.url(path)), None)
+        self.get_as(None, path).await
+    }
+
+    pub async fn get_as(&self, user: Option<&TestUser>, path: &str) -> Response {
+        self.send(self.client.get(self.server.url(path)), user)
             .await
     }
 

@@ -4,6 +4,7 @@ mod helpers;
 
 mod create;
 mod listing;
+mod mine;
 mod order_events;
 mod update;
 mod withdraw;

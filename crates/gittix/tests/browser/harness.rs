@@ -1,0 +1,255 @@
+//! A GitTix to browse and a browser to browse it with.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::gittix::Gittix;
+
+/// Where chromedriver is; the test command installs Debian's `chromium-driver`.
+const CHROMEDRIVER_VAR: &str = "GITTIX_TEST_CHROMEDRIVER";
+/// Where Chromium is; Debian's `chromium` by default.
+const CHROMIUM_VAR: &str = "GITTIX_TEST_CHROMIUM";
+/// How long a page may take to show what a test waits for.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// GitTix in embedded mode with its own data directory.
+pub struct Site {
+    gittix: Gittix,
+    _data: tempfile::TempDir,
+}
+
+impl Site {
+    pub fn start() -> Self {
+        Self::with_lock_seconds(15 * 60)
+    }
+
+    /// A site whose orders hold a ticket for `seconds`.
+    pub fn with_lock_seconds(seconds: u64) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let lock = seconds.to_string();
+        let gittix = Gittix::start(&[], &[("ORDER_LOCK_SECONDS", &lock)], data.path());
+        Self {
+            gittix,
+            _data: data,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.gittix.base_url)
+    }
+}
+
+/// One chromedriver, shared by the browsers of a test.
+pub struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    pub async fn start() -> Self {
+        let binary = std::env::var(CHROMEDRIVER_VAR).unwrap_or_else(|_| "chromedriver".into());
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot start {binary} ({e}); the test command installs chromium-driver, or set {CHROMEDRIVER_VAR}")
+            });
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < PATIENCE, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child, url }
+    }
+
+    /// A new browser window with its own cookies, `width` × `height` pixels, saving
+    /// screenshots under `target/screenshots/<test>/`.
+    pub async fn browser(&self, test: &str, who: &str, width: u32, height: u32) -> Browser {
+        let profile = tempfile::tempdir().unwrap();
+        let chromium = std::env::var(CHROMIUM_VAR).unwrap_or_else(|_| "/usr/bin/chromium".into());
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            // Chromium's own calls home are refused on a closed network, and slow it down.
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--hide-scrollbars".to_owned(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let capabilities = json!({
+            "goog:chromeOptions": {"binary": chromium, "args": args},
+        });
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities.as_object().unwrap().clone())
+            .connect(&self.url)
+            .await
+            .expect("opening a Chromium session");
+        let shots = screenshot_dir().join(test);
+        std::fs::create_dir_all(&shots).unwrap();
+        Browser {
+            client,
+            who: who.to_owned(),
+            shots,
+            taken: AtomicUsize::new(0),
+            _profile: profile,
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn screenshot_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
+}
+
+/// One visitor's browser window.
+pub struct Browser {
+    pub client: Client,
+    who: String,
+    shots: PathBuf,
+    /// Numbers the screenshots in the order they were taken.
+    taken: AtomicUsize,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Opens `url` and saves a screenshot of the page as `name`.
+    pub async fn visit(&self, url: &str, name: &str) {
+        self.client.goto(url).await.unwrap();
+        self.screenshot(name).await;
+    }
+
+    /// Saves what the window shows as `<who>-<n>-<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let n = self.taken.fetch_add(1, Ordering::Relaxed) + 1;
+        let file = self.shots.join(format!("{}-{n:02}-{name}.png", self.who));
+        std::fs::write(file, png).unwrap();
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Clicks `css` (a submit button, say), waits for the next page and screenshots it.
+    pub async fn submit(&self, css: &str, name: &str) {
+        let button = self.client.find(Locator::Css(css)).await.unwrap();
+        let before = self.client.find(Locator::Css("html")).await.unwrap();
+        button.click().await.unwrap();
+        // The old document goes stale once the next page has loaded.
+        let started = Instant::now();
+        while before.text().await.is_ok() {
+            assert!(
+                started.elapsed() < PATIENCE,
+                "no new page after clicking {css}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.client
+            .wait()
+            .for_element(Locator::Css("body"))
+            .await
+            .unwrap();
+        self.screenshot(name).await;
+    }
+
+    /// The text of the first element matching `css`.
+    pub async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap(),
+            Err(error) => panic!("no {css} on {}: {error}", self.path().await),
+        }
+    }
+
+    /// The text of the whole page.
+    pub async fn page_text(&self) -> String {
+        self.text("body").await
+    }
+
+    /// Waits until the element `css` shows `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        let started = Instant::now();
+        loop {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if element.text().await.is_ok_and(|t| t.contains(expected)) {
+                    return;
+                }
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "{css} never showed {expected:?} on {}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Whether an element matching `css` is on the page.
+    pub async fn has(&self, css: &str) -> bool {
+        self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Path and query of the page shown.
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    pub async fn close(self) {
+        self.client.close().await.unwrap();
+    }
+
+    // Journeys every test repeats.
+
+    pub async fn sign_up(&self, site: &Site, email: &str) {
+        self.visit(&site.url("/auth/signup"), "sign-up").await;
+        self.fill("#email", email).await;
+        self.fill("#password", "secret-pass").await;
+        self.submit("main button[type=submit]", "signed-up").await;
+        assert_eq!(self.path().await, "/", "sign-up ends on the home page");
+        assert!(self.text("header").await.contains("Sign out"));
+    }
+
+    /// Sells a ticket and returns its page's path.
+    pub async fn sell(&self, site: &Site, title: &str, price: &str) -> String {
+        self.visit(&site.url("/tickets/new"), "sell").await;
+        self.fill("#title", title).await;
+        self.fill("#price", price).await;
+        self.submit("main button[type=submit]", "sold-ticket").await;
+        assert_eq!(self.text("h1").await, title);
+        self.path().await
+    }
+}

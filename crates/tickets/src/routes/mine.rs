@@ -1,0 +1,16 @@
+use axum::extract::State;
+use axum::Json;
+use gittix_shared::session::RequireUser;
+use gittix_shared::ApiResult;
+
+use crate::store::TicketStore;
+use crate::ticket::Ticket;
+
+/// `GET /api/tickets/mine`: the caller's own tickets in every status, newest first, so a seller
+/// can follow what is for sale, reserved, sold or withdrawn.
+pub(crate) async fn mine(
+    State(tickets): State<TicketStore>,
+    RequireUser(seller): RequireUser,
+) -> ApiResult<Json<Vec<Ticket>>> {
+    Ok(Json(tickets.listed_by(&seller.id).await?))
+}

@@ -1,0 +1,80 @@
+//! The web service: server-rendered pages for buying and selling, at every path outside `/api`.
+//!
+//! It owns no data. Every page asks the services' HTTP APIs with the visitor's session cookie,
+//! through the same routes a script would use: in embedded mode by calling the API router in
+//! this process, in distributed mode over HTTP through the gateway. Forms work without
+//! JavaScript and carry a CSRF token; two small scripts only enhance (the order countdown and
+//! live status, and Stripe Elements when a publishable key is configured).
+
+mod api;
+mod assets;
+mod card;
+mod config;
+mod csrf;
+mod errors;
+mod pages;
+mod security_headers;
+mod views;
+mod visitor;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+pub use api::Api;
+pub use config::WebArgs;
+
+/// What the pages need: the way to the APIs, the key of the form tokens, and how payments
+/// take cards.
+#[derive(Clone)]
+pub struct WebSettings {
+    pub api: Api,
+    /// Signs the CSRF tokens; derive it from the session key with `Sessions::derive_key`.
+    pub form_key: [u8; 32],
+    /// Whether the CSRF cookie carries `Secure` (as the session cookie does).
+    pub secure_cookies: bool,
+    /// With a Stripe publishable key the payment form uses Stripe Elements; without one it
+    /// takes Stripe's test card numbers (the simulator, or a Stripe stand-in).
+    pub stripe_publishable_key: Option<String>,
+}
+
+/// The purpose passed to `Sessions::derive_key` for the form key.
+pub const FORM_KEY_PURPOSE: &str = "web form tokens";
+
+#[derive(Clone)]
+pub(crate) struct Web {
+    inner: Arc<WebSettings>,
+}
+
+impl Web {
+    pub(crate) fn api(&self) -> &Api {
+        &self.inner.api
+    }
+
+    pub(crate) fn settings(&self) -> &WebSettings {
+        &self.inner
+    }
+}
+
+/// The pages and their assets. Merge with the API routes (in embedded mode) and finish with
+/// [`with_not_found`], then `gittix_shared::http::with_layers_only`.
+pub fn router(settings: WebSettings) -> Router {
+    let web = Web {
+        inner: Arc::new(settings),
+    };
+    pages::routes()
+        .merge(assets::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            csrf::issue_cookie,
+        ))
+        .layer(axum::middleware::map_response(security_headers::add))
+        .with_state(web)
+}
+
+/// Unknown paths and methods: a page for people, the API's JSON 404 under `/api`.
+pub fn with_not_found(router: Router) -> Router {
+    router
+        .fallback(errors::fallback)
+        .method_not_allowed_fallback(errors::fallback)
+}

@@ -1,0 +1,152 @@
+//! The pages, one module per part of the site.
+
+mod account;
+mod browse;
+mod listings;
+mod orders;
+mod tickets;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+
+use crate::api::Reply;
+use crate::errors::PageError;
+use crate::views::{Layout, User};
+use crate::visitor::Visitor;
+use crate::Web;
+
+pub(crate) fn routes() -> Router<Web> {
+    Router::new()
+        .route("/", get(browse::home))
+        .route(
+            "/auth/signup",
+            get(account::signup_form).post(account::signup),
+        )
+        .route(
+            "/auth/signin",
+            get(account::signin_form).post(account::signin),
+        )
+        .route(
+            "/auth/signout",
+            get(account::signout_form).post(account::signout),
+        )
+        .route("/tickets/new", get(tickets::sell_form).post(tickets::sell))
+        .route("/tickets/{id}", get(tickets::show))
+        .route("/tickets/{id}/purchase", post(tickets::purchase))
+        .route(
+            "/tickets/{id}/edit",
+            get(tickets::edit_form).post(tickets::edit),
+        )
+        .route("/tickets/{id}/withdraw", post(tickets::withdraw))
+        .route("/orders", get(orders::list))
+        .route("/orders/{id}", get(orders::show))
+        .route("/orders/{id}/pay", post(orders::pay))
+        .route("/orders/{id}/cancel", post(orders::cancel))
+        .route("/listings", get(listings::list))
+}
+
+impl Web {
+    /// The header for this visitor: who is signed in, according to the auth API.
+    pub(crate) async fn layout(&self, visitor: &Visitor) -> Result<Layout, PageError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct CurrentUser {
+            current_user: Option<User>,
+        }
+        let user = if visitor.session.is_some() {
+            let reply = self
+                .api()
+                .get(visitor, "/api/users/currentuser")
+                .await?
+                .checked(visitor)?;
+            reply.json::<CurrentUser>()?.current_user
+        } else {
+            None
+        };
+        Ok(Layout {
+            user,
+            form_token: visitor.form_token.clone(),
+            show_nav: true,
+        })
+    }
+
+    /// The layout of a page only signed-in visitors may see; others go to sign in first.
+    pub(crate) async fn signed_in_layout(
+        &self,
+        visitor: &Visitor,
+    ) -> Result<(Layout, User), PageError> {
+        let layout = self.layout(visitor).await?;
+        match layout.user.clone() {
+            Some(user) => Ok((layout, user)),
+            None => Err(PageError::SignInRequired(visitor.page.clone())),
+        }
+    }
+}
+
+/// Ids from the address bar go into API paths: only the characters of a UUID may pass, so a
+/// crafted id cannot add a query or climb to another route.
+pub(crate) fn checked_id(id: &str) -> Result<&str, PageError> {
+    let plain = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    plain.then_some(id).ok_or(PageError::NotFound)
+}
+
+/// 303 to `to`, passing on the cookies the API set (sign-in, sign-out).
+pub(crate) fn redirect_with_cookies(to: &str, reply: &Reply) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    for cookie in reply.set_cookies() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookie.clone());
+    }
+    response
+}
+
+/// Where to go after signing in: only a path on this site, never another site.
+pub(crate) fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_could_reach_another_route_are_refused() {
+        assert!(checked_id("0192f7a4-1c2b-7d3e-8f90-123456789abc").is_ok());
+        for bad in [
+            "",
+            "a?b=1",
+            "../users",
+            "a/b",
+            "a%2Fb",
+            "a b",
+            &"a".repeat(65),
+        ] {
+            assert!(checked_id(bad).is_err(), "{bad:?} passed");
+        }
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path(Some("/orders/1?x=2")), "/orders/1?x=2");
+        for away in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "orders",
+        ] {
+            assert_eq!(local_path(Some(away)), "/", "{away}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+}
