@@ -4,11 +4,13 @@
 
 #[path = "support/gittix.rs"]
 mod gittix;
+#[path = "support/site.rs"]
+mod site;
 
-use gittix::Gittix;
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::StatusCode;
+use site::{unique_email, Site};
 
 struct Visitor {
     client: reqwest::Client,
@@ -17,13 +19,13 @@ struct Visitor {
 }
 
 impl Visitor {
-    fn new(site: &Gittix) -> Self {
+    fn new(site: &Site) -> Self {
         Self {
             client: reqwest::Client::builder()
                 .redirect(Policy::none())
                 .build()
                 .unwrap(),
-            base: site.base_url.clone(),
+            base: site.url(""),
             cookies: Vec::new(),
         }
     }
@@ -89,14 +91,9 @@ fn form_token(page: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-fn start() -> (Gittix, tempfile::TempDir) {
-    let data = tempfile::tempdir().unwrap();
-    (Gittix::start(&[], &[], data.path()), data)
-}
-
 #[tokio::test]
 async fn forms_work_without_javascript() {
-    let (site, _data) = start();
+    let site = Site::start();
     let mut visitor = Visitor::new(&site);
     let page = visitor.get("/auth/signup").await.body;
     let token = form_token(&page);
@@ -105,7 +102,7 @@ async fn forms_work_without_javascript() {
             "/auth/signup",
             &[
                 ("csrf", &token),
-                ("email", "nojs@example.com"),
+                ("email", &unique_email("nojs")),
                 ("password", "secret"),
                 ("next", "/listings"),
             ],
@@ -135,19 +132,21 @@ async fn forms_work_without_javascript() {
 
 #[tokio::test]
 async fn a_form_without_the_visitors_token_changes_nothing() {
-    let (site, _data) = start();
+    let site = Site::start();
     let mut visitor = Visitor::new(&site);
     let page = visitor.get("/auth/signup").await.body;
     let token = form_token(&page);
 
     // No token; a made-up token; another visitor's token (whose cookie differs).
+    let forged_email = unique_email("forged");
+    let forged_email = forged_email.as_str();
     let mut other = Visitor::new(&site);
     let other_page = other.get("/auth/signup").await.body;
     let forged = [
-        vec![("email", "forged@example.com"), ("password", "secret")],
+        vec![("email", forged_email), ("password", "secret")],
         vec![
             ("csrf", "00ff"),
-            ("email", "forged@example.com"),
+            ("email", forged_email),
             ("password", "secret"),
         ],
     ];
@@ -163,7 +162,7 @@ async fn a_form_without_the_visitors_token_changes_nothing() {
             "/auth/signup",
             &[
                 ("csrf", &other_token),
-                ("email", "forged@example.com"),
+                ("email", forged_email),
                 ("password", "secret"),
             ],
         )
@@ -177,7 +176,7 @@ async fn a_form_without_the_visitors_token_changes_nothing() {
             "/auth/signin",
             &[
                 ("csrf", &form_token(&page)),
-                ("email", "forged@example.com"),
+                ("email", forged_email),
                 ("password", "secret"),
             ],
         )
@@ -188,7 +187,7 @@ async fn a_form_without_the_visitors_token_changes_nothing() {
 
 #[tokio::test]
 async fn pages_carry_security_headers_and_safe_cookies() {
-    let (site, _data) = start();
+    let site = Site::start();
     let mut visitor = Visitor::new(&site);
     let home = visitor.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
@@ -217,7 +216,7 @@ async fn pages_carry_security_headers_and_safe_cookies() {
 
 #[tokio::test]
 async fn an_id_that_is_not_an_id_is_a_missing_page() {
-    let (site, _data) = start();
+    let site = Site::start();
     let mut visitor = Visitor::new(&site);
     for path in [
         "/tickets/..%2Fmine",

@@ -3,14 +3,14 @@
 use fantoccini::Locator;
 use serde_json::json;
 
-use crate::harness::{Driver, Site};
+use crate::harness::{unique_email, Driver, Site};
 
 /// Lists tickets through the API, as a seller's script would: this test is about browsing.
 async fn list_tickets(site: &Site, tickets: &[(&str, f64)]) {
     let client = reqwest::Client::new();
     let signed_up = client
         .post(site.url("/api/users/signup"))
-        .json(&json!({"email": "venue@example.com", "password": "secret-pass"}))
+        .json(&json!({"email": unique_email("venue"), "password": "secret-pass"}))
         .send()
         .await
         .unwrap();
@@ -49,27 +49,40 @@ async fn titles(browser: &crate::harness::Browser) -> Vec<String> {
 #[tokio::test]
 async fn the_home_page_searches_filters_sorts_and_pages() {
     let site = Site::start();
+    // The cluster is shared with the other tests: a tag in the titles, searched for, keeps
+    // their tickets out of this test's pages.
+    let tag = match site.kind() {
+        "cluster" => format!("{} ", &uuid::Uuid::new_v4().simple().to_string()[..8]),
+        _ => String::new(),
+    };
     let mut tickets: Vec<(String, f64)> = (1..=14)
-        .map(|n| (format!("Symphony No. {n}"), 10.0 * f64::from(n)))
+        .map(|n| (format!("{tag}Symphony No. {n}"), 10.0 * f64::from(n)))
         .collect();
-    tickets.push(("Jazz Quartet".to_owned(), 25.5));
+    tickets.push((format!("{tag}Jazz Quartet"), 25.5));
     let borrowed: Vec<(&str, f64)> = tickets.iter().map(|(t, p)| (t.as_str(), *p)).collect();
     list_tickets(&site, &borrowed).await;
 
     let driver = Driver::start().await;
-    let browser = driver.browser("browse", "visitor", 1280, 900).await;
-    browser.visit(&site.url("/"), "home").await;
+    let browser = driver.browser(&site, "browse", "visitor", 1280, 900).await;
+    let tag_query = tag.trim();
+    browser
+        .visit(&site.url(&format!("/?q={tag_query}")), "home")
+        .await;
     let first_page = titles(&browser).await;
     assert_eq!(first_page.len(), 12, "a page holds 12 tickets");
-    assert_eq!(first_page[0], "Jazz Quartet", "newest first by default");
+    assert_eq!(
+        first_page[0],
+        format!("{tag}Jazz Quartet"),
+        "newest first by default"
+    );
     browser.submit("a[rel=next]", "home-page-2").await;
-    assert_eq!(titles(&browser).await, symphonies(&[3, 2, 1]));
+    assert_eq!(titles(&browser).await, symphonies(&[3, 2, 1], &tag));
     assert!(
         !browser.has("a[rel=next]").await,
         "the last page has no next page"
     );
     assert!(
-        browser.has("a[href='/?sort=newest']").await,
+        browser.has("a[href^='/?']").await,
         "and a way back to the first"
     );
 
@@ -87,22 +100,28 @@ async fn the_home_page_searches_filters_sorts_and_pages() {
     browser
         .submit("form.search button", "cheapest-symphonies")
         .await;
-    assert_eq!(titles(&browser).await, symphonies(&[1, 2, 3, 4, 5]));
+    assert_eq!(titles(&browser).await, symphonies(&[1, 2, 3, 4, 5], &tag));
     assert!(
         browser.path().await.contains("maxPrice=50"),
         "the search is in the address"
     );
 
     browser
-        .visit(&site.url("/?minPrice=100&sort=-price"), "dearest-first")
+        .visit(
+            &site.url(&format!("/?q={tag_query}&minPrice=100&sort=-price")),
+            "dearest-first",
+        )
         .await;
-    assert_eq!(titles(&browser).await, symphonies(&[14, 13, 12, 11, 10]));
+    assert_eq!(
+        titles(&browser).await,
+        symphonies(&[14, 13, 12, 11, 10], &tag)
+    );
     browser.close().await;
 }
 
-fn symphonies(numbers: &[u32]) -> Vec<String> {
+fn symphonies(numbers: &[u32], tag: &str) -> Vec<String> {
     numbers
         .iter()
-        .map(|n| format!("Symphony No. {n}"))
+        .map(|n| format!("{tag}Symphony No. {n}"))
         .collect()
 }

@@ -6,7 +6,9 @@ use crate::harness::{Driver, Site};
 async fn validation_errors_show_next_to_their_fields() {
     let site = Site::start();
     let driver = Driver::start().await;
-    let browser = driver.browser("validation", "visitor", 1280, 900).await;
+    let browser = driver
+        .browser(&site, "validation", "visitor", 1280, 900)
+        .await;
 
     browser.visit(&site.url("/auth/signup"), "sign-up").await;
     browser.fill("#email", "not-an-email").await;
@@ -33,7 +35,7 @@ async fn validation_errors_show_next_to_their_fields() {
         "what was typed stays"
     );
 
-    browser.sign_up(&site, "seller@example.com").await;
+    let email = browser.sign_up(&site, "seller").await;
     browser.visit(&site.url("/tickets/new"), "sell").await;
     browser.fill("#title", "").await;
     browser.fill("#price", "-5").await;
@@ -62,7 +64,7 @@ async fn validation_errors_show_next_to_their_fields() {
     browser
         .visit(&site.url("/auth/signup"), "sign-up-again")
         .await;
-    browser.fill("#email", "seller@example.com").await;
+    browser.fill("#email", &email).await;
     browser.fill("#password", "secret-pass").await;
     browser
         .submit("main button[type=submit]", "email-in-use")
@@ -70,7 +72,7 @@ async fn validation_errors_show_next_to_their_fields() {
     assert_eq!(browser.text("#email-error").await, "Email in use");
 
     browser.visit(&site.url("/auth/signin"), "sign-in").await;
-    browser.fill("#email", "seller@example.com").await;
+    browser.fill("#email", &email).await;
     browser.fill("#password", "wrong-pass").await;
     browser
         .submit("main button[type=submit]", "sign-in-refused")

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::gittix::Gittix;
+pub use crate::site::{unique_email, Site};
 
 /// Where chromedriver is; the test command installs Debian's `chromium-driver`.
 const CHROMEDRIVER_VAR: &str = "GITTIX_TEST_CHROMEDRIVER";
@@ -16,33 +16,6 @@ const CHROMEDRIVER_VAR: &str = "GITTIX_TEST_CHROMEDRIVER";
 const CHROMIUM_VAR: &str = "GITTIX_TEST_CHROMIUM";
 /// How long a page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(15);
-
-/// GitTix in embedded mode with its own data directory.
-pub struct Site {
-    gittix: Gittix,
-    _data: tempfile::TempDir,
-}
-
-impl Site {
-    pub fn start() -> Self {
-        Self::with_lock_seconds(15 * 60)
-    }
-
-    /// A site whose orders hold a ticket for `seconds`.
-    pub fn with_lock_seconds(seconds: u64) -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let lock = seconds.to_string();
-        let gittix = Gittix::start(&[], &[("ORDER_LOCK_SECONDS", &lock)], data.path());
-        Self {
-            gittix,
-            _data: data,
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.gittix.base_url)
-    }
-}
 
 /// One chromedriver, shared by the browsers of a test.
 pub struct Driver {
@@ -73,7 +46,14 @@ impl Driver {
 
     /// A new browser window with its own cookies, `width` × `height` pixels, saving
     /// screenshots under `target/screenshots/<test>/`.
-    pub async fn browser(&self, test: &str, who: &str, width: u32, height: u32) -> Browser {
+    pub async fn browser(
+        &self,
+        site: &Site,
+        test: &str,
+        who: &str,
+        width: u32,
+        height: u32,
+    ) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let chromium = std::env::var(CHROMIUM_VAR).unwrap_or_else(|_| "/usr/bin/chromium".into());
         let args = [
@@ -99,7 +79,7 @@ impl Driver {
             .connect(&self.url)
             .await
             .expect("opening a Chromium session");
-        let shots = screenshot_dir().join(test);
+        let shots = screenshot_dir().join(site.kind()).join(test);
         std::fs::create_dir_all(&shots).unwrap();
         Browser {
             client,
@@ -198,6 +178,10 @@ impl Browser {
 
     /// Waits until the element `css` shows `expected`.
     pub async fn wait_for_text(&self, css: &str, expected: &str) {
+        self.wait_for_text_within(css, expected, PATIENCE).await;
+    }
+
+    pub async fn wait_for_text_within(&self, css: &str, expected: &str, patience: Duration) {
         let started = Instant::now();
         loop {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
@@ -206,7 +190,7 @@ impl Browser {
                 }
             }
             assert!(
-                started.elapsed() < PATIENCE,
+                started.elapsed() < patience,
                 "{css} never showed {expected:?} on {}",
                 self.path().await
             );
@@ -217,6 +201,14 @@ impl Browser {
     /// Whether an element matching `css` is on the page.
     pub async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
+    }
+
+    /// Whether an element matching `css` is on the page and visible.
+    pub async fn is_shown(&self, css: &str) -> bool {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
+        }
     }
 
     /// Path and query of the page shown.
@@ -234,13 +226,16 @@ impl Browser {
 
     // Journeys every test repeats.
 
-    pub async fn sign_up(&self, site: &Site, email: &str) {
+    /// Signs up with a new email made from `name`, and returns it.
+    pub async fn sign_up(&self, site: &Site, name: &str) -> String {
+        let email = unique_email(name);
         self.visit(&site.url("/auth/signup"), "sign-up").await;
-        self.fill("#email", email).await;
+        self.fill("#email", &email).await;
         self.fill("#password", "secret-pass").await;
         self.submit("main button[type=submit]", "signed-up").await;
         assert_eq!(self.path().await, "/", "sign-up ends on the home page");
         assert!(self.text("header").await.contains("Sign out"));
+        email
     }
 
     /// Sells a ticket and returns its page's path.

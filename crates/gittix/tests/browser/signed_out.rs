@@ -6,7 +6,9 @@ use crate::harness::{Driver, Site};
 async fn signed_out_visitors_are_sent_to_sign_in_and_back() {
     let site = Site::start();
     let driver = Driver::start().await;
-    let browser = driver.browser("signed_out", "visitor", 1280, 900).await;
+    let browser = driver
+        .browser(&site, "signed_out", "visitor", 1280, 900)
+        .await;
 
     browser.visit(&site.url("/"), "home-signed-out").await;
     let header = browser.text("header").await;
@@ -20,11 +22,11 @@ async fn signed_out_visitors_are_sent_to_sign_in_and_back() {
     }
 
     // Signing up first, then coming back through sign in, lands on the page asked for.
-    browser.sign_up(&site, "member@example.com").await;
+    let email = browser.sign_up(&site, "member").await;
     browser.submit("header form button", "signed-out").await;
     assert!(browser.text("header").await.contains("Sign in"));
     browser.visit(&site.url("/listings"), "sign-in-first").await;
-    browser.fill("#email", "member@example.com").await;
+    browser.fill("#email", &email).await;
     browser.fill("#password", "secret-pass").await;
     browser
         .submit("main button[type=submit]", "back-to-listings")

@@ -1,0 +1,320 @@
+//! The distributed cluster of `scripts/cluster`, through nginx: purchases go on while one orders
+//! replica is killed with SIGKILL, and nothing is lost. `scripts/test` runs this inside the
+//! cluster, after the other end-to-end suites (the kill would disturb them).
+
+#[path = "support/gittix.rs"]
+mod gittix;
+#[path = "support/site.rs"]
+mod site;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use site::{unique_email, Site};
+
+const CLUSTER_DIR_VAR: &str = "GITTIX_E2E_CLUSTER_DIR";
+const TICKETS: usize = 40;
+const BUYERS: usize = 8;
+/// Purchases completed before the replica is killed.
+const KILL_AFTER: usize = 12;
+
+/// One signed-in account talking to the gateway, retrying what a dying replica drops.
+#[derive(Clone)]
+struct Account {
+    client: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl Account {
+    async fn sign_up(site: &Site) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let response = client
+            .post(site.url("/api/users/signup"))
+            .json(&json!({"email": unique_email("load"), "password": "secret-pass"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        Self {
+            client,
+            base: site.url(""),
+            cookie,
+        }
+    }
+
+    /// Sends once; `None` when the answer never came (a killed replica drops the connection).
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Option<(StatusCode, Value)> {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", &self.cookie);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.ok()?;
+        let status = response.status();
+        Some((status, response.json().await.unwrap_or(Value::Null)))
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        for _ in 0..50 {
+            if let Some((StatusCode::OK, body)) = self.send(reqwest::Method::GET, path, None).await
+            {
+                return body;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("GET {path} kept failing");
+    }
+
+    /// Reserves `ticket` and returns the order id. A request lost in flight may still have
+    /// made the order, so after a failure the buyer's own orders are checked first.
+    async fn reserve(&self, ticket: &str) -> String {
+        let started = Instant::now();
+        loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "could not reserve {ticket}"
+            );
+            let answer = self
+                .send(
+                    reqwest::Method::POST,
+                    "/api/orders",
+                    Some(json!({"ticketId": ticket})),
+                )
+                .await;
+            match answer {
+                Some((StatusCode::CREATED, order)) => {
+                    return order["id"].as_str().unwrap().to_owned()
+                }
+                // The orders replica of tickets has not seen the ticket yet.
+                Some((StatusCode::NOT_FOUND, _)) => {}
+                Some((StatusCode::BAD_REQUEST, error)) => {
+                    let mine = self.open_order_for(ticket).await;
+                    return mine.unwrap_or_else(|| panic!("{ticket} refused: {error}"));
+                }
+                // 502/503 or no answer: the replica died under this request.
+                _ => {
+                    if let Some(order) = self.open_order_for(ticket).await {
+                        return order;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn open_order_for(&self, ticket: &str) -> Option<String> {
+        let orders = self.get("/api/orders").await;
+        orders
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["ticket"]["id"] == ticket && o["status"] != "cancelled")
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+    }
+
+    /// Pays for `order` with the test card, retrying until payments has answered 201, or
+    /// says the order is already paid (an earlier attempt whose answer was lost).
+    async fn pay(&self, order: &str) {
+        let started = Instant::now();
+        loop {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "could not pay {order}"
+            );
+            let body = json!({"token": "tok_visa", "orderId": order});
+            match self
+                .send(reqwest::Method::POST, "/api/payments", Some(body))
+                .await
+            {
+                Some((StatusCode::CREATED, _)) => return,
+                Some((StatusCode::BAD_REQUEST, error))
+                    if error.to_string().contains("already been paid") =>
+                {
+                    return
+                }
+                Some((StatusCode::BAD_REQUEST, error)) => panic!("paying {order}: {error}"),
+                // 404 while payments has not heard of the order yet; 5xx or nothing: retry.
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+}
+
+fn cluster_dir() -> PathBuf {
+    PathBuf::from(std::env::var(CLUSTER_DIR_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{CLUSTER_DIR_VAR} is not set: run this inside scripts/cluster, as scripts/test does"
+        )
+    }))
+}
+
+fn kill_replica(dir: &std::path::Path, name: &str) {
+    let pid = std::fs::read_to_string(dir.join(format!("pids/{name}.pid"))).unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", pid.trim()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "killing {name} ({})", pid.trim());
+}
+
+/// Starts a killed replica again with the command line the cluster script recorded.
+fn restart_replica(dir: &std::path::Path, name: &str) {
+    let command = std::fs::read_to_string(dir.join(format!("pids/{name}.command"))).unwrap();
+    let log = dir.join(format!("logs/{name}.log"));
+    let pid_file = dir.join(format!("pids/{name}.pid"));
+    let script = format!(
+        "{command} >>{} 2>&1 & echo $! >{}",
+        log.display(),
+        pid_file.display()
+    );
+    let status = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn purchases_go_on_while_an_orders_replica_is_killed_and_nothing_is_lost() {
+    let dir = cluster_dir();
+    let site = Site::start();
+    let seller = Account::sign_up(&site).await;
+    let mut tickets = Vec::new();
+    for n in 0..TICKETS {
+        let (status, ticket) = seller
+            .send(
+                reqwest::Method::POST,
+                "/api/tickets",
+                Some(json!({"title": format!("Load test seat {n}"), "price": 10 + n})),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::CREATED);
+        tickets.push(ticket["id"].as_str().unwrap().to_owned());
+    }
+
+    let completed = Arc::new(AtomicUsize::new(0));
+    let mut buyers = Vec::new();
+    for b in 0..BUYERS {
+        let buyer = Account::sign_up(&site).await;
+        let mine: Vec<String> = tickets.iter().skip(b).step_by(BUYERS).cloned().collect();
+        let completed = completed.clone();
+        buyers.push(tokio::spawn(async move {
+            for ticket in &mine {
+                let order = buyer.reserve(ticket).await;
+                buyer.pay(&order).await;
+                completed.fetch_add(1, Ordering::SeqCst);
+            }
+            buyer
+        }));
+    }
+
+    // Mid-run, the first orders replica dies without warning.
+    let started = Instant::now();
+    while completed.load(Ordering::SeqCst) < KILL_AFTER {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "purchases stalled before the kill"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    kill_replica(&dir, "orders-1");
+    let at_kill = completed.load(Ordering::SeqCst);
+    assert!(
+        at_kill < TICKETS,
+        "the kill came after every purchase ({at_kill})"
+    );
+
+    let mut accounts = Vec::new();
+    for buyer in buyers {
+        accounts.push(buyer.await.expect("a buyer failed"));
+    }
+    assert_eq!(completed.load(Ordering::SeqCst), TICKETS);
+
+    // Every paid order completes and every ticket is sold once, with one replica gone.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut complete_per_ticket = std::collections::HashMap::<String, usize>::new();
+        let mut open = 0;
+        for account in &accounts {
+            for order in account.get("/api/orders").await.as_array().unwrap() {
+                match order["status"].as_str().unwrap() {
+                    "complete" => {
+                        *complete_per_ticket
+                            .entry(order["ticket"]["id"].as_str().unwrap().to_owned())
+                            .or_default() += 1;
+                    }
+                    "cancelled" => {}
+                    _ => open += 1,
+                }
+            }
+        }
+        let mut sold = 0;
+        for ticket in &tickets {
+            if seller.get(&format!("/api/tickets/{ticket}")).await["status"] == "sold" {
+                sold += 1;
+            }
+        }
+        assert!(
+            complete_per_ticket.values().all(|&n| n == 1),
+            "a ticket sold twice"
+        );
+        if complete_per_ticket.len() == TICKETS && sold == TICKETS && open == 0 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "after the kill: {} of {TICKETS} orders complete, {sold} tickets sold, {open} open",
+            complete_per_ticket.len()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // The replica comes back and serves again.
+    restart_replica(&dir, "orders-1");
+    let command = std::fs::read_to_string(dir.join("pids/orders-1.command")).unwrap();
+    let port = command
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("PORT="))
+        .unwrap()
+        .to_owned();
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let ready = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK);
+        if ready {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "orders-1 did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
