@@ -18,6 +18,8 @@ on_exit() { cleanups+=("$1"); }
 
 servers_cleanup() {
   local i
+  # A second Ctrl-C must not cut the cleanup short and leave servers running.
+  trap '' INT TERM
   for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do eval "${cleanups[i]}" || true; done
   rm -rf "$work"
 }
@@ -53,6 +55,18 @@ wait_for_port() {
   done
   cat "$log" >&2
   return 1
+}
+
+# The gittix binary: $GITTIX_BIN when set (scripts/test passes the one its test build made,
+# so nothing is compiled twice), else a debug build of it.
+gittix_binary() {
+  if [ -n "${GITTIX_BIN:-}" ]; then
+    echo "$GITTIX_BIN"
+    return
+  fi
+  say "building gittix"
+  (cd "$repo" && cargo build --locked --quiet -p gittix) >&2
+  echo "${CARGO_TARGET_DIR:-$repo/target}/debug/gittix"
 }
 
 # --- PostgreSQL ------------------------------------------------------------------------------
@@ -160,6 +174,18 @@ need_chromium() {
     apt_install chromium chromium-driver
   fi
   chromedriver_bin=$(command -v chromedriver)
+}
+
+# axe-core (npm) checks each page the browser tests visit for accessibility problems.
+# Sets axe_js.
+need_axe() {
+  if ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  mkdir "$work/axe"
+  say "installing axe-core (npm) in $work/axe"
+  (cd "$work/axe" && npm install --no-audit --no-fund --loglevel=error axe-core@4.10.3 >/dev/null)
+  axe_js="$work/axe/node_modules/axe-core/axe.min.js"
 }
 
 # --- nginx -----------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ async fn serve_web(cli: &Cli, sessions: &Sessions) -> anyhow::Result<()> {
         api,
         form_key: sessions.derive_key(gittix_web::FORM_KEY_PURPOSE),
         secure_cookies: sessions.secure_cookies(),
+        trust_proxy: cli.http.trust_proxy(Mode::Distributed),
         stripe_publishable_key: cli.web.stripe_publishable_key.clone(),
     });
     let app = with_layers_only(

@@ -96,6 +96,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         api: Api::InProcess(api.clone()),
         form_key: sessions.derive_key(gittix_web::FORM_KEY_PURPOSE),
         secure_cookies: sessions.secure_cookies(),
+        trust_proxy: cli.http.trust_proxy(Mode::Embedded),
         stripe_publishable_key: cli.web.stripe_publishable_key.clone(),
     });
     let routes = api.merge(health_routes(dependencies)).merge(web);

@@ -185,7 +185,7 @@ fn restart_replica(dir: &std::path::Path, name: &str) {
     let log = dir.join(format!("logs/{name}.log"));
     let pid_file = dir.join(format!("pids/{name}.pid"));
     let script = format!(
-        "{command} >>{} 2>&1 & echo $! >{}",
+        "{command} >>'{}' 2>&1 & echo $! >'{}'",
         log.display(),
         pid_file.display()
     );

@@ -62,7 +62,7 @@ impl Visitor {
         }
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    async fn post_fields(&mut self, path: &str, form: &[(String, String)]) -> reqwest::Response {
         let response = self
             .client
             .post(format!("{}{path}", self.base))
@@ -73,6 +73,14 @@ impl Visitor {
             .unwrap();
         self.keep_cookies(&response);
         response
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let fields: Vec<(String, String)> = form
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.post_fields(path, &fields).await
     }
 }
 
@@ -112,6 +120,15 @@ async fn forms_work_without_javascript() {
     assert_eq!(signed_up.headers()[LOCATION], "/listings");
     assert!(visitor.cookies.iter().any(|c| c.starts_with("session=")));
 
+    // Signed in, the forms carry a token bound to the new session: the old one is refused.
+    let stale = visitor
+        .post(
+            "/tickets/new",
+            &[("csrf", &token), ("title", "Stale"), ("price", "15")],
+        )
+        .await;
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+    let token = form_token(&visitor.get("/tickets/new").await.body);
     let sold = visitor
         .post(
             "/tickets/new",

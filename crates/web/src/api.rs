@@ -1,7 +1,7 @@
 //! The pages' way to the services: the same HTTP routes a script would call, with the visitor's
 //! session cookie.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -110,10 +110,10 @@ async fn in_process(
     };
     let mut request = request.body(body).map_err(PageError::internal)?;
     // The API's rate limits count by client address, as if the browser had called it.
-    let address = visitor
-        .address
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
-    request.extensions_mut().insert(ConnectInfo(address));
+    let address = visitor.address.unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    request
+        .extensions_mut()
+        .insert(ConnectInfo(SocketAddr::new(address, 0)));
     let response = router
         .clone()
         .oneshot(request)
@@ -146,7 +146,7 @@ async fn remote(
         request = request.header("x-request-id", id);
     }
     if let Some(address) = visitor.address {
-        request = request.header("x-forwarded-for", address.ip().to_string());
+        request = request.header("x-forwarded-for", address.to_string());
     }
     if let Some(json) = body {
         request = request

@@ -1,10 +1,13 @@
 //! Cross-site request forgery protection with a signed double-submit cookie.
 //!
-//! Every visitor gets a random `csrf` cookie, and every form carries a token: the HMAC of that
-//! cookie under a server key. Another site can make the browser send the cookie but cannot read
-//! it, so it cannot write the matching token into a forged form; and because the token is
-//! signed, a cookie planted from elsewhere is useless without the key. Unlike a session-bound
-//! token this also protects the sign-up and sign-in forms of visitors not yet signed in.
+//! Every visitor gets a random cookie, and every form carries a token: the HMAC, under a server
+//! key, of that cookie and of the visitor's session token. Another site can make the browser
+//! send the cookies but cannot read them, so it cannot write the matching token into a forged
+//! form. Binding the session means a cookie planted from elsewhere (a sibling subdomain, say)
+//! together with a token the attacker got for it is useless against a signed-in victim; with
+//! `Secure` cookies the cookie is also named `__Host-csrf`, which browsers let only this host
+//! set. Unlike a token kept server-side this needs no storage, and it protects the sign-up and
+//! sign-in forms of visitors not yet signed in.
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header;
@@ -20,6 +23,8 @@ use crate::errors::PageError;
 use crate::Web;
 
 const COOKIE: &str = "csrf";
+/// The cookie's name with `Secure` cookies: only this host, over HTTPS, can set it.
+const HOST_ONLY_COOKIE: &str = "__Host-csrf";
 /// The hidden form field holding the token.
 const FIELD: &str = "csrf";
 const NONCE_BYTES: usize = 32;
@@ -36,18 +41,18 @@ pub(crate) async fn issue_cookie(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let name = cookie_name(&web);
     let existing = jar
-        .get(COOKIE)
+        .get(name)
         .map(|c| c.value().to_owned())
         .filter(|nonce| is_well_formed(nonce));
     let fresh = existing.is_none();
     let nonce = existing.unwrap_or_else(new_nonce);
-    request
-        .extensions_mut()
-        .insert(FormToken(token_for(&web.settings().form_key, &nonce)));
+    let token = token_for(&web.settings().form_key, &nonce, session_of(&jar));
+    request.extensions_mut().insert(FormToken(token));
     let mut response = next.run(request).await;
     if fresh {
-        let cookie = Cookie::build((COOKIE, nonce))
+        let cookie = Cookie::build((name, nonce))
             .path("/")
             .http_only(true)
             .same_site(SameSite::Lax)
@@ -68,7 +73,8 @@ impl<T: DeserializeOwned> FromRequest<Web> for CsrfForm<T> {
 
     async fn from_request(request: Request, web: &Web) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(request.headers());
-        let nonce = jar.get(COOKIE).map(|c| c.value().to_owned());
+        let nonce = jar.get(cookie_name(web)).map(|c| c.value().to_owned());
+        let session = session_of(&jar).to_owned();
         let body = axum::body::Bytes::from_request(request, web)
             .await
             .map_err(|_| PageError::BadForm)?;
@@ -79,7 +85,7 @@ impl<T: DeserializeOwned> FromRequest<Web> for CsrfForm<T> {
             .find(|(name, _)| name == FIELD)
             .map(|(_, v)| v);
         let genuine = match (nonce, token) {
-            (Some(nonce), Some(token)) => verify(&web.settings().form_key, &nonce, token),
+            (Some(nonce), Some(token)) => verify(&web.settings().form_key, &nonce, &session, token),
             _ => false,
         };
         if !genuine {
@@ -95,6 +101,20 @@ impl<T: DeserializeOwned> FromRequest<Web> for CsrfForm<T> {
 #[derive(serde::Deserialize)]
 pub(crate) struct NoFields {}
 
+fn cookie_name(web: &Web) -> &'static str {
+    if web.settings().secure_cookies {
+        HOST_ONLY_COOKIE
+    } else {
+        COOKIE
+    }
+}
+
+/// The session token the browser sent, or nothing.
+fn session_of(jar: &CookieJar) -> &str {
+    jar.get(gittix_shared::session::SESSION_COOKIE)
+        .map_or("", |c| c.value())
+}
+
 fn new_nonce() -> String {
     let mut bytes = [0u8; NONCE_BYTES];
     rand::rng().fill_bytes(&mut bytes);
@@ -105,22 +125,25 @@ fn is_well_formed(nonce: &str) -> bool {
     nonce.len() == NONCE_BYTES * 2 && nonce.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn mac(key: &[u8; 32], nonce: &str) -> Hmac<Sha256> {
+fn mac(key: &[u8; 32], nonce: &str, session: &str) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts 32-byte keys");
     mac.update(nonce.as_bytes());
+    // The nonce is hex, so a zero byte cannot be part of it: the two parts cannot run together.
+    mac.update(&[0]);
+    mac.update(session.as_bytes());
     mac
 }
 
-fn token_for(key: &[u8; 32], nonce: &str) -> String {
-    hex::encode(mac(key, nonce).finalize().into_bytes())
+fn token_for(key: &[u8; 32], nonce: &str, session: &str) -> String {
+    hex::encode(mac(key, nonce, session).finalize().into_bytes())
 }
 
 /// Compares in constant time, so the token cannot be guessed a byte at a time.
-fn verify(key: &[u8; 32], nonce: &str, token: &str) -> bool {
+fn verify(key: &[u8; 32], nonce: &str, session: &str, token: &str) -> bool {
     let Ok(token) = hex::decode(token) else {
         return false;
     };
-    mac(key, nonce).verify_slice(&token).is_ok()
+    mac(key, nonce, session).verify_slice(&token).is_ok()
 }
 
 #[cfg(test)]
@@ -130,21 +153,30 @@ mod tests {
     const KEY: [u8; 32] = [7; 32];
 
     #[test]
-    fn a_token_verifies_only_for_its_own_cookie_and_key() {
+    fn a_token_verifies_only_for_its_own_cookie_session_and_key() {
         let nonce = new_nonce();
-        let token = token_for(&KEY, &nonce);
-        assert!(verify(&KEY, &nonce, &token));
+        let token = token_for(&KEY, &nonce, "session-a");
+        assert!(verify(&KEY, &nonce, "session-a", &token));
         assert!(
-            !verify(&KEY, &new_nonce(), &token),
+            !verify(&KEY, &new_nonce(), "session-a", &token),
             "another visitor's cookie"
         );
-        assert!(!verify(&[8; 32], &nonce, &token), "another key");
         assert!(
-            !verify(&KEY, &nonce, &token[..token.len() - 2]),
+            !verify(&KEY, &nonce, "session-b", &token),
+            "another session"
+        );
+        assert!(!verify(&KEY, &nonce, "", &token), "signed out");
+        assert!(
+            !verify(&[8; 32], &nonce, "session-a", &token),
+            "another key"
+        );
+        let truncated = &token[..token.len() - 2];
+        assert!(
+            !verify(&KEY, &nonce, "session-a", truncated),
             "a truncated token"
         );
-        assert!(!verify(&KEY, &nonce, "zz"), "not hex");
-        assert!(!verify(&KEY, &nonce, ""), "empty");
+        assert!(!verify(&KEY, &nonce, "session-a", "zz"), "not hex");
+        assert!(!verify(&KEY, &nonce, "session-a", ""), "empty");
     }
 
     #[test]

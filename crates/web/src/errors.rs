@@ -101,7 +101,8 @@ pub(crate) async fn fallback(uri: Uri) -> Response {
     if uri.path() == "/api" || uri.path().starts_with("/api/") {
         gittix_shared::http::not_found().await.into_response()
     } else {
-        PageError::NotFound.into_response()
+        // Outside the pages' layers, so the headers are added here.
+        crate::security_headers::add(PageError::NotFound.into_response()).await
     }
 }
 
@@ -142,6 +143,17 @@ impl FormErrors {
 
     pub(crate) fn add_to_field(&mut self, field: &str, message: &str) {
         self.by_field.push((field.to_owned(), message.to_owned()));
+    }
+
+    /// Moves the errors of fields the form does not show to the top, so none goes unseen.
+    pub(crate) fn shown_on(mut self, fields: &[&str]) -> Self {
+        let (shown, hidden): (Vec<_>, Vec<_>) = std::mem::take(&mut self.by_field)
+            .into_iter()
+            .partition(|(field, _)| fields.contains(&field.as_str()));
+        self.by_field = shown;
+        self.general
+            .extend(hidden.into_iter().map(|(_, message)| message));
+        self
     }
 
     /// Moves the errors that name no field onto `field` (a card decline belongs to the card).
@@ -202,6 +214,18 @@ mod tests {
             Some("Email must be valid Email in use")
         );
         assert!(moved.general().is_empty());
+    }
+
+    #[test]
+    fn errors_of_fields_not_on_the_form_go_to_the_top() {
+        let errors = FormErrors::from_api(&json!({"errors": [
+            {"message": "bad min", "field": "minPrice"},
+            {"message": "bad cursor", "field": "cursor"},
+        ]}))
+        .shown_on(&["minPrice", "maxPrice"]);
+        assert_eq!(errors.field("minPrice").as_deref(), Some("bad min"));
+        assert_eq!(errors.field("cursor"), None);
+        assert_eq!(errors.general(), ["bad cursor"]);
     }
 
     #[test]

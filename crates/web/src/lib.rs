@@ -33,6 +33,9 @@ pub struct WebSettings {
     pub form_key: [u8; 32],
     /// Whether the CSRF cookie carries `Secure` (as the session cookie does).
     pub secure_cookies: bool,
+    /// Whether `X-Forwarded-For` may be believed (`TRUST_PROXY`): the visitor's address is then
+    /// its first entry, passed on to the APIs for their per-client limits.
+    pub trust_proxy: bool,
     /// With a Stripe publishable key the payment form uses Stripe Elements; without one it
     /// takes Stripe's test card numbers (the simulator, or a Stripe stand-in).
     pub stripe_publishable_key: Option<String>,

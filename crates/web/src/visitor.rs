@@ -3,7 +3,7 @@
 //! logs), the token for their forms, and the page they asked for (to come back after signing in).
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -18,7 +18,9 @@ use crate::Web;
 pub(crate) struct Visitor {
     /// The session token, if the browser sent one (valid or not: the APIs decide).
     pub session: Option<String>,
-    pub address: Option<SocketAddr>,
+    /// The browser's address: the connection's, or behind a trusted gateway the first entry
+    /// of `X-Forwarded-For`, as the services themselves read it.
+    pub address: Option<IpAddr>,
     pub request_id: Option<HeaderValue>,
     pub form_token: String,
     /// Path and query of this page.
@@ -28,7 +30,15 @@ pub(crate) struct Visitor {
 impl FromRequestParts<Web> for Visitor {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _web: &Web) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Self::Rejection> {
+        let forwarded = web
+            .settings()
+            .trust_proxy
+            .then(|| parts.headers.get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|first| first.trim().parse::<IpAddr>().ok());
         let session = CookieJar::from_headers(&parts.headers)
             .get(SESSION_COOKIE)
             .map(|c| c.value().to_owned())
@@ -42,10 +52,12 @@ impl FromRequestParts<Web> for Visitor {
             });
         Ok(Self {
             session,
-            address: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(address)| *address),
+            address: forwarded.or_else(|| {
+                parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ConnectInfo(address)| address.ip())
+            }),
             request_id: parts.headers.get("x-request-id").cloned(),
             form_token: parts
                 .extensions

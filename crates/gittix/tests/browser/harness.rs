@@ -14,6 +14,8 @@ pub use crate::site::{unique_email, Site};
 const CHROMEDRIVER_VAR: &str = "GITTIX_TEST_CHROMEDRIVER";
 /// Where Chromium is; Debian's `chromium` by default.
 const CHROMIUM_VAR: &str = "GITTIX_TEST_CHROMIUM";
+/// Where axe-core's `axe.min.js` is; the test command installs npm's axe-core.
+const AXE_VAR: &str = "GITTIX_TEST_AXE_JS";
 /// How long a page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(15);
 
@@ -106,6 +108,19 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// axe-core's source, read once per test process.
+fn axe_source() -> String {
+    static SOURCE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SOURCE
+        .get_or_init(|| {
+            let path = std::env::var(AXE_VAR).unwrap_or_else(|_| {
+                panic!("{AXE_VAR} is not set: the test command installs npm's axe-core and sets it")
+            });
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+        })
+        .clone()
+}
+
 fn screenshot_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots")
 }
@@ -122,9 +137,37 @@ pub struct Browser {
 
 impl Browser {
     /// Opens `url` and saves a screenshot of the page as `name`.
+    /// Opens `url`, saves a screenshot of the page as `name` and checks its accessibility.
     pub async fn visit(&self, url: &str, name: &str) {
         self.client.goto(url).await.unwrap();
         self.screenshot(name).await;
+        self.check_accessibility(name).await;
+    }
+
+    /// Runs axe-core's WCAG 2 A and AA rules on the page and fails on any violation: labels,
+    /// landmarks, contrast, names of links and buttons, valid ARIA.
+    pub async fn check_accessibility(&self, name: &str) {
+        let axe = axe_source();
+        self.client.execute(&axe, Vec::new()).await.unwrap();
+        let violations = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'best-practice']}})
+                   .then(result => done(result.violations.map(v =>
+                     `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(' ')).join(', ')}`)))
+                   .catch(error => done([`axe failed: ${error}`]));",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        let violations: Vec<String> = serde_json::from_value(violations).unwrap();
+        assert!(
+            violations.is_empty(),
+            "accessibility of {} ({name}):\n{}",
+            self.path().await,
+            violations.join("\n")
+        );
     }
 
     /// Saves what the window shows as `<who>-<n>-<name>.png`.
@@ -161,6 +204,7 @@ impl Browser {
             .await
             .unwrap();
         self.screenshot(name).await;
+        self.check_accessibility(name).await;
     }
 
     /// The text of the first element matching `css`.

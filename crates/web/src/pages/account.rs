@@ -47,6 +47,18 @@ impl AccountPage {
     fn is_sign_up(&self) -> bool {
         self.kind == Kind::SignUp
     }
+
+    /// The ids of the hint and the error under the password field, for screen readers.
+    fn password_described_by(&self) -> Option<String> {
+        let ids: Vec<&str> = [
+            self.is_sign_up().then_some("password-hint"),
+            self.errors.field("password").map(|_| "password-error"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
 }
 
 #[derive(Deserialize)]

@@ -75,7 +75,8 @@ pub(crate) async fn home(
             .and_then(cursor_of_next_link);
         (reply.json()?, FormErrors::default(), next)
     } else {
-        (Vec::new(), reply.errors(), None)
+        let errors = reply.errors().shown_on(&["minPrice", "maxPrice"]);
+        (Vec::new(), errors, None)
     };
     let page_with = |cursor: String| {
         let page = Search {

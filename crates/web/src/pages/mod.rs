@@ -73,6 +73,12 @@ impl Web {
         })
     }
 
+    /// Sends visitors who are not signed in (no session, or an expired or foreign one) to sign
+    /// in first, so that a 401 from the API afterwards can only mean someone else's thing.
+    pub(crate) async fn require_sign_in(&self, visitor: &Visitor) -> Result<(), PageError> {
+        self.signed_in_layout(visitor).await.map(drop)
+    }
+
     /// The layout of a page only signed-in visitors may see; others go to sign in first.
     pub(crate) async fn signed_in_layout(
         &self,
@@ -109,7 +115,14 @@ pub(crate) fn redirect_with_cookies(to: &str, reply: &Reply) -> Response {
 /// Where to go after signing in: only a path on this site, never another site.
 pub(crate) fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        // Browsers drop tabs and newlines from addresses, so `/\t/evil.example` would become
+        // `//evil.example`: only visible ASCII passes.
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && path.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
             path.to_owned()
         }
         _ => "/".to_owned(),
@@ -143,6 +156,9 @@ mod tests {
             "https://evil.example",
             "//evil.example",
             "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
             "orders",
         ] {
             assert_eq!(local_path(Some(away)), "/", "{away}");

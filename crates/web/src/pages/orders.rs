@@ -119,6 +119,7 @@ pub(crate) async fn pay(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/orders/{id}"));
+    web.require_sign_in(&visitor).await?;
     let token = if web.settings().stripe_publishable_key.is_some() {
         Some(payment.token.trim().to_owned()).filter(|t| !t.is_empty())
     } else {
@@ -154,7 +155,11 @@ pub(crate) async fn pay(
     // normally within milliseconds. Waiting a moment here lets the next page say so.
     let deadline = tokio::time::Instant::now() + CONFIRMATION_WAIT;
     while tokio::time::Instant::now() < deadline {
-        if fetch(&web, &visitor, id).await?.is_complete() {
+        // A failure to look is not a failed payment: the page below says it is confirming.
+        if fetch(&web, &visitor, id)
+            .await
+            .is_ok_and(|order| order.is_complete())
+        {
             return Ok(Redirect::to(&format!("/orders/{id}")).into_response());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -170,6 +175,7 @@ pub(crate) async fn cancel(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/orders/{id}"));
+    web.require_sign_in(&visitor).await?;
     let reply = web
         .api()
         .send(&visitor, Method::DELETE, &format!("/api/orders/{id}"), None)

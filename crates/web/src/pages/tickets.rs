@@ -63,6 +63,7 @@ pub(crate) async fn sell(
     CsrfForm(form): CsrfForm<TicketForm>,
 ) -> Result<Response, PageError> {
     let visitor = visitor.returning_to("/tickets/new");
+    web.require_sign_in(&visitor).await?;
     let reply = web
         .api()
         .send(&visitor, Method::POST, "/api/tickets", Some(body(&form)))
@@ -142,6 +143,7 @@ pub(crate) async fn purchase(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/tickets/{id}"));
+    web.require_sign_in(&visitor).await?;
     let reply = web
         .api()
         .send(
@@ -195,6 +197,7 @@ pub(crate) async fn edit(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/tickets/{id}/edit"));
+    web.require_sign_in(&visitor).await?;
     let reply = web
         .api()
         .send(
@@ -227,6 +230,7 @@ pub(crate) async fn withdraw(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/tickets/{id}"));
+    web.require_sign_in(&visitor).await?;
     let reply = web
         .api()
         .send(
