@@ -168,16 +168,20 @@ async fn serve_auth_runs_the_auth_api_on_postgres_and_jetstream() {
         "test@test.com",
         "user:created reached JetStream"
     );
-    let metrics = reqwest::get(format!("{}/metrics", auth.base_url))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("gittix_events_published_total"),
-        "{metrics}"
-    );
+    // The relay counts an event once its outbox row is gone, a moment after the subscriber above
+    // may already have it.
+    eventually("gittix_events_published_total in /metrics", || async {
+        let metrics = reqwest::get(format!("{}/metrics", auth.base_url))
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        metrics
+            .contains("gittix_events_published_total")
+            .then_some(())
+    })
+    .await;
     assert!(auth.terminate());
 }
 
