@@ -6,7 +6,7 @@ mod listings;
 mod orders;
 mod tickets;
 
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -71,6 +71,23 @@ impl Web {
             form_token: visitor.form_token.clone(),
             show_nav: true,
         })
+    }
+
+    /// Sends a change on behalf of a signed-in visitor: visitors not signed in go to sign in
+    /// first (and come back to their page), and answers no form can show become the page's
+    /// error. What is left is success or a refusal to show on the form.
+    pub(crate) async fn act(
+        &self,
+        visitor: &Visitor,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<Reply, PageError> {
+        self.require_sign_in(visitor).await?;
+        self.api()
+            .send(visitor, method, path, body)
+            .await?
+            .checked(visitor)
     }
 
     /// Sends visitors who are not signed in (no session, or an expired or foreign one) to sign

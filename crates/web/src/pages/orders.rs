@@ -119,7 +119,6 @@ pub(crate) async fn pay(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/orders/{id}"));
-    web.require_sign_in(&visitor).await?;
     let token = if web.settings().stripe_publishable_key.is_some() {
         Some(payment.token.trim().to_owned()).filter(|t| !t.is_empty())
     } else {
@@ -136,16 +135,10 @@ pub(crate) async fn pay(
         let page = order_page(&web, &visitor, id, errors, false).await?;
         return Ok((axum::http::StatusCode::BAD_REQUEST, render(&page)?).into_response());
     };
+    let body = json!({"token": token, "orderId": id});
     let reply = web
-        .api()
-        .send(
-            &visitor,
-            Method::POST,
-            "/api/payments",
-            Some(json!({"token": token, "orderId": id})),
-        )
-        .await?
-        .checked(&visitor)?;
+        .act(&visitor, Method::POST, "/api/payments", Some(body))
+        .await?;
     if !reply.is_success() {
         let errors = reply.errors().attach_general_to("card");
         let page = order_page(&web, &visitor, id, errors, false).await?;
@@ -175,12 +168,9 @@ pub(crate) async fn cancel(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/orders/{id}"));
-    web.require_sign_in(&visitor).await?;
     let reply = web
-        .api()
-        .send(&visitor, Method::DELETE, &format!("/api/orders/{id}"), None)
-        .await?
-        .checked(&visitor)?;
+        .act(&visitor, Method::DELETE, &format!("/api/orders/{id}"), None)
+        .await?;
     if reply.is_success() {
         return Ok(Redirect::to(&format!("/orders/{id}")).into_response());
     }

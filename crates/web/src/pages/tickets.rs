@@ -63,12 +63,9 @@ pub(crate) async fn sell(
     CsrfForm(form): CsrfForm<TicketForm>,
 ) -> Result<Response, PageError> {
     let visitor = visitor.returning_to("/tickets/new");
-    web.require_sign_in(&visitor).await?;
     let reply = web
-        .api()
-        .send(&visitor, Method::POST, "/api/tickets", Some(body(&form)))
-        .await?
-        .checked(&visitor)?;
+        .act(&visitor, Method::POST, "/api/tickets", Some(body(&form)))
+        .await?;
     if reply.is_success() {
         let ticket: Ticket = reply.json()?;
         return Ok(Redirect::to(&format!("/tickets/{}", ticket.id)).into_response());
@@ -143,17 +140,14 @@ pub(crate) async fn purchase(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/tickets/{id}"));
-    web.require_sign_in(&visitor).await?;
     let reply = web
-        .api()
-        .send(
+        .act(
             &visitor,
             Method::POST,
             "/api/orders",
             Some(json!({"ticketId": id})),
         )
-        .await?
-        .checked(&visitor)?;
+        .await?;
     if reply.is_success() {
         let order: Value = reply.json()?;
         let order_id = order["id"].as_str().unwrap_or_default();
@@ -197,17 +191,14 @@ pub(crate) async fn edit(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/tickets/{id}/edit"));
-    web.require_sign_in(&visitor).await?;
     let reply = web
-        .api()
-        .send(
+        .act(
             &visitor,
             Method::PUT,
             &format!("/api/tickets/{id}"),
             Some(body(&form)),
         )
-        .await?
-        .checked(&visitor)?;
+        .await?;
     if reply.is_success() {
         return Ok(Redirect::to(&format!("/tickets/{id}")).into_response());
     }
@@ -230,17 +221,14 @@ pub(crate) async fn withdraw(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/tickets/{id}"));
-    web.require_sign_in(&visitor).await?;
     let reply = web
-        .api()
-        .send(
+        .act(
             &visitor,
             Method::DELETE,
             &format!("/api/tickets/{id}"),
             None,
         )
-        .await?
-        .checked(&visitor)?;
+        .await?;
     if reply.is_success() {
         return Ok(Redirect::to("/listings").into_response());
     }
