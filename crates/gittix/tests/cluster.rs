@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use gittix_shared::testing::session_cookie;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use site::{unique_email, Site};
@@ -43,13 +44,7 @@ impl Account {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::CREATED);
-        let cookie = response.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
+        let cookie = session_cookie(&response).expect("sign-up sets the session cookie");
         Self {
             client,
             base: site.url(""),

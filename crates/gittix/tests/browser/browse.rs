@@ -1,6 +1,7 @@
 //! The home page: search, price range, sort and paging over the tickets for sale.
 
 use fantoccini::Locator;
+use gittix_shared::testing::session_cookie;
 use serde_json::json;
 
 use crate::harness::{unique_email, Driver, Site};
@@ -14,13 +15,7 @@ async fn list_tickets(site: &Site, tickets: &[(&str, f64)]) {
         .send()
         .await
         .unwrap();
-    let cookie = signed_up.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let cookie = session_cookie(&signed_up).expect("sign-up sets the session cookie");
     for (title, price) in tickets {
         let created = client
             .post(site.url("/api/tickets"))
