@@ -1,6 +1,7 @@
 //! `gittix`: every GitTix service in one process (embedded mode, the default), or one service
 //! per process (`gittix serve <service>`, distributed mode).
 
+mod allocator;
 mod cli;
 mod distributed;
 mod embedded;
@@ -12,6 +13,7 @@ use crate::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    allocator::return_large_allocations();
     let cli = Cli::parse();
     gittix_shared::telemetry::init(cli.log.log_format);
     let result = match cli.command.clone().unwrap_or(Command::Run) {

@@ -42,6 +42,18 @@ impl Gittix {
         Self { child, base_url }
     }
 
+    /// The largest resident set the process has had, in MiB (VmHWM).
+    #[allow(dead_code, reason = "not every test binary reads the memory")]
+    pub fn peak_resident_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/<pid>/status");
+        kib / 1024.0
+    }
+
     /// Sends SIGTERM and returns whether the process then exited cleanly.
     #[allow(dead_code, reason = "not every test binary stops gittix by hand")]
     pub fn terminate(mut self) -> bool {
