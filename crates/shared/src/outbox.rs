@@ -84,10 +84,19 @@ pub async fn pending(
     .await
 }
 
-/// Removes an event the bus has stored.
-pub async fn remove(db: &Db, position: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM outbox WHERE position = $1")
-        .bind(position)
+/// Removes events the bus has stored, by position, in one statement. (Not "every position up
+/// to the last": a transaction that took a lower position may commit after this batch was
+/// read, and its event is not published yet.)
+pub async fn remove(db: &Db, positions: &[i64]) -> Result<(), sqlx::Error> {
+    if positions.is_empty() {
+        return Ok(());
+    }
+    let list = positions
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    sqlx::query(&format!("DELETE FROM outbox WHERE position IN ({list})"))
         .execute(db.pool())
         .await
         .map(drop)

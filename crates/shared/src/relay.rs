@@ -1,5 +1,5 @@
 //! The outbox relay: publishes a service's outbox to the bus in order, with the event id as the
-//! message id, and deletes each event once the bus has stored it.
+//! message id, and deletes the events once the bus has stored them.
 //!
 //! It wakes as soon as a transaction with events commits (through [`crate::outbox::commit`]),
 //! and also polls, slowly, for events committed by other replicas of the service or left by a
@@ -75,9 +75,16 @@ pub async fn publish_pending(db: &Db, bus: &dyn Bus, batch: i64) -> anyhow::Resu
         outbox::pending(&mut conn, batch).await?
     };
     crate::metrics::outbox_lag(events.first().map(|e| e.occurred_at));
+    // A backlog goes out as one batch and is deleted in one statement: two writes, not two per
+    // event. A crash in between publishes the batch again, and the bus drops it by id.
+    let messages = events
+        .iter()
+        .map(outbox::PendingEvent::to_message)
+        .collect::<Result<Vec<_>, _>>()?;
+    bus.publish_all(&messages).await?;
+    let positions: Vec<i64> = events.iter().map(|e| e.position).collect();
+    outbox::remove(db, &positions).await?;
     for event in &events {
-        bus.publish(&event.to_message()?).await?;
-        outbox::remove(db, event.position).await?;
         crate::metrics::published(&event.subject);
     }
     Ok(events.len())

@@ -2,11 +2,12 @@
 //!
 //! Publishing appends to `bus_messages` (a repeated message id is dropped by a unique index).
 //! Each consumer group has a cursor into the log; a member copies new messages on the group's
-//! subjects into `bus_pending`, then claims the oldest one that is due by pushing its
-//! `visible_at` forward by the ack wait. An ack deletes the pending row; an unacknowledged claim
+//! subjects into `bus_pending`, then claims the oldest ones that are due (a few at a time) by
+//! pushing their `visible_at` forward by the ack wait. An ack deletes the pending row; an unacknowledged claim
 //! simply becomes due again, which is the redelivery. Everything is in SQLite, so a restart of
 //! the process loses nothing.
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,17 +59,26 @@ impl EmbeddedBus {
 #[async_trait]
 impl Bus for EmbeddedBus {
     async fn publish(&self, message: &Message) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO bus_messages (msg_id, subject, payload, headers, published_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (msg_id) DO NOTHING",
-        )
-        .bind(&message.id)
-        .bind(&message.subject)
-        .bind(message.payload.clone())
-        .bind(serde_json::to_string(&message.headers)?)
-        .bind(unix_millis())
-        .execute(self.inner.db.pool())
-        .await?;
+        self.publish_all(std::slice::from_ref(message)).await
+    }
+
+    /// One transaction for all of them: one sync of the log file, however many there are.
+    async fn publish_all(&self, messages: &[Message]) -> anyhow::Result<()> {
+        let mut tx = self.inner.db.pool().begin().await?;
+        for message in messages {
+            sqlx::query(
+                "INSERT INTO bus_messages (msg_id, subject, payload, headers, published_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (msg_id) DO NOTHING",
+            )
+            .bind(&message.id)
+            .bind(&message.subject)
+            .bind(message.payload.clone())
+            .bind(serde_json::to_string(&message.headers)?)
+            .bind(unix_millis())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         self.inner.activity.notify_waiters();
         Ok(())
     }
@@ -100,6 +110,7 @@ impl Bus for EmbeddedBus {
             inner: self.inner.clone(),
             group: group.to_owned(),
             ack_wait: settings.ack_wait,
+            claimed: VecDeque::new(),
         }))
     }
 
@@ -108,14 +119,20 @@ impl Bus for EmbeddedBus {
     }
 }
 
+/// Deliveries a member claims in one transaction, when that many are due.
+const CLAIM_BATCH: i64 = 8;
+
 struct EmbeddedSubscription {
     inner: Arc<Inner>,
     group: String,
     ack_wait: Duration,
+    /// Claimed and not yet handed out. Their ack wait runs from the claim: a member that dies
+    /// with some here lets them come back like any unacknowledged delivery.
+    claimed: VecDeque<Delivery>,
 }
 
 enum Claim {
-    Delivered(Delivery),
+    Delivered(Vec<Delivery>),
     /// Nothing due now; the earliest pending delivery falls due at this time (ms), if any.
     NothingDue(Option<i64>),
 }
@@ -123,6 +140,12 @@ enum Claim {
 impl EmbeddedSubscription {
     async fn claim(&self) -> anyhow::Result<Claim> {
         let now = unix_millis();
+        // Every publish wakes every member of every group. Most find nothing for them, and must
+        // find that out with a read: a write transaction here would cost each of them a sync
+        // of the log file, a dozen per published message.
+        if !self.has_work(now).await? {
+            return Ok(Claim::NothingDue(self.next_due().await?));
+        }
         let mut tx = self.inner.db.pool().begin().await?;
         sqlx::query(
             "INSERT INTO bus_pending (grp, seq, deliveries, visible_at) \
@@ -143,56 +166,89 @@ impl EmbeddedSubscription {
         let due = sqlx::query(
             "SELECT p.seq, p.deliveries, m.msg_id, m.subject, m.payload, m.headers \
              FROM bus_pending p JOIN bus_messages m ON m.seq = p.seq \
-             WHERE p.grp = $1 AND p.visible_at <= $2 ORDER BY p.seq LIMIT 1",
+             WHERE p.grp = $1 AND p.visible_at <= $2 ORDER BY p.seq LIMIT $3",
         )
         .bind(&self.group)
         .bind(now)
-        .fetch_optional(&mut *tx)
+        .bind(CLAIM_BATCH)
+        .fetch_all(&mut *tx)
         .await?;
-        let Some(row) = due else {
-            let next: Option<i64> =
-                sqlx::query_scalar("SELECT MIN(visible_at) FROM bus_pending WHERE grp = $1")
-                    .bind(&self.group)
-                    .fetch_one(&mut *tx)
-                    .await?;
+        if due.is_empty() {
             tx.commit().await?;
-            return Ok(Claim::NothingDue(next));
-        };
-        let seq: i64 = row.try_get("seq")?;
-        let attempt = row.try_get::<i64, _>("deliveries")? + 1;
+            return Ok(Claim::NothingDue(self.next_due().await?));
+        }
         let ack_wait_ms = i64::try_from(self.ack_wait.as_millis()).unwrap_or(i64::MAX);
-        sqlx::query(
-            "UPDATE bus_pending SET deliveries = $3, visible_at = $4 WHERE grp = $1 AND seq = $2",
+        let mut deliveries = Vec::with_capacity(due.len());
+        for row in due {
+            let seq: i64 = row.try_get("seq")?;
+            let attempt = row.try_get::<i64, _>("deliveries")? + 1;
+            sqlx::query(
+                "UPDATE bus_pending SET deliveries = $3, visible_at = $4 WHERE grp = $1 AND seq = $2",
+            )
+            .bind(&self.group)
+            .bind(seq)
+            .bind(attempt)
+            .bind(now.saturating_add(ack_wait_ms))
+            .execute(&mut *tx)
+            .await?;
+            let message = Message {
+                id: row.try_get("msg_id")?,
+                subject: row.try_get("subject")?,
+                payload: row.try_get("payload")?,
+                headers: serde_json::from_str(&row.try_get::<String, _>("headers")?)?,
+            };
+            let acknowledger = EmbeddedAck {
+                inner: self.inner.clone(),
+                group: self.group.clone(),
+                seq,
+            };
+            deliveries.push(Delivery::new(
+                message,
+                u32::try_from(attempt).unwrap_or(u32::MAX),
+                Box::new(acknowledger),
+            ));
+        }
+        tx.commit().await?;
+        Ok(Claim::Delivered(deliveries))
+    }
+}
+
+impl EmbeddedSubscription {
+    /// Whether the log holds a message on the group's subjects past its cursor, or a delivery of
+    /// the group is due.
+    async fn has_work(&self, now: i64) -> anyhow::Result<bool> {
+        // An integer, not a boolean: sqlx's `Any` driver reads SQLite's answer as one.
+        let work: i64 = sqlx::query_scalar(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM bus_messages m \
+               JOIN bus_group_subjects s ON s.grp = $1 AND s.subject = m.subject \
+               WHERE m.seq > (SELECT cursor FROM bus_groups WHERE name = $1)) \
+             OR EXISTS (SELECT 1 FROM bus_pending WHERE grp = $1 AND visible_at <= $2) \
+             THEN 1 ELSE 0 END",
         )
         .bind(&self.group)
-        .bind(seq)
-        .bind(attempt)
-        .bind(now.saturating_add(ack_wait_ms))
-        .execute(&mut *tx)
+        .bind(now)
+        .fetch_one(self.inner.db.pool())
         .await?;
-        tx.commit().await?;
-        let message = Message {
-            id: row.try_get("msg_id")?,
-            subject: row.try_get("subject")?,
-            payload: row.try_get("payload")?,
-            headers: serde_json::from_str(&row.try_get::<String, _>("headers")?)?,
-        };
-        let acknowledger = EmbeddedAck {
-            inner: self.inner.clone(),
-            group: self.group.clone(),
-            seq,
-        };
-        Ok(Claim::Delivered(Delivery::new(
-            message,
-            u32::try_from(attempt).unwrap_or(u32::MAX),
-            Box::new(acknowledger),
-        )))
+        Ok(work == 1)
+    }
+
+    /// When the group's earliest pending delivery falls due (ms), if it has one.
+    async fn next_due(&self) -> anyhow::Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(visible_at) FROM bus_pending WHERE grp = $1")
+                .bind(&self.group)
+                .fetch_one(self.inner.db.pool())
+                .await?,
+        )
     }
 }
 
 #[async_trait]
 impl Subscription for EmbeddedSubscription {
     async fn next(&mut self) -> anyhow::Result<Delivery> {
+        if let Some(delivery) = self.claimed.pop_front() {
+            return Ok(delivery);
+        }
         loop {
             // Register for wake-ups before looking, so a publish between the look and the wait
             // is not missed.
@@ -200,7 +256,13 @@ impl Subscription for EmbeddedSubscription {
             tokio::pin!(activity);
             activity.as_mut().enable();
             let wait = match self.claim().await? {
-                Claim::Delivered(delivery) => return Ok(delivery),
+                Claim::Delivered(deliveries) => {
+                    self.claimed.extend(deliveries);
+                    if let Some(delivery) = self.claimed.pop_front() {
+                        return Ok(delivery);
+                    }
+                    continue;
+                }
                 Claim::NothingDue(Some(due_at)) => {
                     let ms = u64::try_from(due_at - unix_millis()).unwrap_or(0);
                     Duration::from_millis(ms).min(IDLE_RECHECK)

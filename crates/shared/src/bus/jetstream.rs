@@ -95,21 +95,35 @@ impl JetStreamBus {
 #[async_trait]
 impl Bus for JetStreamBus {
     async fn publish(&self, message: &Message) -> anyhow::Result<()> {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert(async_nats::header::NATS_MESSAGE_ID, message.id.as_str());
-        for (name, value) in &message.headers {
-            headers.insert(name.as_str(), value.as_str());
+        self.publish_all(std::slice::from_ref(message)).await
+    }
+
+    /// Sends every message, then waits for the server's acknowledgements together: one round
+    /// trip for the lot rather than one each. NATS keeps one connection's messages in order.
+    async fn publish_all(&self, messages: &[Message]) -> anyhow::Result<()> {
+        let mut acknowledgements = Vec::with_capacity(messages.len());
+        for message in messages {
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert(async_nats::header::NATS_MESSAGE_ID, message.id.as_str());
+            for (name, value) in &message.headers {
+                headers.insert(name.as_str(), value.as_str());
+            }
+            let acknowledgement = self
+                .context
+                .publish_with_headers(
+                    self.wire_subject(&message.subject),
+                    headers,
+                    message.payload.clone().into(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("publishing {}: {e}", message.subject))?;
+            acknowledgements.push((&message.subject, acknowledgement));
         }
-        self.context
-            .publish_with_headers(
-                self.wire_subject(&message.subject),
-                headers,
-                message.payload.clone().into(),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("publishing {}: {e}", message.subject))?
-            .await
-            .map_err(|e| anyhow::anyhow!("JetStream did not store {}: {e}", message.subject))?;
+        for (subject, acknowledgement) in acknowledgements {
+            acknowledgement
+                .await
+                .map_err(|e| anyhow::anyhow!("JetStream did not store {subject}: {e}"))?;
+        }
         Ok(())
     }
 

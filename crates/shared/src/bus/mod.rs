@@ -90,6 +90,16 @@ pub trait Bus: Send + Sync + 'static {
     /// Stores the message durably (returns once it is); a repeated id is dropped.
     async fn publish(&self, message: &Message) -> anyhow::Result<()>;
 
+    /// Publishes `messages` in order, as [`Bus::publish`] does each. Adapters that can store
+    /// several at the cost of one (one transaction, acknowledgements awaited together) do so:
+    /// the relay sends an outbox's backlog this way.
+    async fn publish_all(&self, messages: &[Message]) -> anyhow::Result<()> {
+        for message in messages {
+            self.publish(message).await?;
+        }
+        Ok(())
+    }
+
     /// Joins the consumer group `group` for `subjects`, creating the group (from the beginning of
     /// the log) if it does not exist. Each call is one more member sharing the group's work.
     async fn subscribe(

@@ -26,6 +26,26 @@ bus_tests! {
         assert_quiet(&mut sub, Duration::from_millis(700)).await;
     }
 
+    async fn a_batch_is_delivered_in_order_without_its_duplicates(kind) {
+        let test = TestBus::new(kind).await;
+        let bus = &test.bus;
+        bus.publish(&message("m-1", "thing:happened", "first")).await.unwrap();
+        let batch = [
+            message("m-1", "thing:happened", "first again"),
+            message("m-2", "thing:happened", "second"),
+            message("m-3", "thing:happened", "third"),
+            message("m-2", "thing:happened", "second again"),
+        ];
+        bus.publish_all(&batch).await.unwrap();
+        let mut sub = bus.subscribe("group-a", &subjects(&["thing:happened"]), &ack_wait(Duration::from_secs(30))).await.unwrap();
+        for (id, payload) in [("m-1", "first"), ("m-2", "second"), ("m-3", "third")] {
+            let got = receive(&mut sub, WAIT).await;
+            assert_eq!((got.message.id.as_str(), got.message.payload.as_slice()), (id, payload.as_bytes()));
+            got.ack().await.unwrap();
+        }
+        assert_quiet(&mut sub, Duration::from_millis(700)).await;
+    }
+
     async fn headers_and_subject_travel_with_the_message(kind) {
         let test = TestBus::new(kind).await;
         let mut sent = message("m-1", "thing:happened", "{}");
