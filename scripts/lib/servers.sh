@@ -102,9 +102,12 @@ start_postgres() {
   say "starting PostgreSQL ($pg_bin) on 127.0.0.1:$pg_port"
   (cd "$work" && as_pg "$pg_bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-sync >"$dir/initdb.log")
   # Durability settings are off: these databases are thrown away, and tests that kill processes
-  # kill GitTix, not the machine.
+  # kill GitTix, not the machine. GITTIX_PG_DURABLE=1 keeps PostgreSQL's defaults (the
+  # benchmarks measure what a deployment would do).
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${GITTIX_PG_DURABLE:-0}" != 1 ] || durability=""
   (cd "$work" && as_pg "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-    "-p $pg_port -c listen_addresses=127.0.0.1 -k $dir/data -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500" \
+    "-p $pg_port -c listen_addresses=127.0.0.1 -k $dir/data $durability -c max_connections=500" \
     start >/dev/null)
   on_exit "cd '$work' && as_pg '$pg_bin/pg_ctl' -D '$dir/data' -m immediate stop >/dev/null"
   pg_url="postgres://postgres@127.0.0.1:$pg_port"
