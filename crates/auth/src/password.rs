@@ -111,7 +111,10 @@ mod tests {
         }
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let used = threads.lock().unwrap().len();
-        assert!(used <= cores, "24 hashes ran on {used} threads, {cores} cores");
+        assert!(
+            used <= cores,
+            "24 hashes ran on {used} threads, {cores} cores"
+        );
     }
 
     #[tokio::test]

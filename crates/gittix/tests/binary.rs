@@ -122,7 +122,10 @@ async fn a_burst_of_sign_ups_keeps_embedded_mode_small() {
         assert_eq!(sign_up.await.unwrap(), 201);
     }
     let peak = gittix.peak_resident_mib();
-    assert!(peak < 150.0, "40 sign-ups at once took gittix to {peak:.0} MiB");
+    assert!(
+        peak < 150.0,
+        "40 sign-ups at once took gittix to {peak:.0} MiB"
+    );
 }
 
 #[test]
