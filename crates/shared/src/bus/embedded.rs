@@ -119,6 +119,13 @@ impl Bus for EmbeddedBus {
     }
 }
 
+/// The messages on group `$1`'s subjects past its cursor. Subject by subject along
+/// `bus_messages_by_subject` (`CROSS JOIN` keeps SQLite from choosing the other order), so the
+/// cost does not grow with the messages of other subjects past the cursor.
+const NEW_MESSAGES: &str = "bus_group_subjects s CROSS JOIN bus_messages m \
+     ON m.subject = s.subject AND m.seq > (SELECT cursor FROM bus_groups WHERE name = $1) \
+     WHERE s.grp = $1";
+
 /// Deliveries a member claims in one transaction, when that many are due.
 const CLAIM_BATCH: i64 = 8;
 
@@ -147,12 +154,10 @@ impl EmbeddedSubscription {
             return Ok(Claim::NothingDue(self.next_due().await?));
         }
         let mut tx = self.inner.db.pool().begin().await?;
-        sqlx::query(
+        sqlx::query(&format!(
             "INSERT INTO bus_pending (grp, seq, deliveries, visible_at) \
-             SELECT $1, m.seq, 0, 0 FROM bus_messages m \
-             JOIN bus_group_subjects s ON s.grp = $1 AND s.subject = m.subject \
-             WHERE m.seq > (SELECT cursor FROM bus_groups WHERE name = $1)",
-        )
+             SELECT $1, m.seq, 0, 0 FROM {NEW_MESSAGES}"
+        ))
         .bind(&self.group)
         .execute(&mut *tx)
         .await?;
@@ -163,10 +168,13 @@ impl EmbeddedSubscription {
         .bind(&self.group)
         .execute(&mut *tx)
         .await?;
+        // `+p.visible_at`: SQLite then walks the primary key (group, seq) in order and stops at
+        // the first due rows, rather than sorting every due row of a backlog by seq for each
+        // claim (with 100,000 owed, that sort was most of a claim's time).
         let due = sqlx::query(
             "SELECT p.seq, p.deliveries, m.msg_id, m.subject, m.payload, m.headers \
              FROM bus_pending p JOIN bus_messages m ON m.seq = p.seq \
-             WHERE p.grp = $1 AND p.visible_at <= $2 ORDER BY p.seq LIMIT $3",
+             WHERE p.grp = $1 AND +p.visible_at <= $2 ORDER BY p.seq LIMIT $3",
         )
         .bind(&self.group)
         .bind(now)
@@ -218,13 +226,11 @@ impl EmbeddedSubscription {
     /// the group is due.
     async fn has_work(&self, now: i64) -> anyhow::Result<bool> {
         // An integer, not a boolean: sqlx's `Any` driver reads SQLite's answer as one.
-        let work: i64 = sqlx::query_scalar(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM bus_messages m \
-               JOIN bus_group_subjects s ON s.grp = $1 AND s.subject = m.subject \
-               WHERE m.seq > (SELECT cursor FROM bus_groups WHERE name = $1)) \
+        let work: i64 = sqlx::query_scalar(&format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM {NEW_MESSAGES}) \
              OR EXISTS (SELECT 1 FROM bus_pending WHERE grp = $1 AND visible_at <= $2) \
-             THEN 1 ELSE 0 END",
-        )
+             THEN 1 ELSE 0 END"
+        ))
         .bind(&self.group)
         .bind(now)
         .fetch_one(self.inner.db.pool())
