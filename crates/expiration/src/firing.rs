@@ -76,8 +76,14 @@ pub(crate) async fn fire_forever(
 async fn fire_due(timers: &dyn Timers, bus: &dyn Bus, clock: &impl Clock) -> anyhow::Result<usize> {
     let now = clock.now_ms();
     let due = timers.due(now, BATCH).await?;
+    // Published together (one write of the embedded log for the lot), then forgotten: a crash in
+    // between publishes the same ids again, which the bus drops.
+    let messages = due
+        .iter()
+        .map(expired_message)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    bus.publish_all(&messages).await?;
     for timer in &due {
-        bus.publish(&expired_message(timer)?).await?;
         timers.remove(&timer.order_id).await?;
         #[allow(clippy::cast_precision_loss)]
         let late_seconds = (now - timer.due_at).max(0) as f64 / 1000.0;
