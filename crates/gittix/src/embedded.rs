@@ -44,7 +44,11 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         .await?;
     let auth =
         AuthService::start(auth_db.clone(), sessions.clone(), &cli.auth, trust_proxy).await?;
-    let tickets = TicketsService::start(tickets_db.clone(), sessions.clone()).await?;
+    // This process is the only writer of tickets.db, so the list of tickets for sale can be
+    // kept between changes.
+    let tickets = TicketsService::start(tickets_db.clone(), sessions.clone())
+        .await?
+        .caching_for_sale();
     let orders = OrdersService::start(orders_db.clone(), sessions.clone(), &cli.orders).await?;
     let _tickets_listener = tickets
         .listener(bus.clone(), ListenerSettings::default())

@@ -2,6 +2,7 @@
 //! reserved, released and sold by the orders service's events, and every change is announced with
 //! `ticket:created` or `ticket:updated` through the outbox.
 
+mod for_sale_cache;
 mod listeners;
 mod listing;
 mod routes;
@@ -50,6 +51,14 @@ impl TicketsService {
                 sessions,
             },
         })
+    }
+
+    /// Keeps the answer of `GET /api/tickets` (no parameters) between changes. Only for a
+    /// process that is the only writer of the tickets database: embedded mode, not replicas
+    /// sharing PostgreSQL, whose changes it would not see.
+    pub fn caching_for_sale(mut self) -> Self {
+        self.state.tickets = self.state.tickets.caching_for_sale();
+        self
     }
 
     /// The routes under `/api/tickets`.

@@ -4,8 +4,11 @@
 use gittix_shared::db::Db;
 use gittix_shared::time::unix_millis;
 use gittix_shared::{inbox, outbox, ApiError};
+use std::sync::Arc;
+
 use sqlx::{Any, Transaction};
 
+use crate::for_sale_cache::ForSaleCache;
 use crate::ticket::{Status, Ticket, COLUMNS};
 
 /// Why a seller's change was refused, in the order the API checks them.
@@ -28,15 +31,39 @@ pub enum Applied {
 #[derive(Clone)]
 pub struct TicketStore {
     db: Db,
+    for_sale: Arc<ForSaleCache>,
 }
 
 impl TicketStore {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            for_sale: Arc::new(ForSaleCache::disabled()),
+        }
+    }
+
+    /// Keeps the answer of the original list route between changes: only for a process that is
+    /// the only writer of this database (see `for_sale_cache`).
+    pub fn caching_for_sale(self) -> Self {
+        Self {
+            for_sale: Arc::new(ForSaleCache::enabled()),
+            ..self
+        }
     }
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub fn for_sale(&self) -> &ForSaleCache {
+        &self.for_sale
+    }
+
+    /// Commits a change to tickets with its events: the one way this store commits one.
+    async fn commit(&self, tx: Transaction<'_, Any>) -> Result<(), sqlx::Error> {
+        outbox::commit(tx, &self.db).await?;
+        self.for_sale.changed();
+        Ok(())
     }
 
     /// Lists a new ticket for sale and records `ticket:created`.
@@ -72,7 +99,7 @@ impl TicketStore {
         .execute(&mut *tx)
         .await?;
         outbox::enqueue(&mut tx, &ticket.created_event()).await?;
-        outbox::commit(tx, &self.db).await?;
+        self.commit(tx).await?;
         Ok(ticket)
     }
 
@@ -149,7 +176,7 @@ impl TicketStore {
             return Err(refused.into());
         };
         outbox::enqueue(&mut tx, &ticket.updated_event()).await?;
-        outbox::commit(tx, &self.db).await?;
+        self.commit(tx).await?;
         Ok(ticket)
     }
 
@@ -230,7 +257,7 @@ impl TicketStore {
             None => anyhow::bail!("ticket {ticket_id} has an unknown status"),
         }
         set_holder(&mut tx, ticket_id, Status::Reserved, Some(order_id)).await?;
-        outbox::commit(tx, &self.db).await?;
+        self.commit(tx).await?;
         Ok(Applied::Done)
     }
 
@@ -251,7 +278,7 @@ impl TicketStore {
         if holds {
             set_holder(&mut tx, ticket_id, Status::ForSale, None).await?;
         }
-        outbox::commit(tx, &self.db).await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -276,7 +303,7 @@ impl TicketStore {
             Some(_) => set_holder(&mut tx, ticket_id, Status::Sold, Some(order_id)).await?,
             None => tracing::error!(ticket_id, order_id, "order:completed for an unknown ticket"),
         }
-        outbox::commit(tx, &self.db).await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

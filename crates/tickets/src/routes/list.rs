@@ -1,6 +1,8 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use bytes::Bytes;
 use gittix_shared::{ApiError, ApiResult};
 
 use crate::listing::{next_link, ListParams, ListQuery};
@@ -11,8 +13,12 @@ use crate::ticket::Ticket;
 pub(crate) async fn list(
     State(tickets): State<TicketStore>,
     RawQuery(query): RawQuery,
-) -> ApiResult<(HeaderMap, Json<Vec<Ticket>>)> {
-    let params: ListParams = serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
+) -> ApiResult<Response> {
+    let query = query.unwrap_or_default();
+    if query.is_empty() {
+        return all_for_sale(&tickets).await;
+    }
+    let params: ListParams = serde_urlencoded::from_str(&query)
         .map_err(|_| ApiError::bad_request("Query string is not valid"))?;
     let (page, next) = ListQuery::parse(&params)?.run(tickets.db()).await?;
     let mut headers = HeaderMap::new();
@@ -21,5 +27,20 @@ pub(crate) async fn list(
             headers.insert(header::LINK, link);
         }
     }
-    Ok((headers, Json(page)))
+    Ok((headers, Json(page)).into_response())
+}
+
+/// The original route: every ticket for sale, oldest first, in one answer.
+async fn all_for_sale(tickets: &TicketStore) -> ApiResult<Response> {
+    let body = tickets
+        .for_sale()
+        .get_or_build(|| async {
+            let (all, _) = ListQuery::parse(&ListParams::default())?
+                .run(tickets.db())
+                .await?;
+            let json = serde_json::to_vec::<Vec<Ticket>>(&all).map_err(ApiError::internal)?;
+            Ok::<_, ApiError>(Bytes::from(json))
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

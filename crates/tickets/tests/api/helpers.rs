@@ -1,3 +1,4 @@
+use gittix_shared::db::Backend;
 use gittix_shared::http::with_common_layers;
 use gittix_shared::relay::{self, RelaySettings};
 use gittix_shared::testing::{
@@ -26,6 +27,12 @@ impl TicketsApp {
         let service = TicketsService::start(database.db.clone(), sessions.clone())
             .await
             .unwrap();
+        // As the binary wires it: in embedded mode this process is the only writer of the
+        // tickets database and keeps the list of tickets for sale between changes.
+        let service = match topology.backend() {
+            Backend::Sqlite => service.caching_for_sale(),
+            Backend::Postgres => service,
+        };
         let mut tasks = service
             .listener(bus.bus.clone(), quick_listener_settings())
             .start()
@@ -105,6 +112,15 @@ impl TicketsApp {
         let response = self.get(&format!("/api/tickets/{id}")).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
+    }
+
+    /// The tickets `GET /api/tickets` returns, as (id, price, status).
+    pub async fn for_sale(&self) -> Vec<(String, Value)> {
+        let tickets: Vec<Value> = self.get("/api/tickets").await.json().await.unwrap();
+        tickets
+            .iter()
+            .map(|t| (t["id"].as_str().unwrap().to_owned(), t["price"].clone()))
+            .collect()
     }
 
     /// The ids of the tickets the list returns for `query`.

@@ -45,6 +45,27 @@ async fn wait_for(app: &TicketsApp, id: &str, status: &str, order: Option<&str>)
 }
 
 topology_tests! {
+    async fn the_list_of_tickets_for_sale_follows_every_change(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let seller = app.user();
+        // Each look comes after a change made after the previous look: an answer kept from
+        // before a change must never be served after it.
+        assert!(app.for_sale().await.is_empty());
+        let id = app.sell(&seller, "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.for_sale().await, [(id.clone(), json!(20))], "listed");
+        let edit = app.put(Some(&seller), &id, json!({"title": "Concert", "price": 25})).await;
+        assert_eq!(edit.status(), StatusCode::OK);
+        assert_eq!(app.for_sale().await, [(id.clone(), json!(25))], "the new price");
+        publish_event(app.bus.bus.as_ref(), &created("order-1", &id)).await;
+        wait_for(&app, &id, "reserved", Some("order-1")).await;
+        assert!(app.for_sale().await.is_empty(), "reserved by an order event");
+        publish_event(app.bus.bus.as_ref(), &cancelled("order-1", &id)).await;
+        wait_for(&app, &id, "for_sale", None).await;
+        assert_eq!(app.for_sale().await, [(id.clone(), json!(25))], "released");
+        assert_eq!(app.delete(Some(&seller), &id).await.status(), StatusCode::NO_CONTENT);
+        assert!(app.for_sale().await.is_empty(), "withdrawn");
+    }
+
     async fn order_created_reserves_and_then_edits_are_refused(topology) {
         let app = TicketsApp::spawn(topology).await;
         let mut events = EventLog::watch(app.bus.bus.as_ref(), &["ticket:updated"]).await;
