@@ -45,7 +45,7 @@ enum Command {
         #[arg(long)]
         gittix: Option<PathBuf>,
         /// Embedded mode: how long an order holds its ticket (distributed mode: the cluster's).
-        #[arg(long, default_value_t = 45)]
+        #[arg(long, default_value_t = 30)]
         lock_seconds: u64,
         #[arg(long, default_value = "target/bench")]
         results: PathBuf,

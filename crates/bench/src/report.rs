@@ -241,6 +241,12 @@ fn mode_section(out: &mut String, report: &SuiteReport) {
             let _ = writeln!(out, "\nFirst error: `{}`", error.replace('`', "'"));
         }
     }
+    let sold = report.scenario("sell").map_or(0, |run| run.latency.count);
+    let _ = writeln!(
+        out,
+        "\n**Orders replica catch-up**: it held all {sold} tickets of the sell scenario {:.1} s after the last sale.",
+        report.replica_catch_up_s
+    );
     let _ = writeln!(out, "\n**Event propagation** (each look is {} ms apart, so a sample is rounded up to the next look)\n", report.propagation.first().map_or(1.0, |p| p.poll_interval_ms));
     let _ = writeln!(out, "| in flight | samples | reserved → ticket shows reserved: p50 / p99 / max | paid → order complete: p50 / p99 / max |\n|---|---|---|---|");
     for p in &report.propagation {

@@ -42,7 +42,7 @@ impl Sizes {
     pub fn full() -> Self {
         Self {
             clients: 32,
-            timed: Duration::from_secs(8),
+            timed: Duration::from_secs(5),
             browse_tickets: 1_000,
             catalogue: 100_000,
             reserve_buyers: 32,
@@ -101,6 +101,8 @@ pub struct SuiteReport {
     pub sizes: Sizes,
     pub references: References,
     pub scenarios: Vec<Scenario>,
+    /// How long after the last sale the orders replica held every ticket sold.
+    pub replica_catch_up_s: f64,
     pub propagation: Vec<Propagation>,
     pub flash_sales: Vec<FlashRound>,
     pub expiry: Expiry,
@@ -199,7 +201,13 @@ pub async fn run(target: &Target, sizes: Sizes, smoke: bool) -> anyhow::Result<S
     .await;
     fixtures::fail_on_errors(&sell_run, "selling the catalogue")?;
     record("sell", sell_run);
+    let catching_up = std::time::Instant::now();
     fixtures::wait_for_replica(&target.databases, &more).await?;
+    let replica_catch_up_s = catching_up.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({"bench": "orders replica catch-up after sell", "mode": mode.name(), "tickets": more.len(), "seconds_after_the_last_sale": replica_catch_up_s})
+    );
     record(
         "browse filtered page",
         http_reads::browse_filtered(http, Plan::timed(sizes.clients, sizes.timed)).await,
@@ -323,6 +331,7 @@ pub async fn run(target: &Target, sizes: Sizes, smoke: bool) -> anyhow::Result<S
             argon2_per_s,
         },
         scenarios,
+        replica_catch_up_s,
         propagation,
         flash_sales,
         expiry,
