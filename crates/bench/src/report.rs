@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use crate::plots;
 use crate::stats::Run;
-use crate::suite::SuiteReport;
+use crate::suite::{command_output, SuiteReport};
 use crate::target::Mode;
 
 pub const BEGIN: &str =
@@ -46,22 +46,32 @@ fn ratio(numerator: f64, denominator: f64) -> f64 {
     }
 }
 
+/// The target that `run` reaches at least `minimum` of `reference`'s throughput.
+fn share_of(what: String, run: &Run, reference: &Run, minimum: f64) -> Check {
+    let share = ratio(run.throughput(), reference.throughput());
+    Check {
+        what,
+        measured: format!(
+            "{:.0}% ({} of {})",
+            share * 100.0,
+            rate(run.throughput()),
+            rate(reference.throughput())
+        ),
+        met: share >= minimum,
+    }
+}
+
 fn checks(report: &SuiteReport) -> Vec<Check> {
     let mut checks = Vec::new();
     let refs = &report.references;
     let mode = report.mode.name();
     if let Some(reserve) = report.scenario("reserve") {
-        let share = ratio(reserve.throughput(), refs.database_ceiling.throughput());
-        checks.push(Check {
-            what: format!("{mode}: reserve at least 50% of the database's rate for its writes"),
-            measured: format!(
-                "{:.0}% ({} of {})",
-                share * 100.0,
-                rate(reserve.throughput()),
-                rate(refs.database_ceiling.throughput())
-            ),
-            met: share >= 0.5,
-        });
+        checks.push(share_of(
+            format!("{mode}: reserve at least 50% of the database's rate for its writes"),
+            reserve,
+            &refs.database_ceiling,
+            0.5,
+        ));
         checks.push(Check {
             what: format!(
                 "{mode}: reserve p99 under 20 ms at {} clients",
@@ -72,17 +82,12 @@ fn checks(report: &SuiteReport) -> Vec<Check> {
         });
     }
     if let Some(check) = report.scenario("sign-in check") {
-        let share = ratio(check.throughput(), refs.http_ceiling.throughput());
-        checks.push(Check {
-            what: format!("{mode}: sign-in check at least 40% of the bare axum ceiling"),
-            measured: format!(
-                "{:.0}% ({} of {})",
-                share * 100.0,
-                rate(check.throughput()),
-                rate(refs.http_ceiling.throughput())
-            ),
-            met: share >= 0.4,
-        });
+        checks.push(share_of(
+            format!("{mode}: sign-in check at least 40% of the bare axum ceiling"),
+            check,
+            &refs.http_ceiling,
+            0.4,
+        ));
     }
     if let Some(browse) = report.scenario("browse all for sale") {
         checks.push(Check {
@@ -360,27 +365,19 @@ fn machine() -> String {
     )
 }
 
-fn command_output(program: &str, args: &[&str]) -> String {
-    std::process::Command::new(program)
-        .args(args)
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default()
-}
-
 /// The generated section for `reports`.
 pub fn section(reports: &[SuiteReport]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{BEGIN}\n");
     let _ = writeln!(out, "## Latest run\n");
+    let first = reports.first();
     let _ = writeln!(
         out,
-        "- machine: {}\n- commit: `{}`; {}\n- written: {} (UTC)\n- command: `scripts/bench`, release build, loopback only",
+        "- machine: {}\n- commit measured: `{}`; {}\n- finished: {} (UTC)\n- command: `scripts/bench`, release build, loopback only",
         machine(),
-        command_output("git", &["rev-parse", "--short", "HEAD"]),
+        first.map_or("", |r| r.commit.as_str()),
         command_output("rustc", &["--version"]),
-        command_output("date", &["-u", "+%Y-%m-%d %H:%M"]),
+        reports.last().map_or("", |r| r.finished_at.as_str()),
     );
     let _ = writeln!(
         out,

@@ -97,6 +97,11 @@ pub struct References {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SuiteReport {
     pub mode: Mode,
+    /// The commit measured and when the run ended (UTC), as `git` and `date` said then.
+    #[serde(default)]
+    pub commit: String,
+    #[serde(default)]
+    pub finished_at: String,
     pub smoke: bool,
     pub sizes: Sizes,
     pub references: References,
@@ -323,6 +328,8 @@ pub async fn run(target: &Target, sizes: Sizes, smoke: bool) -> anyhow::Result<S
     );
     Ok(SuiteReport {
         mode,
+        commit: command_output("git", &["rev-parse", "--short", "HEAD"]),
+        finished_at: command_output("date", &["-u", "+%Y-%m-%d %H:%M"]),
         smoke,
         sizes,
         references: References {
@@ -348,4 +355,14 @@ async fn sign_up_load(http: &crate::client::Http, plan: Plan) -> Run {
         async move { sign_up(&http, "sign-up").await.map(drop) }
     })
     .await
+}
+
+/// What `program args` printed, trimmed; empty when it cannot run.
+pub fn command_output(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
 }
