@@ -28,6 +28,10 @@ pub fn verify(
     body: &[u8],
     now: i64,
 ) -> Result<(), SignatureError> {
+    // Anyone can sign with an empty key: a secret set to "" must not make forgeries verify.
+    if secret.trim().is_empty() {
+        return Err(SignatureError::Mismatch);
+    }
     let header = header.ok_or(SignatureError::Missing)?;
     let mut timestamp = None;
     let mut signatures = Vec::new();
@@ -123,6 +127,19 @@ mod tests {
             verify(SECRET, Some("t=1000"), body, 1_000),
             Err(SignatureError::Malformed)
         );
+    }
+
+    #[test]
+    fn nothing_verifies_against_an_empty_secret() {
+        let body = br#"{"id":"evt_1"}"#;
+        for secret in ["", " "] {
+            let header = sign(secret, body, 1_000);
+            assert_eq!(
+                verify(secret, Some(&header), body, 1_000),
+                Err(SignatureError::Mismatch),
+                "{secret:?}"
+            );
+        }
     }
 
     #[test]

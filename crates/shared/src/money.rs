@@ -64,7 +64,8 @@ pub fn parse_dollars(value: Option<&serde_json::Value>) -> Result<i64, PriceErro
 /// A price written in exponent form (`1e2`, `1.5E1`), accepted when it is whole cents.
 fn scientific_to_cents(number: f64) -> Result<i64, PriceError> {
     let cents = (number * 100.0).round();
-    if (number * 100.0 - cents).abs() > 1e-6 {
+    // Under a cent (`1e-9`) rounds to 0 cents, within the tolerance: too precise, not free.
+    if cents < 1.0 || (number * 100.0 - cents).abs() > 1e-6 {
         return Err(PriceError::TooPrecise);
     }
     // In range: checked against MAX_PRICE_CENTS above.
@@ -101,6 +102,8 @@ mod tests {
         assert_eq!(parse(json!(10.001)), Err(PriceError::TooPrecise));
         assert_eq!(parse(json!("1.234")), Err(PriceError::TooPrecise));
         assert_eq!(parse(json!(1e12)), Err(PriceError::TooLarge));
+        assert_eq!(parse(json!(1e-9)), Err(PriceError::TooPrecise));
+        assert_eq!(parse(json!("1e-8")), Err(PriceError::TooPrecise));
     }
 
     #[test]
