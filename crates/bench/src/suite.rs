@@ -181,7 +181,8 @@ pub async fn run(target: &Target, sizes: Sizes, smoke: bool) -> anyhow::Result<S
         "sign-in check",
         http_reads::sign_in_check(http, &seller, Plan::timed(sizes.clients, sizes.timed)).await,
     );
-    // Each sign-up is an argon2 hash on the server's blocking pool: more clients only queue.
+    // Each sign-up is an argon2 hash on the server's hashing threads (one per core): more
+    // clients only queue.
     record(
         "sign up",
         sign_up_load(http, Plan::timed(8, sizes.timed)).await,
