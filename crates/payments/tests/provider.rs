@@ -99,6 +99,35 @@ async fn stripe_unreachable_is_an_unknown_outcome_not_a_decline() {
 }
 
 #[tokio::test]
+async fn stripe_that_never_answers_is_an_unknown_outcome_after_the_timeout() {
+    // Accepts connections and reads them, but never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = silent.local_addr().unwrap();
+    let _server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = silent.accept().await {
+            held.push(connection);
+        }
+    });
+    let provider = StripeProvider::new(&format!("http://{address}"), "sk_test_gittix")
+        .with_timeout(std::time::Duration::from_millis(300));
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        provider.charge(&request("tok_visa", "silent")),
+    )
+    .await
+    .expect("the provider gave up by itself");
+    assert!(answer.is_err(), "{answer:?}");
+    let refund = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        provider.refund("ch_123", "silent-refund"),
+    )
+    .await
+    .expect("the provider gave up by itself");
+    assert!(refund.is_err(), "{refund:?}");
+}
+
+#[tokio::test]
 async fn stripe_records_the_amount_in_cents_and_usd() {
     let provider = StripeProvider::new(&stripe_url(), "sk_test_gittix");
     let ChargeOutcome::Succeeded { stripe_id } = provider

@@ -2,6 +2,7 @@
 //! as stripe-stateful-mock in the tests) can stand in.
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use stripe::{
@@ -11,8 +12,15 @@ use stripe::{
 
 use super::{ChargeOutcome, ChargeRequest, PaymentProvider, Unavailable};
 
+/// How long a call to Stripe may take before its outcome counts as unknown. async-stripe sets no
+/// limit of its own, and a call that never returned held up the request, and the reconciliation
+/// loop behind it, for good. An unknown outcome is asked about again later with the same
+/// idempotency key, so giving up loses nothing.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub struct StripeProvider {
     client: Client,
+    timeout: Duration,
 }
 
 impl StripeProvider {
@@ -20,7 +28,23 @@ impl StripeProvider {
     pub fn new(api_base: &str, secret_key: &str) -> Self {
         Self {
             client: Client::from_url(api_base, secret_key),
+            timeout: CALL_TIMEOUT,
         }
+    }
+
+    /// The same, giving up on a call after `timeout` (the tests' server that never answers).
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self { timeout, ..self }
+    }
+
+    /// `call`, or an unknown outcome if it has not answered within the timeout.
+    async fn in_time<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, StripeError>>,
+    ) -> Result<Result<T, StripeError>, Unavailable> {
+        tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| Unavailable(format!("no answer from Stripe within {:?}", self.timeout)))
     }
 
     fn idempotent(&self, key: &str) -> Client {
@@ -44,7 +68,8 @@ impl PaymentProvider for StripeProvider {
         params.source = Some(ChargeSourceParams::Token(token));
         params.description = Some(&request.description);
         params.metadata = Some([("gittix_charge_id".to_owned(), request.reference.clone())].into());
-        match Charge::create(&self.idempotent(&request.idempotency_key), params).await {
+        let client = self.idempotent(&request.idempotency_key);
+        match self.in_time(Charge::create(&client, params)).await? {
             Ok(charge) => Ok(ChargeOutcome::Succeeded {
                 stripe_id: charge.id.to_string(),
             }),
@@ -69,8 +94,9 @@ impl PaymentProvider for StripeProvider {
             ChargeId::from_str(stripe_charge_id).map_err(|e| Unavailable(e.to_string()))?;
         let mut params = CreateRefund::new();
         params.charge = Some(charge);
-        Refund::create(&self.idempotent(idempotency_key), params)
-            .await
+        let client = self.idempotent(idempotency_key);
+        self.in_time(Refund::create(&client, params))
+            .await?
             .map(|refund| refund.id.to_string())
             .map_err(|error| Unavailable(error.to_string()))
     }
