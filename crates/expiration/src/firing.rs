@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittix_shared::bus::{Bus, Message};
+use gittix_shared::bus::{header, Bus, Message};
 use gittix_shared::events::{Event, OrderExpired};
 use gittix_shared::time::unix_millis;
 use tokio::sync::Notify;
@@ -80,7 +80,7 @@ async fn fire_due(timers: &dyn Timers, bus: &dyn Bus, clock: &impl Clock) -> any
     // between publishes the same ids again, which the bus drops.
     let messages = due
         .iter()
-        .map(expired_message)
+        .map(|timer| expired_message(timer, now))
         .collect::<anyhow::Result<Vec<_>>>()?;
     bus.publish_all(&messages).await?;
     for timer in &due {
@@ -93,15 +93,20 @@ async fn fire_due(timers: &dyn Timers, bus: &dyn Bus, clock: &impl Clock) -> any
     Ok(due.len())
 }
 
-fn expired_message(timer: &DueTimer) -> anyhow::Result<Message> {
+/// `order:expired` for `timer`, fired at `now` (ms): like every event, it says when it happened.
+fn expired_message(timer: &DueTimer, now: i64) -> anyhow::Result<Message> {
     let event = OrderExpired {
         order_id: timer.order_id.clone(),
     };
-    Ok(Message::new(
+    let mut message = Message::new(
         format!("order-expired.{}", timer.order_id),
         OrderExpired::SUBJECT,
         serde_json::to_vec(&event)?,
-    ))
+    );
+    message
+        .headers
+        .insert(header::OCCURRED_AT.to_owned(), now.to_string());
+    Ok(message)
 }
 
 #[cfg(test)]
@@ -161,10 +166,13 @@ mod tests {
     #[async_trait]
     impl Bus for RecordingBus {
         async fn publish(&self, message: &Message) -> anyhow::Result<()> {
-            self.0
-                .lock()
-                .unwrap()
-                .push((message.id.clone(), self.1.now_ms()));
+            let now = self.1.now_ms();
+            assert_eq!(
+                message.header(header::OCCURRED_AT),
+                Some(now.to_string().as_str()),
+                "order:expired says when it happened"
+            );
+            self.0.lock().unwrap().push((message.id.clone(), now));
             Ok(())
         }
         async fn subscribe(
