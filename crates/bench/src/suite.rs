@@ -223,25 +223,27 @@ pub async fn run(target: &Target, sizes: Sizes, smoke: bool) -> anyhow::Result<S
     pool.extend(more);
     let mut take = |n: usize| pool.split_off(pool.len().saturating_sub(n));
     let for_expiry = take(sizes.expiring_orders);
-    let for_propagation = take(16 * sizes.propagation_rounds + 4 * sizes.propagation_rounds);
+    // The 16 reservations in flight; then one at a time, a quarter as many samples.
+    let (in_flight, one_at_a_time_rounds) = (16, 4 * sizes.propagation_rounds);
+    let in_flight_tickets = take(in_flight * sizes.propagation_rounds);
+    let one_at_a_time_tickets = take(one_at_a_time_rounds);
     let for_reserve = std::mem::take(&mut pool);
 
-    let (in_flight, one_at_a_time) = for_propagation.split_at(16 * sizes.propagation_rounds);
     let propagation = vec![
         buying::propagation(
             http,
             reserve_buyers,
-            in_flight.to_vec(),
-            16,
+            in_flight_tickets,
+            in_flight,
             sizes.propagation_rounds,
         )
         .await?,
         buying::propagation(
             http,
             reserve_buyers,
-            one_at_a_time.to_vec(),
+            one_at_a_time_tickets,
             1,
-            4 * sizes.propagation_rounds,
+            one_at_a_time_rounds,
         )
         .await?,
     ];

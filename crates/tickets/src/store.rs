@@ -1,11 +1,11 @@
 //! The tickets table, on SQLite or PostgreSQL through one code path. Every change bumps the
 //! ticket's version and writes its event in the same transaction.
 
+use std::sync::Arc;
+
 use gittix_shared::db::Db;
 use gittix_shared::time::unix_millis;
 use gittix_shared::{inbox, outbox, ApiError};
-use std::sync::Arc;
-
 use sqlx::{Any, Transaction};
 
 use crate::for_sale_cache::ForSaleCache;

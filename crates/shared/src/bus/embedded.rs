@@ -3,8 +3,8 @@
 //! Publishing appends to `bus_messages` (a repeated message id is dropped by a unique index).
 //! Each consumer group has a cursor into the log; a member copies new messages on the group's
 //! subjects into `bus_pending`, then claims the oldest ones that are due (a few at a time) by
-//! pushing their `visible_at` forward by the ack wait. An ack deletes the pending row; an unacknowledged claim
-//! simply becomes due again, which is the redelivery. Everything is in SQLite, so a restart of
+//! pushing their `visible_at` forward by the ack wait. An ack deletes the pending row; an
+//! unacknowledged claim simply becomes due again, which is the redelivery. Everything is in SQLite, so a restart of
 //! the process loses nothing.
 
 use std::collections::VecDeque;
