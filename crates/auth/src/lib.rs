@@ -18,6 +18,11 @@ use gittix_shared::session::Sessions;
 
 pub use config::AuthArgs;
 
+/// This service's part of the OpenAPI document, derived from its handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <routes::AuthApi as utoipa::OpenApi>::openapi()
+}
+
 use crate::rate_limit::SignInLimiter;
 use crate::state::AuthState;
 use crate::store::UserStore;

@@ -22,6 +22,7 @@ use gittix_shared::session::Sessions;
 use gittix_tickets::TicketsService;
 use gittix_web::{with_not_found, Api, WebSettings};
 
+use crate::api_document::api_document_routes;
 use crate::cli::{Cli, Service};
 use crate::server::{listen, Relays};
 
@@ -119,7 +120,11 @@ async fn serve_web(cli: &Cli, sessions: &Sessions) -> anyhow::Result<()> {
         stripe_publishable_key: cli.web.stripe_publishable_key.clone(),
     });
     let app = with_layers_only(
-        with_not_found(web.merge(health_routes(dependencies))),
+        // The gateway sends every path outside the four APIs here, `/api/openapi.json` too.
+        with_not_found(
+            web.merge(health_routes(dependencies))
+                .merge(api_document_routes()),
+        ),
         cli.http.body_limit_bytes,
     );
     listen(

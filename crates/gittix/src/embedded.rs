@@ -18,6 +18,7 @@ use gittix_shared::listener::ListenerSettings;
 use gittix_tickets::TicketsService;
 use gittix_web::{with_not_found, Api, WebSettings};
 
+use crate::api_document::api_document_routes;
 use crate::cli::Cli;
 use crate::server::{listen, Relays};
 
@@ -103,7 +104,10 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         trust_proxy: cli.http.trust_proxy(Mode::Embedded),
         stripe_publishable_key: cli.web.stripe_publishable_key.clone(),
     });
-    let routes = api.merge(health_routes(dependencies)).merge(web);
+    let routes = api
+        .merge(health_routes(dependencies))
+        .merge(api_document_routes())
+        .merge(web);
     let app = with_layers_only(with_not_found(routes), cli.http.body_limit_bytes);
 
     println!("GitTix data directory: {}", data_dir.display());

@@ -2,6 +2,7 @@
 //! per process (`gittix serve <service>`, distributed mode).
 
 mod allocator;
+mod api_document;
 mod cli;
 mod distributed;
 mod embedded;

@@ -19,6 +19,11 @@ use gittix_shared::session::Sessions;
 
 use crate::store::OrderStore;
 
+/// This service's part of the OpenAPI document, derived from its handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <routes::OrdersApi as utoipa::OpenApi>::openapi()
+}
+
 /// The orders schema for both backends.
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("migrations/sqlite"),

@@ -36,22 +36,32 @@ pub const COLUMNS: &str =
     "id, user_id, status, expires_at, version, ticket_id, ticket_title, ticket_price_cents, ticket_version";
 
 /// An order as the API shows it, with its ticket embedded (price in dollars).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Order)]
 pub struct OrderJson {
     id: String,
+    /// The buyer.
     user_id: String,
+    /// `created`, `awaiting:payment`, `complete` or `cancelled`.
+    #[schema(example = "created")]
     status: String,
+    /// When the reservation ends unless paid (ISO-8601, UTC).
+    #[schema(format = DateTime)]
     expires_at: String,
     version: i64,
     ticket: TicketJson,
 }
 
-#[derive(Debug, Serialize)]
+/// The ticket as it was when the order was made.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = OrderedTicket)]
 struct TicketJson {
     id: String,
     title: String,
+    /// In dollars.
     #[serde(serialize_with = "gittix_shared::money::serialize_dollars")]
+    #[schema(value_type = f64)]
     price: i64,
     version: i64,
 }

@@ -25,6 +25,11 @@ pub use payments::MAX_DECLINED_ATTEMPTS;
 use provider::PaymentProvider;
 use store::PaymentStore;
 
+/// This service's part of the OpenAPI document, derived from its handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <routes::PaymentsApi as utoipa::OpenApi>::openapi()
+}
+
 /// The payments schema for both backends.
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("migrations/sqlite"),

@@ -42,13 +42,15 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// The body of every error answer (the OpenAPI document's `ErrorBody`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
     errors: Vec<ErrorEntry<'a>>,
 }
 
-#[derive(Serialize)]
-struct ErrorEntry<'a> {
+/// One error: what is wrong and, for a validation error, which field it is about.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorEntry<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,

@@ -116,13 +116,32 @@ pub trait Probe: Send + Sync + 'static {
 pub fn health_routes(dependencies: Dependencies) -> Router {
     crate::metrics::install();
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(liveness))
         .route("/readyz", get(readiness))
-        .route("/metrics", get(|| async { crate::metrics::render() }))
+        .route("/metrics", get(metrics))
         .with_state(dependencies)
 }
 
-async fn readiness(
+/// `GET /healthz`.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process answers", body = String, content_type = "text/plain")))]
+pub(crate) async fn liveness() -> &'static str {
+    "ok"
+}
+
+/// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
+pub(crate) async fn metrics() -> String {
+    crate::metrics::render()
+}
+
+/// `GET /readyz`.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "The databases and the bus answer", body = String, content_type = "text/plain"),
+    (status = 503, description = "What does not answer", body = String, content_type = "text/plain"),
+))]
+pub(crate) async fn readiness(
     State(dependencies): State<Dependencies>,
 ) -> Result<&'static str, (StatusCode, &'static str)> {
     for db in &dependencies.databases {

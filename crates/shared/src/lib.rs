@@ -12,6 +12,7 @@ pub mod json;
 pub mod listener;
 pub mod metrics;
 pub mod money;
+pub mod openapi;
 pub mod outbox;
 pub mod relay;
 pub mod replica;

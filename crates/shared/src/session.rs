@@ -20,7 +20,7 @@ use crate::time::unix_seconds;
 pub const SESSION_COOKIE: &str = "session";
 
 /// What a session token says about its holder: the JWT payload of the design.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserPayload {
     pub id: String,
     pub email: String,

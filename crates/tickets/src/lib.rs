@@ -21,6 +21,11 @@ use gittix_shared::session::Sessions;
 
 use crate::store::TicketStore;
 
+/// This service's part of the OpenAPI document, derived from its handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <routes::TicketsApi as utoipa::OpenApi>::openapi()
+}
+
 /// The tickets schema for both backends.
 pub static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("migrations/sqlite"),

@@ -16,21 +16,46 @@ pub const DEFAULT_PAGE: i64 = 20;
 pub const MAX_PAGE: i64 = 100;
 
 /// The query string as sent; every field is optional text, checked by [`ListQuery::parse`].
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Words the title must contain (case-insensitive).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// The lowest price, in dollars.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<f64>)]
     pub min_price: Option<String>,
+    /// The highest price, in dollars.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<f64>)]
     pub max_price: Option<String>,
+    /// `oldest` (the default), `newest`, `price` or `-price`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<SortParam>)]
     pub sort: Option<String>,
+    /// The page size: 1 to 100, 20 by default.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// Where the page starts: copied from the previous page's `Link` header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
+}
+
+/// The orders `sort` accepts (the document's name for them).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Only its schema is used; `Sort::parse` reads the text.
+pub enum SortParam {
+    #[schema(rename = "oldest")]
+    Oldest,
+    #[schema(rename = "newest")]
+    Newest,
+    #[schema(rename = "price")]
+    Price,
+    #[schema(rename = "-price")]
+    MinusPrice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

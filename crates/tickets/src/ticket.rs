@@ -30,19 +30,26 @@ impl Status {
 }
 
 /// A ticket as stored and as the API shows it (`price` in dollars on the wire).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Ticket {
     pub id: String,
     pub title: String,
+    /// In dollars.
     #[serde(
         rename = "price",
         serialize_with = "gittix_shared::money::serialize_dollars"
     )]
+    #[schema(value_type = f64, example = 19.99)]
     pub price_cents: i64,
+    /// The seller.
     pub user_id: String,
+    /// One more at every change; events carry it so replicas apply them in order.
     pub version: i64,
+    /// `for_sale`, `reserved`, `sold` or `withdrawn`.
+    #[schema(example = "for_sale")]
     pub status: String,
+    /// The order that holds or bought it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
 }

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::Json;
 use axum_extra::extract::CookieJar;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::http::ClientIp;
 use gittix_shared::json::JsonBody;
 use gittix_shared::session::{RequireUser, Sessions};
@@ -15,17 +16,30 @@ use crate::password;
 use crate::rate_limit::SignInLimiter;
 use crate::store::{email_key, AccountChange, UserStore};
 
-#[derive(Deserialize)]
+/// A change of email or password (or both), confirmed by the current password.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct UpdateAccount {
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required = true)]
     current_password: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, format = "email", max_length = 254)]
     email: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, min_length = 4, max_length = 20)]
     password: Option<String>,
 }
 
+#[utoipa::path(patch, path = "/api/users/currentuser", tag = "users", security(("session" = [])),
+    request_body = UpdateAccount, responses(
+    (status = 200, description = "Changed: publishes user:updated and sets a new session cookie", body = UserResponse),
+    (status = 400, description = "A field is invalid, the body is not JSON, the email is in use, or \"Invalid credentials\"", body = ErrorBody),
+    (status = 401, description = "Signed out", body = ErrorBody),
+    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+    (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody,
+        headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
+))]
 /// `PATCH /api/users/currentuser` `{currentPassword, email?, password?}`: changes the signed-in
 /// user's email or password, publishes `user:updated`, and reissues the cookie.
 ///

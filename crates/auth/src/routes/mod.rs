@@ -11,6 +11,17 @@ use axum::Router;
 
 use crate::state::AuthState;
 
+/// The auth service's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    signup::signup,
+    signin::signin,
+    signout::signout,
+    current_user::current_user,
+    account::update_account,
+))]
+pub(crate) struct AuthApi;
+
 pub(crate) fn router() -> Router<AuthState> {
     Router::new()
         .route("/api/users/signup", post(signup::signup))
@@ -22,8 +33,8 @@ pub(crate) fn router() -> Router<AuthState> {
         )
 }
 
-/// The body of every successful account response.
-#[derive(serde::Serialize)]
+/// An account: the body of every successful account answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub(crate) struct UserResponse {
     pub id: String,
     pub email: String,

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::Json;
 use axum_extra::extract::CookieJar;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::http::ClientIp;
 use gittix_shared::json::JsonBody;
 use gittix_shared::session::Sessions;
@@ -14,11 +15,14 @@ use crate::password;
 use crate::rate_limit::SignInLimiter;
 use crate::store::{email_key, UserStore};
 
-#[derive(Deserialize)]
+/// An existing account's credentials.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SignIn {
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required = true, format = "email")]
     email: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required = true)]
     password: Option<String>,
 }
 
@@ -28,6 +32,13 @@ pub(crate) fn invalid_credentials() -> ApiError {
 }
 
 /// `POST /api/users/signin`.
+#[utoipa::path(post, path = "/api/users/signin", tag = "users", request_body = SignIn, responses(
+    (status = 200, description = "Signed in: sets the session cookie", body = UserResponse),
+    (status = 400, description = "A field is invalid, the body is not JSON, or \"Invalid credentials\"", body = ErrorBody),
+    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+    (status = 429, description = "Too many attempts from this client or for this account; see Retry-After", body = ErrorBody,
+        headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
+))]
 pub(crate) async fn signin(
     State(users): State<UserStore>,
     State(sessions): State<Sessions>,

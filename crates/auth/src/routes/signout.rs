@@ -4,6 +4,9 @@ use axum_extra::extract::CookieJar;
 use gittix_shared::session::Sessions;
 
 /// `POST /api/users/signout`: replaces the session cookie with an expired one.
+#[utoipa::path(post, path = "/api/users/signout", tag = "users", responses(
+    (status = 200, description = "Signed out: the session cookie is cleared", body = Object, example = json!({})),
+))]
 pub(crate) async fn signout(
     State(sessions): State<Sessions>,
     jar: CookieJar,

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use axum_extra::extract::CookieJar;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
 use gittix_shared::session::Sessions;
 use gittix_shared::validation::{lenient_string, Validator};
@@ -13,15 +14,25 @@ use crate::credentials::{check_email, check_new_password, normalize_email, norma
 use crate::password;
 use crate::store::UserStore;
 
-#[derive(Deserialize)]
+/// A new account's credentials.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct SignUp {
     #[serde(default, deserialize_with = "lenient_string")]
+    /// A valid address, at most 254 characters; compared case-insensitively.
+    #[schema(value_type = String, required = true, format = "email", max_length = 254)]
     email: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
+    /// 4 to 20 characters once trimmed.
+    #[schema(value_type = String, required = true, min_length = 4, max_length = 20)]
     password: Option<String>,
 }
 
 /// `POST /api/users/signup`: creates the account and signs it in.
+#[utoipa::path(post, path = "/api/users/signup", tag = "users", request_body = SignUp, responses(
+    (status = 201, description = "Signed up and signed in: sets the session cookie", body = UserResponse),
+    (status = 400, description = "A field is invalid, the body is not JSON, or the email is in use", body = ErrorBody),
+    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+))]
 pub(crate) async fn signup(
     State(users): State<UserStore>,
     State(sessions): State<Sessions>,

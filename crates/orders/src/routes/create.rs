@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
 use gittix_shared::session::RequireUser;
 use gittix_shared::validation::{lenient_string, Validator};
@@ -10,13 +11,23 @@ use serde::Deserialize;
 use crate::order::OrderJson;
 use crate::store::OrderStore;
 
-#[derive(Deserialize)]
+/// The ticket to reserve.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct CreateOrder {
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required = true)]
     ticket_id: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/orders", tag = "orders", security(("session" = [])),
+    request_body = CreateOrder, responses(
+    (status = 201, description = "Reserved until expiresAt: publishes order:created", body = OrderJson),
+    (status = 400, description = "ticketId is missing, the body is not JSON, the ticket is reserved, sold or withdrawn, or it is the caller's own", body = ErrorBody),
+    (status = 401, description = "Signed out", body = ErrorBody),
+    (status = 404, description = "No ticket has this id", body = ErrorBody),
+    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+))]
 /// `POST /api/orders` `{ticketId}`: reserves the ticket for the lock window; publishes `order:created`.
 pub(crate) async fn create(
     State(orders): State<OrderStore>,

@@ -1,11 +1,16 @@
 use axum::extract::State;
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
 use crate::order::OrderJson;
 use crate::store::OrderStore;
 
+#[utoipa::path(get, path = "/api/orders", tag = "orders", security(("session" = [])), responses(
+    (status = 200, description = "The caller's orders, oldest first", body = Vec<OrderJson>),
+    (status = 401, description = "Signed out", body = ErrorBody),
+))]
 /// `GET /api/orders`: the caller's orders, oldest first, each with its ticket.
 pub(crate) async fn list(
     State(orders): State<OrderStore>,

@@ -13,6 +13,11 @@ use gittix_shared::ApiError;
 use crate::order::Order;
 use crate::OrdersState;
 
+/// The orders service's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create::create, list::list, show::show, cancel::cancel))]
+pub(crate) struct OrdersApi;
+
 pub(crate) fn router() -> Router<OrdersState> {
     Router::new()
         .route("/api/orders", post(create::create).get(list::list))

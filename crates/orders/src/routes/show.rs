@@ -1,5 +1,6 @@
 use axum::extract::{Path, State};
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
@@ -7,6 +8,11 @@ use super::owned_by;
 use crate::order::OrderJson;
 use crate::store::OrderStore;
 
+#[utoipa::path(get, path = "/api/orders/{id}", tag = "orders", security(("session" = [])), params(("id" = String, Path, description = "The order's id")), responses(
+    (status = 200, description = "The order", body = OrderJson),
+    (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
+    (status = 404, description = "No order has this id", body = ErrorBody),
+))]
 /// `GET /api/orders/:id`: one of the caller's orders.
 pub(crate) async fn show(
     State(orders): State<OrderStore>,

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
 use gittix_shared::session::RequireUser;
 use gittix_shared::validation::{lenient_string, Validator};
@@ -9,20 +10,33 @@ use serde::{Deserialize, Serialize};
 
 use crate::payments::Payments;
 
-#[derive(Deserialize)]
+/// What to charge, and with which card.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Pay {
+    /// A Stripe card token (`tok_visa` with the simulator or Stripe's test mode).
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required = true, example = "tok_visa")]
     token: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, required = true)]
     order_id: Option<String>,
 }
 
-#[derive(Serialize)]
+/// The charge that paid the order.
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct Paid {
     id: String,
 }
 
+#[utoipa::path(post, path = "/api/payments", tag = "payments", security(("session" = [])),
+    request_body = Pay, responses(
+    (status = 201, description = "Charged: publishes charge:created", body = Paid),
+    (status = 400, description = "A field is missing, the body is not JSON, the order is cancelled, paid or expired, or the card was declined (its message)", body = ErrorBody),
+    (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
+    (status = 404, description = "No order has this id (yet: payments learns of orders through events)", body = ErrorBody),
+    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+))]
 /// `POST /api/payments` `{token, orderId}`: charges the order's price; publishes `charge:created`
 /// (or `charge:failed` with the card's decline message).
 pub(crate) async fn create(

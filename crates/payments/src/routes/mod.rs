@@ -8,6 +8,11 @@ use axum::Router;
 
 use crate::PaymentsState;
 
+/// The payments service's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(create::create, webhook::webhook))]
+pub(crate) struct PaymentsApi;
+
 pub(crate) fn router() -> Router<PaymentsState> {
     Router::new()
         .route("/api/payments", post(create::create))

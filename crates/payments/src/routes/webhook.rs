@@ -1,7 +1,9 @@
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::time::unix_seconds;
 use gittix_shared::{ApiError, ApiResult};
 
@@ -9,14 +11,27 @@ use crate::store::PaymentStore;
 use crate::webhook::{verify, StripeEvent};
 use crate::WebhookSecret;
 
+#[utoipa::path(post, path = "/api/payments/webhook", tag = "payments",
+    params(("Stripe-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256>`, checked against STRIPE_WEBHOOK_SECRET within 300 s")),
+    request_body(content = Object, content_type = "application/json", description = "A Stripe event"),
+    responses(
+    (status = 200, description = "Received (or received before: `duplicate`)", body = Object, example = json!({"received": true})),
+    (status = 400, description = "Webhooks are not configured, the signature is wrong or stale, the body is not a Stripe event, or the charge is not settled yet (Stripe retries)", body = ErrorBody),
+    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+))]
 /// `POST /api/payments/webhook`: events Stripe sends about charges. Refunds made in Stripe's
 /// dashboard mark the charge refunded (and publish `charge:refunded`); disputes are recorded.
 pub(crate) async fn webhook(
     State(store): State<PaymentStore>,
     State(WebhookSecret(secret)): State<WebhookSecret>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
+    // The raw body (the signature covers its exact bytes), with errors in the API's shape.
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => ApiError::bad_request("Could not read the request body"),
+    })?;
     let secret = secret.ok_or_else(|| {
         ApiError::bad_request("Webhooks are not configured (STRIPE_WEBHOOK_SECRET)")
     })?;

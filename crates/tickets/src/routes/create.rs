@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
@@ -10,6 +11,13 @@ use crate::rules::validate;
 use crate::store::TicketStore;
 use crate::ticket::Ticket;
 
+#[utoipa::path(post, path = "/api/tickets", tag = "tickets", security(("session" = [])),
+    request_body = TicketBody, responses(
+    (status = 201, description = "Listed: publishes ticket:created", body = Ticket),
+    (status = 400, description = "A field is invalid, or the body is not JSON", body = ErrorBody),
+    (status = 401, description = "Signed out", body = ErrorBody),
+    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+))]
 /// `POST /api/tickets` `{title, price}`: lists a ticket for sale; publishes `ticket:created`.
 pub(crate) async fn create(
     State(tickets): State<TicketStore>,

@@ -3,12 +3,18 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::{ApiError, ApiResult};
 
 use crate::listing::{next_link, ListParams, ListQuery};
 use crate::store::TicketStore;
 use crate::ticket::Ticket;
 
+#[utoipa::path(get, path = "/api/tickets", tag = "tickets", params(ListParams), responses(
+    (status = 200, description = "With no parameters, every ticket for sale, oldest first; with any, one page of them", body = Vec<Ticket>,
+        headers(("Link" = String, description = "The next page, as `<...>; rel=\"next\"`, when there may be more"))),
+    (status = 400, description = "A parameter is invalid", body = ErrorBody),
+))]
 /// `GET /api/tickets`: the tickets for sale (see `listing` for the optional parameters).
 pub(crate) async fn list(
     State(tickets): State<TicketStore>,

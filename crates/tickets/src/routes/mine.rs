@@ -1,11 +1,16 @@
 use axum::extract::State;
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
 use crate::store::TicketStore;
 use crate::ticket::Ticket;
 
+#[utoipa::path(get, path = "/api/tickets/mine", tag = "tickets", security(("session" = [])), responses(
+    (status = 200, description = "The caller's tickets in every status, newest first", body = Vec<Ticket>),
+    (status = 401, description = "Signed out", body = ErrorBody),
+))]
 /// `GET /api/tickets/mine`: the caller's own tickets in every status, newest first, so a seller
 /// can follow what is for sale, reserved, sold or withdrawn.
 pub(crate) async fn mine(

@@ -1,10 +1,15 @@
 use axum::extract::{Path, State};
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::{ApiError, ApiResult};
 
 use crate::store::TicketStore;
 use crate::ticket::Ticket;
 
+#[utoipa::path(get, path = "/api/tickets/{id}", tag = "tickets", params(("id" = String, Path, description = "The ticket's id")), responses(
+    (status = 200, description = "The ticket, whatever its status", body = Ticket),
+    (status = 404, description = "No ticket has this id", body = ErrorBody),
+))]
 /// `GET /api/tickets/:id`: any ticket, whatever its status.
 pub(crate) async fn show(
     State(tickets): State<TicketStore>,

@@ -1,5 +1,6 @@
 use axum::extract::{Path, State};
 use axum::Json;
+use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
@@ -9,6 +10,14 @@ use crate::rules::validate;
 use crate::store::TicketStore;
 use crate::ticket::{Status, Ticket};
 
+#[utoipa::path(put, path = "/api/tickets/{id}", tag = "tickets", security(("session" = [])), params(("id" = String, Path, description = "The ticket's id")), 
+    request_body = TicketBody, responses(
+    (status = 200, description = "Edited, version + 1: publishes ticket:updated", body = Ticket),
+    (status = 400, description = "A field is invalid, the body is not JSON, or the ticket is reserved, sold or withdrawn", body = ErrorBody),
+    (status = 401, description = "Signed out, or another user's ticket", body = ErrorBody),
+    (status = 404, description = "No ticket has this id", body = ErrorBody),
+    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+))]
 /// `PUT /api/tickets/:id` `{title, price}`: the seller edits a ticket that is for sale.
 /// Checked in the design's order: signed in, valid, exists, not reserved or sold, owned.
 pub(crate) async fn update(
