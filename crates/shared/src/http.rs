@@ -123,21 +123,21 @@ pub fn health_routes(dependencies: Dependencies) -> Router {
 }
 
 /// `GET /healthz`.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
+#[utoipa::path(get, path = "/healthz", operation_id = "liveness", tag = "operations",
     responses((status = 200, description = "The process answers", body = String, content_type = "text/plain")))]
 pub(crate) async fn liveness() -> &'static str {
     "ok"
 }
 
 /// `GET /metrics`.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub(crate) async fn metrics() -> String {
     crate::metrics::render()
 }
 
 /// `GET /readyz`.
-#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+#[utoipa::path(get, path = "/readyz", operation_id = "readiness", tag = "operations", responses(
     (status = 200, description = "The databases and the bus answer", body = String, content_type = "text/plain"),
     (status = 503, description = "What does not answer", body = String, content_type = "text/plain"),
 ))]

@@ -44,7 +44,7 @@ pub struct ListParams {
     pub cursor: Option<String>,
 }
 
-/// The orders `sort` accepts (the document's name for them).
+/// The orderings `sort` accepts.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)] // Only its schema is used; `Sort::parse` reads the text.
 pub enum SortParam {

@@ -31,7 +31,7 @@ pub(crate) struct UpdateAccount {
     password: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/api/users/currentuser", tag = "users", security(("session" = [])),
+#[utoipa::path(patch, path = "/api/users/currentuser", operation_id = "updateAccount", tag = "users", security(("session" = [])),
     request_body = UpdateAccount, responses(
     (status = 200, description = "Changed: publishes user:updated and sets a new session cookie", body = UserResponse),
     (status = 400, description = "A field is invalid, the body is not JSON, the email is in use, or \"Invalid credentials\"", body = ErrorBody),

@@ -9,7 +9,7 @@ pub(crate) struct CurrentUserResponse {
     current_user: Option<UserPayload>,
 }
 
-#[utoipa::path(get, path = "/api/users/currentuser", tag = "users", security((), ("session" = [])), responses(
+#[utoipa::path(get, path = "/api/users/currentuser", operation_id = "currentUser", tag = "users", security((), ("session" = [])), responses(
     (status = 200, description = "The session's user, or null when signed out", body = CurrentUserResponse),
 ))]
 /// `GET /api/users/currentuser`: who the cookie says is signed in, from the token alone (no

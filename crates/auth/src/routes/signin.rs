@@ -32,7 +32,7 @@ pub(crate) fn invalid_credentials() -> ApiError {
 }
 
 /// `POST /api/users/signin`.
-#[utoipa::path(post, path = "/api/users/signin", tag = "users", request_body = SignIn, responses(
+#[utoipa::path(post, path = "/api/users/signin", operation_id = "signIn", tag = "users", request_body = SignIn, responses(
     (status = 200, description = "Signed in: sets the session cookie", body = UserResponse),
     (status = 400, description = "A field is invalid, the body is not JSON, or \"Invalid credentials\"", body = ErrorBody),
     (status = 413, description = "The body is over the size limit", body = ErrorBody),

@@ -4,7 +4,7 @@ use axum_extra::extract::CookieJar;
 use gittix_shared::session::Sessions;
 
 /// `POST /api/users/signout`: replaces the session cookie with an expired one.
-#[utoipa::path(post, path = "/api/users/signout", tag = "users", responses(
+#[utoipa::path(post, path = "/api/users/signout", operation_id = "signOut", tag = "users", responses(
     (status = 200, description = "Signed out: the session cookie is cleared", body = Object, example = json!({})),
 ))]
 pub(crate) async fn signout(

@@ -28,7 +28,7 @@ pub(crate) struct SignUp {
 }
 
 /// `POST /api/users/signup`: creates the account and signs it in.
-#[utoipa::path(post, path = "/api/users/signup", tag = "users", request_body = SignUp, responses(
+#[utoipa::path(post, path = "/api/users/signup", operation_id = "signUp", tag = "users", request_body = SignUp, responses(
     (status = 201, description = "Signed up and signed in: sets the session cookie", body = UserResponse),
     (status = 400, description = "A field is invalid, the body is not JSON, or the email is in use", body = ErrorBody),
     (status = 413, description = "The body is over the size limit", body = ErrorBody),

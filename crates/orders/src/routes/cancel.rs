@@ -8,7 +8,7 @@ use super::owned_by;
 use crate::order::Status;
 use crate::store::OrderStore;
 
-#[utoipa::path(delete, path = "/api/orders/{id}", tag = "orders", security(("session" = [])), params(("id" = String, Path, description = "The order's id")), responses(
+#[utoipa::path(delete, path = "/api/orders/{id}", operation_id = "cancelOrder", tag = "orders", security(("session" = [])), params(("id" = String, Path, description = "The order's id")), responses(
     (status = 204, description = "Cancelled (or already was): publishes order:cancelled"),
     (status = 400, description = "The order is complete", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),

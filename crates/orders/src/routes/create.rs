@@ -20,7 +20,7 @@ pub(crate) struct CreateOrder {
     ticket_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/orders", tag = "orders", security(("session" = [])),
+#[utoipa::path(post, path = "/api/orders", operation_id = "createOrder", tag = "orders", security(("session" = [])),
     request_body = CreateOrder, responses(
     (status = 201, description = "Reserved until expiresAt: publishes order:created", body = OrderJson),
     (status = 400, description = "ticketId is missing, the body is not JSON, the ticket is reserved, sold or withdrawn, or it is the caller's own", body = ErrorBody),

@@ -7,7 +7,7 @@ use gittix_shared::ApiResult;
 use crate::order::OrderJson;
 use crate::store::OrderStore;
 
-#[utoipa::path(get, path = "/api/orders", tag = "orders", security(("session" = [])), responses(
+#[utoipa::path(get, path = "/api/orders", operation_id = "listOrders", tag = "orders", security(("session" = [])), responses(
     (status = 200, description = "The caller's orders, oldest first", body = Vec<OrderJson>),
     (status = 401, description = "Signed out", body = ErrorBody),
 ))]

@@ -8,7 +8,7 @@ use super::owned_by;
 use crate::order::OrderJson;
 use crate::store::OrderStore;
 
-#[utoipa::path(get, path = "/api/orders/{id}", tag = "orders", security(("session" = [])), params(("id" = String, Path, description = "The order's id")), responses(
+#[utoipa::path(get, path = "/api/orders/{id}", operation_id = "showOrder", tag = "orders", security(("session" = [])), params(("id" = String, Path, description = "The order's id")), responses(
     (status = 200, description = "The order", body = OrderJson),
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
     (status = 404, description = "No order has this id", body = ErrorBody),

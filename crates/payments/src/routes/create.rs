@@ -29,7 +29,7 @@ pub(crate) struct Paid {
     id: String,
 }
 
-#[utoipa::path(post, path = "/api/payments", tag = "payments", security(("session" = [])),
+#[utoipa::path(post, path = "/api/payments", operation_id = "pay", tag = "payments", security(("session" = [])),
     request_body = Pay, responses(
     (status = 201, description = "Charged: publishes charge:created", body = Paid),
     (status = 400, description = "A field is missing, the body is not JSON, the order is cancelled, paid or expired, or the card was declined (its message)", body = ErrorBody),

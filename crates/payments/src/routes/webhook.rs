@@ -11,7 +11,7 @@ use crate::store::PaymentStore;
 use crate::webhook::{verify, StripeEvent};
 use crate::WebhookSecret;
 
-#[utoipa::path(post, path = "/api/payments/webhook", tag = "payments",
+#[utoipa::path(post, path = "/api/payments/webhook", operation_id = "stripeWebhook", tag = "payments",
     params(("Stripe-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256>`, checked against STRIPE_WEBHOOK_SECRET within 300 s")),
     request_body(content = Object, content_type = "application/json", description = "A Stripe event"),
     responses(

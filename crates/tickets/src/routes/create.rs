@@ -11,7 +11,7 @@ use crate::rules::validate;
 use crate::store::TicketStore;
 use crate::ticket::Ticket;
 
-#[utoipa::path(post, path = "/api/tickets", tag = "tickets", security(("session" = [])),
+#[utoipa::path(post, path = "/api/tickets", operation_id = "createTicket", tag = "tickets", security(("session" = [])),
     request_body = TicketBody, responses(
     (status = 201, description = "Listed: publishes ticket:created", body = Ticket),
     (status = 400, description = "A field is invalid, or the body is not JSON", body = ErrorBody),

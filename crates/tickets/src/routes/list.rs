@@ -10,7 +10,7 @@ use crate::listing::{next_link, ListParams, ListQuery};
 use crate::store::TicketStore;
 use crate::ticket::Ticket;
 
-#[utoipa::path(get, path = "/api/tickets", tag = "tickets", params(ListParams), responses(
+#[utoipa::path(get, path = "/api/tickets", operation_id = "listTickets", tag = "tickets", params(ListParams), responses(
     (status = 200, description = "With no parameters, every ticket for sale, oldest first; with any, one page of them", body = Vec<Ticket>,
         headers(("Link" = String, description = "The next page, as `<...>; rel=\"next\"`, when there may be more"))),
     (status = 400, description = "A parameter is invalid", body = ErrorBody),

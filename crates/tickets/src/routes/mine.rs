@@ -7,7 +7,7 @@ use gittix_shared::ApiResult;
 use crate::store::TicketStore;
 use crate::ticket::Ticket;
 
-#[utoipa::path(get, path = "/api/tickets/mine", tag = "tickets", security(("session" = [])), responses(
+#[utoipa::path(get, path = "/api/tickets/mine", operation_id = "myTickets", tag = "tickets", security(("session" = [])), responses(
     (status = 200, description = "The caller's tickets in every status, newest first", body = Vec<Ticket>),
     (status = 401, description = "Signed out", body = ErrorBody),
 ))]

@@ -41,12 +41,15 @@ pub(crate) struct TicketBody {
 
 /// The tickets service's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    list::list,
-    create::create,
-    mine::mine,
-    show::show,
-    update::update,
-    withdraw::withdraw,
-))]
+#[openapi(
+    paths(
+        list::list,
+        create::create,
+        mine::mine,
+        show::show,
+        update::update,
+        withdraw::withdraw,
+    ),
+    components(schemas(crate::listing::SortParam))
+)]
 pub(crate) struct TicketsApi;

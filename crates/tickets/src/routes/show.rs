@@ -6,7 +6,7 @@ use gittix_shared::{ApiError, ApiResult};
 use crate::store::TicketStore;
 use crate::ticket::Ticket;
 
-#[utoipa::path(get, path = "/api/tickets/{id}", tag = "tickets", params(("id" = String, Path, description = "The ticket's id")), responses(
+#[utoipa::path(get, path = "/api/tickets/{id}", operation_id = "showTicket", tag = "tickets", params(("id" = String, Path, description = "The ticket's id")), responses(
     (status = 200, description = "The ticket, whatever its status", body = Ticket),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
 ))]

@@ -10,7 +10,7 @@ use crate::rules::validate;
 use crate::store::TicketStore;
 use crate::ticket::{Status, Ticket};
 
-#[utoipa::path(put, path = "/api/tickets/{id}", tag = "tickets", security(("session" = [])), params(("id" = String, Path, description = "The ticket's id")), 
+#[utoipa::path(put, path = "/api/tickets/{id}", operation_id = "updateTicket", tag = "tickets", security(("session" = [])), params(("id" = String, Path, description = "The ticket's id")), 
     request_body = TicketBody, responses(
     (status = 200, description = "Edited, version + 1: publishes ticket:updated", body = Ticket),
     (status = 400, description = "A field is invalid, the body is not JSON, or the ticket is reserved, sold or withdrawn", body = ErrorBody),

@@ -7,7 +7,7 @@ use gittix_shared::{ApiError, ApiResult};
 use crate::store::{ChangeRefused, SellerChangeError, TicketStore};
 use crate::ticket::Status;
 
-#[utoipa::path(delete, path = "/api/tickets/{id}", tag = "tickets", security(("session" = [])), params(("id" = String, Path, description = "The ticket's id")), responses(
+#[utoipa::path(delete, path = "/api/tickets/{id}", operation_id = "withdrawTicket", tag = "tickets", security(("session" = [])), params(("id" = String, Path, description = "The ticket's id")), responses(
     (status = 204, description = "Withdrawn (or already was): publishes ticket:updated"),
     (status = 400, description = "The ticket is reserved or sold", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's ticket", body = ErrorBody),
