@@ -9,12 +9,39 @@ say() { printf '\n==> %s\n' "$*" >&2; }
 servers_init() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/gittix-$1.XXXXXX")
   chmod 755 "$work"
+  # pids/<name>.pid and pids/<name>.command (the line that starts it again) of each server, for
+  # the fault suite, which kills and restarts them.
+  mkdir "$work/pids"
   cleanups=()
   trap servers_cleanup EXIT
   trap 'exit 130' INT TERM
 }
 
 on_exit() { cleanups+=("$1"); }
+
+# Stops the process of pids/`name`.pid: SIGTERM, then SIGKILL after 10 s. The process may have
+# been restarted by a test, and so not be this shell's child: `wait` cannot be used.
+stop_process() {
+  local pid
+  pid=$(cat "$work/pids/$1.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 100); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# start_server NAME LOG COMMAND...: runs COMMAND in the background, logging to LOG, and records
+# its pid and its command line under pids/ for stop_process and the fault suite.
+start_server() {
+  local name=$1 log=$2
+  shift 2
+  "$@" >>"$log" 2>&1 &
+  echo $! >"$work/pids/$name.pid"
+  printf '%q ' "$@" >"$work/pids/$name.command"
+  on_exit "stop_process $name"
+}
 
 servers_cleanup() {
   local i
@@ -106,10 +133,16 @@ start_postgres() {
   # benchmarks measure what a deployment would do).
   local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   [ "${GITTIX_PG_DURABLE:-0}" != 1 ] || durability=""
-  (cd "$work" && as_pg "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o \
-    "-p $pg_port -c listen_addresses=127.0.0.1 -k $dir/data $durability -c max_connections=500" \
-    start >/dev/null)
+  local options="-p $pg_port -c listen_addresses=127.0.0.1 -k $dir/data $durability -c max_connections=500"
+  (cd "$work" && as_pg "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$options" start >/dev/null)
   on_exit "cd '$work' && as_pg '$pg_bin/pg_ctl' -D '$dir/data' -m immediate stop >/dev/null"
+  # For the fault suite: the lines that stop the server (as a crash would) and start it again.
+  local as_user=""
+  [ -z "$pg_user" ] || as_user="runuser -u $pg_user --"
+  printf 'cd %q && %s %q -D %q -m immediate stop\n' "$work" "$as_user" "$pg_bin/pg_ctl" "$dir/data" \
+    >"$work/pids/postgres.stop"
+  printf 'cd %q && %s %q -D %q -l %q -w -o %q start\n' "$work" "$as_user" "$pg_bin/pg_ctl" \
+    "$dir/data" "$dir/server.log" "$options" >"$work/pids/postgres.start"
   pg_url="postgres://postgres@127.0.0.1:$pg_port"
 }
 
@@ -129,8 +162,7 @@ start_nats() {
   fi
   nats_port=$(free_port)
   say "starting NATS with JetStream ($nats_bin) on 127.0.0.1:$nats_port"
-  "$nats_bin" -a 127.0.0.1 -p "$nats_port" -js -sd "$work/nats" >"$work/nats.log" 2>&1 &
-  on_exit "kill $!; wait $!"
+  start_server nats "$work/nats.log" "$nats_bin" -a 127.0.0.1 -p "$nats_port" -js -sd "$work/nats"
   wait_for_port "$nats_port" "$work/nats.log"
   nats_url="nats://127.0.0.1:$nats_port"
 }
@@ -146,9 +178,8 @@ start_redis() {
   redis_port=$(free_port)
   say "starting Redis ($redis_bin) on 127.0.0.1:$redis_port"
   mkdir "$work/redis"
-  "$redis_bin" --bind 127.0.0.1 --port "$redis_port" --dir "$work/redis" --save "" --appendonly yes \
-    --daemonize no --logfile "$work/redis.log" &
-  on_exit "kill $!; wait $!"
+  start_server redis /dev/null "$redis_bin" --bind 127.0.0.1 --port "$redis_port" --dir "$work/redis" \
+    --save "" --appendonly yes --daemonize no --logfile "$work/redis.log"
   wait_for_port "$redis_port" "$work/redis.log"
   redis_url="redis://127.0.0.1:$redis_port"
 }

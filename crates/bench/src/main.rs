@@ -3,6 +3,7 @@
 
 mod client;
 mod counters;
+mod faults;
 mod fixtures;
 mod load;
 mod memory;
@@ -58,6 +59,12 @@ enum Command {
         markdown: PathBuf,
         #[arg(long, default_value = "docs/benchmarks")]
         plots: PathBuf,
+    },
+    /// The fault suite, inside scripts/cluster: a purchase load through each fault in turn, then
+    /// the invariants. Writes the report to REPORT; exits non-zero when an invariant fails.
+    Faults {
+        #[arg(long, default_value = "target/faults/report.md")]
+        report: PathBuf,
     },
     /// The bare axum handler of the HTTP ceiling, as a process of its own (used by `run`).
     #[command(hide = true)]
@@ -129,6 +136,7 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Faults { report } => faults::run(&report).await,
         Command::BareAxum => references::serve_bare_axum().await,
     }
 }

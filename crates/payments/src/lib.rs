@@ -57,16 +57,21 @@ pub struct PaymentsArgs {
     /// route refuses every call.
     #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
     pub stripe_webhook_secret: Option<String>,
+    /// How long a call to Stripe may take before its outcome counts as unknown (and is settled
+    /// later by asking again with the same idempotency key).
+    #[arg(long, env = "STRIPE_TIMEOUT_SECONDS", default_value_t = 30)]
+    pub stripe_timeout_seconds: u64,
 }
 
 impl PaymentsArgs {
     /// Stripe when a key is set, else the simulator.
     pub fn provider(&self) -> Arc<dyn PaymentProvider> {
         match &self.stripe_secret_key {
-            Some(key) => Arc::new(provider::stripe::StripeProvider::new(
-                &self.stripe_api_base,
-                key,
-            )),
+            Some(key) => Arc::new(
+                provider::stripe::StripeProvider::new(&self.stripe_api_base, key).with_timeout(
+                    std::time::Duration::from_secs(self.stripe_timeout_seconds.max(1)),
+                ),
+            ),
             None => Arc::new(provider::simulator::SimulatedStripe::default()),
         }
     }

@@ -70,10 +70,8 @@ impl Payments {
         match self.settle(&charge).await? {
             Settled::Paid => Ok(charge.id),
             Settled::Declined(message) => Err(ApiError::BadRequest(message)),
-            Settled::Unknown => Err(ApiError::internal(anyhow::anyhow!(
-                "payment provider unavailable; charge {} will be reconciled",
-                charge.id
-            ))),
+            // Reconciliation asks again with the same idempotency key and settles the charge.
+            Settled::Unknown => Err(ApiError::ProviderUnavailable),
         }
     }
 

@@ -37,6 +37,9 @@ pub enum ApiError {
     /// 503: the service's own database cannot be reached.
     #[error("Error connecting to database")]
     DatabaseUnavailable,
+    /// 503: the card processor did not answer, so whether the card was charged is not known yet.
+    #[error("The card processor did not answer; the payment will be settled shortly")]
+    ProviderUnavailable,
     /// 500: anything unexpected. The cause goes to the log, never to the client.
     #[error("Something went wrong")]
     Internal(#[source] anyhow::Error),
@@ -72,7 +75,9 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::DatabaseUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::DatabaseUnavailable | Self::ProviderUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,6 +109,9 @@ impl ApiError {
             Self::PayloadTooLarge => "Request body is too large",
             Self::TooManyRequests { .. } => "Too many attempts, try again later",
             Self::DatabaseUnavailable => "Error connecting to database",
+            Self::ProviderUnavailable => {
+                "The card processor did not answer; the payment will be settled shortly"
+            }
             _ => "Something went wrong",
         }
     }

@@ -410,7 +410,7 @@ mod reconciliation {
             .await;
         assert_eq!(
             status,
-            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
             "the outcome is unknown"
         );
         assert_eq!(app.charges(&order).await, [("created".to_owned(), 4200, 1)]);
@@ -451,7 +451,7 @@ mod reconciliation {
             app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
                 .await
                 .0,
-            StatusCode::INTERNAL_SERVER_ERROR
+            StatusCode::SERVICE_UNAVAILABLE
         );
         let charge_id: String = sqlx::query_scalar("SELECT id FROM charges WHERE order_id = $1")
             .bind(&order)

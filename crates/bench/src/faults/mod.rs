@@ -1,0 +1,276 @@
+//! The fault suite: a purchase load runs against the local cluster (`scripts/cluster`) while
+//! each fault in turn is injected and taken away; then the invariants are read from the
+//! services' databases and JetStream. `scripts/faults` runs it and prints the report.
+
+mod checks;
+mod cluster;
+mod proxy;
+mod purchases;
+
+use std::fmt::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use self::checks::Check;
+use self::cluster::{argument, Cluster};
+use self::proxy::{Behaviour, FaultyStripe};
+use self::purchases::{Load, Tally};
+use crate::fixtures::sign_up_many;
+use crate::target::Target;
+
+/// How long a stopped server stays stopped, and a failing Stripe fails.
+const OUTAGE: Duration = Duration::from_secs(10);
+/// How long payments waits for Stripe in this suite before the outcome counts as unknown.
+const STRIPE_TIMEOUT_SECONDS: u64 = 3;
+
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// SIGKILL, then started again at once.
+    Kill(&'static str),
+    /// SIGTERM, then started again at once.
+    RestartNats,
+    /// Stopped as a crash would (`pg_ctl -m immediate`), started after [`OUTAGE`].
+    StopPostgres,
+    /// SIGKILL, started after [`OUTAGE`].
+    StopRedis,
+    /// The Stripe stand-in answers 500, or nothing, for [`OUTAGE`].
+    Stripe(Behaviour),
+}
+
+const FAULTS: [Fault; 14] = [
+    Fault::Kill("auth"),
+    Fault::Kill("tickets-1"),
+    Fault::Kill("tickets-2"),
+    Fault::Kill("orders-1"),
+    Fault::Kill("orders-2"),
+    Fault::Kill("expiration"),
+    Fault::Kill("payments"),
+    Fault::Kill("web"),
+    Fault::Kill("nats"),
+    Fault::RestartNats,
+    Fault::StopPostgres,
+    Fault::StopRedis,
+    Fault::Stripe(Behaviour::Error),
+    Fault::Stripe(Behaviour::Silent),
+];
+
+impl Fault {
+    fn describe(self) -> String {
+        match self {
+            Self::Kill(name) => format!("kill -9 {name}, then start it again"),
+            Self::RestartNats => "restart NATS (SIGTERM, start again)".to_owned(),
+            Self::StopPostgres => format!(
+                "stop PostgreSQL (every service's database, orders' too) as a crash would, for {} s",
+                OUTAGE.as_secs()
+            ),
+            Self::StopRedis => format!("kill -9 Redis, start it after {} s", OUTAGE.as_secs()),
+            Self::Stripe(Behaviour::Error) => {
+                format!("the Stripe stand-in answers 500 for {} s", OUTAGE.as_secs())
+            }
+            Self::Stripe(_) => format!(
+                "the Stripe stand-in answers nothing for {} s (payments gives up after {STRIPE_TIMEOUT_SECONDS} s)",
+                OUTAGE.as_secs()
+            ),
+        }
+    }
+
+    /// Injects the fault and takes it away again, returning when the process or server is
+    /// back (or the fault is over).
+    async fn inject(self, cluster: &Cluster, stripe: &FaultyStripe) -> anyhow::Result<()> {
+        let back = Duration::from_secs(60);
+        match self {
+            Self::Kill(name) => {
+                cluster.signal(name, "KILL").await?;
+                cluster.start(name)?;
+                cluster.wait_ready(name, back).await
+            }
+            Self::RestartNats => {
+                cluster.signal("nats", "TERM").await?;
+                cluster.start("nats")?;
+                cluster.wait_ready("nats", back).await
+            }
+            Self::StopPostgres => {
+                cluster.postgres("stop")?;
+                tokio::time::sleep(OUTAGE).await;
+                cluster.postgres("start")
+            }
+            Self::StopRedis => {
+                cluster.signal("redis", "KILL").await?;
+                tokio::time::sleep(OUTAGE).await;
+                cluster.start("redis")?;
+                cluster.wait_ready("redis", back).await
+            }
+            Self::Stripe(behaviour) => {
+                stripe.set(behaviour);
+                tokio::time::sleep(OUTAGE).await;
+                stripe.set(Behaviour::Forward);
+                Ok(())
+            }
+        }
+    }
+}
+
+struct Outcome {
+    fault: Fault,
+    took: Duration,
+    tally: Tally,
+    /// Payments accepted after the fault was taken away: the system came back.
+    paid_after: usize,
+    checks: Vec<Check>,
+}
+
+pub async fn run(report_path: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let cluster = Cluster::from_env()?;
+    let nats_url =
+        std::env::var("GITTIX_E2E_NATS_URL").context("GITTIX_E2E_NATS_URL is not set")?;
+    let scratch =
+        std::env::temp_dir().join(format!("gittix-faults-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&scratch)?;
+    let target = Target::distributed(scratch).await?;
+    let stripe = reroute_payments(&cluster).await?;
+    let sellers = sign_up_many(&target.http, "fault-seller", 4).await?;
+    let buyers = sign_up_many(&target.http, "fault-buyer", 8).await?;
+    // Long enough for every abandoned order to expire, and for unknown charges to settle.
+    let patience = target.lock_window + Duration::from_secs(90);
+
+    let mut outcomes = Vec::new();
+    for fault in FAULTS {
+        println!("fault: {}", fault.describe());
+        let began = Instant::now();
+        let load = Load::start(&target.http, &sellers, &buyers);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        fault
+            .inject(&cluster, &stripe)
+            .await
+            .with_context(|| fault.describe())?;
+        let restored = Instant::now();
+        // The load goes on after the fault: purchases must succeed again.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let tally = load.stop().await;
+        let paid_after = tally.paid_at.iter().filter(|at| **at > restored).count();
+        let checks = checks::all(&target.databases, &nats_url, patience).await?;
+        for check in &checks {
+            println!(
+                "  {} {}: {}",
+                if check.held { "ok  " } else { "FAIL" },
+                check.name,
+                check.detail
+            );
+        }
+        println!("  payments accepted after the fault: {paid_after}");
+        outcomes.push(Outcome {
+            fault,
+            took: began.elapsed(),
+            tally,
+            paid_after,
+            checks,
+        });
+    }
+    let report = render(&outcomes, started.elapsed());
+    if let Some(parent) = report_path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(report_path, &report)
+        .with_context(|| format!("writing {}", report_path.display()))?;
+    println!("\n{report}");
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.paid_after == 0 || o.checks.iter().any(|c| !c.held))
+        .map(|o| o.fault.describe())
+        .collect();
+    anyhow::ensure!(
+        failed.is_empty(),
+        "invariants failed after: {}",
+        failed.join("; ")
+    );
+    Ok(())
+}
+
+/// Restarts payments with its Stripe calls going through the fault proxy, and a short timeout.
+async fn reroute_payments(cluster: &Cluster) -> anyhow::Result<FaultyStripe> {
+    let command = cluster.command("payments")?;
+    let upstream = argument(&command, "STRIPE_API_BASE=")
+        .context("payments' command sets no STRIPE_API_BASE")?
+        .to_owned();
+    let stripe = proxy::start(&upstream).await?;
+    let command = command
+        .replace(
+            &format!("STRIPE_API_BASE={upstream}"),
+            &format!("STRIPE_API_BASE={}", stripe.url),
+        )
+        .replacen(
+            "env -i ",
+            &format!("env -i STRIPE_TIMEOUT_SECONDS={STRIPE_TIMEOUT_SECONDS} "),
+            1,
+        );
+    cluster.set_command("payments", &command)?;
+    cluster.signal("payments", "TERM").await?;
+    cluster.start("payments")?;
+    cluster
+        .wait_ready("payments", Duration::from_secs(60))
+        .await?;
+    Ok(stripe)
+}
+
+fn render(outcomes: &[Outcome], took: Duration) -> String {
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "# Fault suite report\n\nThe purchase load (8 buyers, each listing a ticket through one of 4 sellers, \
+         then reserving it and paying, paying with a declined card, cancelling or walking away) ran \
+         through every fault; each fault began 3 s into its load, which went on 5 s after the fault \
+         was taken away. Then every invariant was read from the services' databases and JetStream, \
+         over everything the suite had done so far. The whole run took {} s.\n",
+        took.as_secs()
+    );
+    let _ = writeln!(
+        report,
+        "| fault | took | purchases begun | payments accepted (after the fault) | answers other than expected | invariants |\n|---|---|---|---|---|---|"
+    );
+    for outcome in outcomes {
+        let unexpected: Vec<String> = outcome
+            .tally
+            .unexpected
+            .iter()
+            .map(|(what, n)| format!("{what}: {n}"))
+            .collect();
+        let held = outcome.checks.iter().filter(|c| c.held).count();
+        let _ = writeln!(
+            report,
+            "| {} | {} s | {} | {} ({}) | {} | {held} of {} held |",
+            outcome.fault.describe(),
+            outcome.took.as_secs(),
+            outcome.tally.begun,
+            outcome.tally.paid,
+            outcome.paid_after,
+            if unexpected.is_empty() {
+                "none".to_owned()
+            } else {
+                unexpected.join(", ")
+            },
+            outcome.checks.len(),
+        );
+    }
+    let _ = writeln!(report, "\n## Invariants, after each fault\n");
+    for outcome in outcomes {
+        let _ = writeln!(report, "{}:\n", outcome.fault.describe());
+        for check in &outcome.checks {
+            let _ = writeln!(
+                report,
+                "- {} {}: {}",
+                if check.held { "held:" } else { "**FAILED:**" },
+                check.name,
+                check.detail
+            );
+        }
+        let _ = writeln!(
+            report,
+            "- {} payments were accepted after the fault was taken away\n",
+            outcome.paid_after
+        );
+    }
+    report
+}

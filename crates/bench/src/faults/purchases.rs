@@ -1,0 +1,202 @@
+//! The purchase load that runs through every fault: buyers reserve fresh tickets and pay, decline,
+//! cancel or walk away, as people do, retrying as a patient client would. Failures while a fault
+//! lasts are expected and counted; what must hold afterwards is checked by `checks`.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::client::Http;
+use crate::fixtures::Account;
+
+/// What the load saw, for the report.
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// Purchases begun (a ticket listed for the buyer).
+    pub begun: u64,
+    /// Payments the API accepted (201).
+    pub paid: u64,
+    /// When each accepted payment was answered.
+    pub paid_at: Vec<Instant>,
+    /// Answers other than the expected ones, by "step status" (`pay 503`, `list error`, ...).
+    pub unexpected: BTreeMap<String, u64>,
+}
+
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    tally: Arc<Mutex<Tally>>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Load {
+    /// Starts one worker per buyer; each sells through one of the `sellers`.
+    pub fn start(http: &Http, sellers: &[Account], buyers: &[Account]) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let round = Arc::new(AtomicU64::new(0));
+        let workers = buyers
+            .iter()
+            .enumerate()
+            .map(|(i, buyer)| {
+                let worker = Worker {
+                    http: http.clone(),
+                    seller: sellers[i % sellers.len()].clone(),
+                    buyer: buyer.clone(),
+                    tally: tally.clone(),
+                };
+                let (stop, round) = (stop.clone(), round.clone());
+                tokio::spawn(async move {
+                    while !stop.load(Ordering::SeqCst) {
+                        worker.purchase(round.fetch_add(1, Ordering::SeqCst)).await;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                })
+            })
+            .collect();
+        Self {
+            stop,
+            tally,
+            workers,
+        }
+    }
+
+    /// Lets each worker finish its purchase, then returns the tally.
+    pub async fn stop(self) -> Tally {
+        self.stop.store(true, Ordering::SeqCst);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        let tally = self.tally.lock().expect("not poisoned").clone();
+        tally
+    }
+}
+
+struct Worker {
+    http: Http,
+    seller: Account,
+    buyer: Account,
+    tally: Arc<Mutex<Tally>>,
+}
+
+/// How long a step keeps retrying answers that mean "not yet" (a replica behind, a fault).
+const PATIENCE: Duration = Duration::from_secs(20);
+
+impl Worker {
+    async fn purchase(&self, round: u64) {
+        let listed = self
+            .http
+            .post(
+                "/api/tickets",
+                Some(&self.seller.cookie),
+                &json!({"title": format!("fault suite {round}"), "price": 10 + round % 90}),
+            )
+            .await;
+        let ticket = match listed {
+            Ok(reply) if reply.status == 201 => match reply.field("id") {
+                Ok(id) => id,
+                Err(_) => return self.unexpected("list", "bad body"),
+            },
+            Ok(reply) => return self.unexpected("list", reply.status.as_str()),
+            Err(_) => return self.unexpected("list", "no answer"),
+        };
+        self.tally.lock().expect("not poisoned").begun += 1;
+        // The orders service learns of the ticket through an event: 404 until it has.
+        let body = json!({"ticketId": ticket});
+        let Some(order) = self
+            .retrying("reserve", 201, &[404], || {
+                self.http
+                    .post("/api/orders", Some(&self.buyer.cookie), &body)
+            })
+            .await
+            .and_then(|reply| reply["id"].as_str().map(str::to_owned))
+        else {
+            return;
+        };
+        match round % 10 {
+            // Declined: the order stays open until it expires.
+            7 => self.pay(&order, "tok_chargeDeclined", 400).await,
+            8 => {
+                let path = format!("/api/orders/{order}");
+                let cancelled = self
+                    .http
+                    .send(hyper::Method::DELETE, &path, Some(&self.buyer.cookie), None)
+                    .await;
+                match cancelled {
+                    Ok(reply) if reply.status == 204 => {}
+                    Ok(reply) => self.unexpected("cancel", reply.status.as_str()),
+                    Err(_) => self.unexpected("cancel", "no answer"),
+                }
+            }
+            // Walks away: the order expires.
+            9 => {}
+            _ => self.pay(&order, "tok_visa", 201).await,
+        }
+    }
+
+    async fn pay(&self, order: &str, token: &str, expected: u16) {
+        let body = json!({"token": token, "orderId": order});
+        // 404: payments has not seen the order yet. A 503 (the card processor did not answer)
+        // or no answer is not retried: the charge is settled by payments itself.
+        let paid = self
+            .retrying("pay", expected, &[404], || {
+                self.http
+                    .post("/api/payments", Some(&self.buyer.cookie), &body)
+            })
+            .await;
+        if paid.is_some() && expected == 201 {
+            let mut tally = self.tally.lock().expect("not poisoned");
+            tally.paid += 1;
+            tally.paid_at.push(Instant::now());
+        }
+    }
+
+    /// Sends a request until it answers `expected`, retrying the statuses in `again` (and no
+    /// answer, and 502/503 from a gateway whose upstream is down) for [`PATIENCE`]. Anything
+    /// else ends the purchase and is counted.
+    async fn retrying<F, Fut>(
+        &self,
+        step: &str,
+        expected: u16,
+        again: &[u16],
+        send: F,
+    ) -> Option<Value>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<crate::client::Reply>>,
+    {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let outcome = send().await;
+            let retry = match &outcome {
+                Ok(reply) if reply.status == expected => return reply.json().ok(),
+                Ok(reply) => {
+                    let status = reply.status.as_u16();
+                    again.contains(&status) || (step != "pay" && [502, 503].contains(&status))
+                }
+                Err(_) => step != "pay",
+            };
+            if !retry || Instant::now() > deadline {
+                let what = match &outcome {
+                    Ok(reply) => reply.status.as_str().to_owned(),
+                    Err(_) => "no answer".to_owned(),
+                };
+                self.unexpected(step, &what);
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn unexpected(&self, step: &str, what: &str) {
+        *self
+            .tally
+            .lock()
+            .expect("not poisoned")
+            .unexpected
+            .entry(format!("{step} {what}"))
+            .or_default() += 1;
+    }
+}
