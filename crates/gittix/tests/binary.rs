@@ -138,6 +138,138 @@ fn serve_refuses_to_start_without_a_real_jwt_key() {
         &[("DATABASE_URL", url), ("JWT_KEY", "short")],
     );
     assert!(!ok && output.contains("at least 32"), "{output}");
+    let (ok, output) = run_to_exit(
+        &["serve", "auth"],
+        &[
+            ("DATABASE_URL", url),
+            ("JWT_KEY", "please-change-this-jwt-key-in-production"),
+        ],
+    );
+    assert!(!ok && output.contains("well-known"), "{output}");
+}
+
+/// Everything secret a run handles: keys from the environment, a password, a session token, a
+/// card token and a webhook signature. None of it may appear in the log, even at debug level.
+#[tokio::test]
+async fn nothing_secret_reaches_the_log() {
+    const JWT: &str = "jwt-key-that-must-never-be-logged-0123456789";
+    const STRIPE_KEY: &str = "sk_test_must_never_be_logged_4242";
+    const WEBHOOK: &str = "whsec_must_never_be_logged_4242";
+    const PASSWORD: &str = "pw-never-logged";
+    let data = tempfile::tempdir().unwrap();
+    let gittix = Gittix::start(
+        &[],
+        &[
+            ("DATA_DIR", data.path().to_str().unwrap()),
+            ("JWT_KEY", JWT),
+            ("STRIPE_SECRET_KEY", STRIPE_KEY),
+            // Nothing listens there: the payment fails, and its error is logged.
+            ("STRIPE_API_BASE", "http://127.0.0.1:1"),
+            ("STRIPE_TIMEOUT_SECONDS", "2"),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK),
+            ("RUST_LOG", "debug"),
+        ],
+        data.path(),
+    );
+    let base = &gittix.base_url;
+    let client = reqwest::Client::new();
+    let credentials = json!({"email": "secret@example.com", "password": PASSWORD});
+    let signed_up = client
+        .post(format!("{base}/api/users/signup"))
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_up.status(), 201);
+    let cookie = session_cookie(&signed_up).expect("a session cookie");
+    let token = cookie.trim_start_matches("session=").to_owned();
+    let wrong = json!({"email": "secret@example.com", "password": format!("{PASSWORD}-wrong")});
+    let refused = client
+        .post(format!("{base}/api/users/signin"))
+        .json(&wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let change = json!({"currentPassword": PASSWORD, "password": "pw-new-never-logged"});
+    let changed = client
+        .patch(format!("{base}/api/users/currentuser"))
+        .header("cookie", &cookie)
+        .json(&change)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let listed = client
+        .post(format!("{base}/api/tickets"))
+        .header("cookie", &cookie)
+        .json(&json!({"title": "concert", "price": 10}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 201);
+    let ticket: serde_json::Value = listed.json().await.unwrap();
+    let buyer = client
+        .post(format!("{base}/api/users/signup"))
+        .json(&json!({"email": "buyer@example.com", "password": "pw-buyer-unlogged"}))
+        .send()
+        .await
+        .unwrap();
+    let buyer = session_cookie(&buyer).expect("a session cookie");
+    let order: serde_json::Value = eventually("the orders service to know the ticket", || async {
+        let reply = client
+            .post(format!("{base}/api/orders"))
+            .header("cookie", &buyer)
+            .json(&json!({"ticketId": ticket["id"]}))
+            .send()
+            .await
+            .ok()?;
+        (reply.status() == 201).then_some(reply.json().await.ok()?)
+    })
+    .await;
+    // Stripe does not answer, so the card processor's error is logged (and the outcome unknown).
+    let pay = json!({"token": "tok_never_logged", "orderId": order["id"]});
+    let status = eventually("payments to know the order", || async {
+        let reply = client
+            .post(format!("{base}/api/payments"))
+            .header("cookie", &buyer)
+            .json(&pay)
+            .send()
+            .await
+            .ok()?;
+        (reply.status() != 404).then_some(reply.status())
+    })
+    .await;
+    assert_eq!(status, 503);
+    let forged = client
+        .post(format!("{base}/api/payments/webhook"))
+        .header("stripe-signature", "t=1,v1=deadbeefnever")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let log = gittix.log.clone();
+    assert!(gittix.terminate(), "gittix stops cleanly");
+    let log = log.lock().unwrap().clone();
+    assert!(
+        log.contains("/api/users/signup"),
+        "the log holds the requests: {log}"
+    );
+    for secret in [
+        JWT,
+        STRIPE_KEY,
+        WEBHOOK,
+        PASSWORD,
+        "pw-new-never-logged",
+        &token,
+        buyer.trim_start_matches("session="),
+        "pw-buyer-unlogged",
+        "tok_never_logged",
+        "deadbeefnever",
+    ] {
+        assert!(!log.contains(secret), "{secret} is in the log:\n{log}");
+    }
 }
 
 #[test]

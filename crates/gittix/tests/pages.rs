@@ -246,3 +246,152 @@ async fn an_id_that_is_not_an_id_is_a_missing_page() {
         assert!(page.body.contains("Page not found"), "{path}");
     }
 }
+
+/// The address a form's answer redirects to.
+fn redirected_to(response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "a redirect");
+    response.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+async fn sign_up(visitor: &mut Visitor, name: &str) {
+    let token = form_token(&visitor.get("/auth/signup").await.body);
+    let email = unique_email(name);
+    let form = [
+        ("csrf", token.as_str()),
+        ("email", &email),
+        ("password", "secret"),
+    ];
+    redirected_to(&visitor.post("/auth/signup", &form).await);
+}
+
+/// Reads `path` of the API with the visitor's cookies.
+async fn api(visitor: &Visitor, path: &str) -> serde_json::Value {
+    visitor
+        .client
+        .get(format!("{}{path}", visitor.base))
+        .header(COOKIE, visitor.cookies.join("; "))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Every form that changes something refuses a post without the visitor's token, and a visitor
+/// cannot edit, withdraw, pay for or cancel what belongs to another account. Checked by what the
+/// API shows afterwards, not only by the pages' answers.
+#[tokio::test]
+async fn every_form_needs_the_token_and_the_owner() {
+    let site = Site::start();
+    let mut seller = Visitor::new(&site);
+    sign_up(&mut seller, "guard-seller").await;
+    let token = form_token(&seller.get("/tickets/new").await.body);
+    let form = [
+        ("csrf", token.as_str()),
+        ("title", "Guarded Gig"),
+        ("price", "25"),
+    ];
+    let ticket_page = redirected_to(&seller.post("/tickets/new", &form).await);
+    let ticket = ticket_page.trim_start_matches("/tickets/").to_owned();
+    let mut buyer = Visitor::new(&site);
+    sign_up(&mut buyer, "guard-buyer").await;
+
+    let hijack = [
+        ("title", "Hijacked"),
+        ("price", "1"),
+        ("card", "4242 4242 4242 4242"),
+    ];
+    let ticket_forms = [
+        format!("/tickets/{ticket}/purchase"),
+        format!("/tickets/{ticket}/edit"),
+        format!("/tickets/{ticket}/withdraw"),
+    ];
+    for path in ticket_forms
+        .iter()
+        .map(String::as_str)
+        .chain(["/tickets/new", "/auth/signout"])
+    {
+        for visitor in [&mut seller, &mut buyer] {
+            let refused = visitor.post(path, &hijack).await;
+            assert_eq!(
+                refused.status(),
+                StatusCode::FORBIDDEN,
+                "{path} without a token"
+            );
+        }
+    }
+    let shown = api(&buyer, &format!("/api/tickets/{ticket}")).await;
+    assert_eq!(
+        (shown["title"].as_str(), shown["status"].as_str()),
+        (Some("Guarded Gig"), Some("for_sale"))
+    );
+    assert_eq!(
+        api(&buyer, "/api/users/currentuser").await["currentUser"].is_object(),
+        true,
+        "still signed in"
+    );
+
+    // The buyer, with a valid token, cannot change the seller's ticket.
+    for path in [
+        format!("/tickets/{ticket}/edit"),
+        format!("/tickets/{ticket}/withdraw"),
+    ] {
+        let token = form_token(&buyer.get(&ticket_page).await.body);
+        let form = [
+            ("csrf", token.as_str()),
+            ("title", "Hijacked"),
+            ("price", "1"),
+        ];
+        let refused = buyer.post(&path, &form).await;
+        assert!(
+            !refused.status().is_success() && !refused.status().is_redirection(),
+            "{path}: {}",
+            refused.status()
+        );
+    }
+    let shown = api(&buyer, &format!("/api/tickets/{ticket}")).await;
+    assert_eq!(
+        (
+            shown["title"].as_str(),
+            shown["status"].as_str(),
+            shown["version"].as_i64()
+        ),
+        (Some("Guarded Gig"), Some("for_sale"), Some(0))
+    );
+
+    // The buyer reserves it; the seller can neither pay for nor cancel the buyer's order.
+    let token = form_token(&buyer.get(&ticket_page).await.body);
+    let order_page = redirected_to(
+        &buyer
+            .post(&format!("/tickets/{ticket}/purchase"), &[("csrf", &token)])
+            .await,
+    );
+    let order = order_page.trim_start_matches("/orders/").to_owned();
+    for path in [
+        format!("/orders/{order}/pay"),
+        format!("/orders/{order}/cancel"),
+    ] {
+        let refused = buyer.post(&path, &hijack).await;
+        assert_eq!(
+            refused.status(),
+            StatusCode::FORBIDDEN,
+            "{path} without a token"
+        );
+        let token = form_token(&seller.get("/tickets/new").await.body);
+        let form = [("csrf", token.as_str()), ("card", "4242 4242 4242 4242")];
+        let refused = seller.post(&path, &form).await;
+        assert!(
+            !refused.status().is_success() && !refused.status().is_redirection(),
+            "{path}: {}",
+            refused.status()
+        );
+    }
+    let seen_by_seller = seller.get(&order_page).await;
+    assert!(seen_by_seller.body.contains("belongs to another account"));
+    let shown = api(&buyer, &format!("/api/orders/{order}")).await;
+    assert_eq!(
+        shown["status"], "created",
+        "the order is untouched: {shown}"
+    );
+}

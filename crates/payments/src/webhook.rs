@@ -46,7 +46,8 @@ pub fn verify(
     if signatures.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    if (now - timestamp).abs() > TOLERANCE_SECONDS {
+    // abs_diff: `now - timestamp` overflows for a timestamp near i64::MIN (a forged header).
+    if now.abs_diff(timestamp) > TOLERANCE_SECONDS.unsigned_abs() {
         return Err(SignatureError::Stale);
     }
     for signature in signatures {
@@ -149,5 +150,53 @@ mod tests {
         let v1 = good.split_once(",v1=").unwrap().1;
         let header = format!("t=1000,v1={},v1={v1}", "00".repeat(32));
         assert_eq!(verify(SECRET, Some(&header), body, 1_000), Ok(()));
+    }
+}
+
+/// Properties over generated headers: a forged or garbled `Stripe-Signature` is refused and never
+/// panics the route; a genuine one verifies within the tolerance and only then.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(format!("{timestamp}.").as_bytes());
+        mac.update(body);
+        format!(
+            "t={timestamp},v1={}",
+            hex::encode(mac.finalize().into_bytes())
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn a_made_up_header_is_refused(header in "[ -~]{0,120}", now in any::<i64>(), body in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert!(verify("whsec_test", Some(&header), &body, now).is_err());
+        }
+
+        #[test]
+        fn extreme_timestamps_are_refused_not_overflowed(t in prop_oneof![Just(i64::MIN), Just(i64::MAX), any::<i64>()], now in any::<i64>()) {
+            let header = format!("t={t},v1=00");
+            let body: &[u8] = b"{}";
+            prop_assert!(verify("whsec_test", Some(&header), body, now).is_err());
+        }
+
+        #[test]
+        fn a_genuine_signature_verifies_within_the_tolerance_only(
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+            signed_at in 0..4_000_000_000i64,
+            skew in -1_000..1_000i64,
+        ) {
+            let header = sign("whsec_test", signed_at, &body);
+            let outcome = verify("whsec_test", Some(&header), &body, signed_at + skew);
+            if skew.abs() <= TOLERANCE_SECONDS {
+                prop_assert_eq!(outcome, Ok(()));
+            } else {
+                prop_assert_eq!(outcome, Err(SignatureError::Stale));
+            }
+            prop_assert!(verify("whsec_other", Some(&header), &body, signed_at).is_err());
+        }
     }
 }

@@ -175,3 +175,161 @@ pub struct ChargeRefunded {
 impl Event for ChargeRefunded {
     const SUBJECT: &'static str = "charge:refunded";
 }
+
+/// Properties of the wire format, over generated events: what a consumer decodes is what was
+/// published; a field it does not know (a newer publisher) changes nothing; a missing field is
+/// an error (the listener dead-letters it), never a silent default.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn text() -> impl Strategy<Value = String> {
+        any::<String>()
+    }
+
+    fn ticket_updated() -> impl Strategy<Value = TicketUpdated> {
+        (
+            text(),
+            any::<i64>(),
+            text(),
+            any::<i64>(),
+            text(),
+            text(),
+            proptest::option::of(text()),
+        )
+            .prop_map(|(id, version, title, price, user_id, status, order_id)| {
+                TicketUpdated {
+                    id,
+                    version,
+                    title,
+                    price,
+                    user_id,
+                    status,
+                    order_id,
+                }
+            })
+    }
+
+    fn order_created() -> impl Strategy<Value = OrderCreated> {
+        (
+            text(),
+            any::<i64>(),
+            text(),
+            text(),
+            text(),
+            text(),
+            any::<i64>(),
+        )
+            .prop_map(
+                |(id, version, status, user_id, expires_at, ticket_id, price)| OrderCreated {
+                    id,
+                    version,
+                    status,
+                    user_id,
+                    expires_at,
+                    ticket: OrderedTicket {
+                        id: ticket_id,
+                        price,
+                    },
+                },
+            )
+    }
+
+    fn order_cancelled() -> impl Strategy<Value = OrderCancelled> {
+        (text(), any::<i64>(), text(), text()).prop_map(|(id, version, ticket_id, reason)| {
+            OrderCancelled {
+                id,
+                version,
+                ticket: TicketRef { id: ticket_id },
+                reason,
+            }
+        })
+    }
+
+    fn charge_created() -> impl Strategy<Value = ChargeCreated> {
+        (text(), text(), any::<i64>(), text()).prop_map(|(id, order_id, amount, stripe_id)| {
+            ChargeCreated {
+                id,
+                order_id,
+                amount,
+                stripe_id,
+            }
+        })
+    }
+
+    /// Extra keys are `x_...`: no field of an event has an underscore on the wire (camelCase).
+    /// The three properties for one event (`optional`: the fields it may go without), as published (`serde_json::to_vec`) and consumed
+    /// (`serde_json::from_slice`, as the listener does).
+    fn wire_format_holds<E: Event + PartialEq + std::fmt::Debug>(
+        event: &E,
+        optional: &[&str],
+        extra_key: &str,
+        extra: &Value,
+        dropped: prop::sample::Index,
+    ) -> Result<(), TestCaseError> {
+        let bytes = serde_json::to_vec(event).unwrap();
+        prop_assert_eq!(&serde_json::from_slice::<E>(&bytes).unwrap(), event);
+
+        let Value::Object(fields) = serde_json::from_slice::<Value>(&bytes).unwrap() else {
+            return Err(TestCaseError::fail("an event is a JSON object"));
+        };
+        if !fields.contains_key(extra_key) {
+            let mut newer = fields.clone();
+            newer.insert(extra_key.to_owned(), extra.clone());
+            let decoded = serde_json::from_value::<E>(Value::Object(newer));
+            prop_assert_eq!(decoded.as_ref().ok(), Some(event));
+        }
+
+        let name = fields
+            .keys()
+            .nth(dropped.index(fields.len()))
+            .unwrap()
+            .clone();
+        if optional.contains(&name.as_str()) {
+            return Ok(());
+        }
+        let mut older = fields.clone();
+        older.remove(&name);
+        prop_assert!(
+            serde_json::from_value::<E>(Value::Object(older)).is_err(),
+            "{} decoded without `{}`",
+            E::SUBJECT,
+            name
+        );
+        Ok(())
+    }
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::from),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn ticket_updated_survives_the_wire(e in ticket_updated(), k in "x_[a-z]{1,10}", v in json_value(), d in any::<prop::sample::Index>()) {
+            wire_format_holds(&e, &["orderId"], &k, &v, d)?;
+        }
+
+        #[test]
+        fn order_created_survives_the_wire(e in order_created(), k in "x_[a-z]{1,10}", v in json_value(), d in any::<prop::sample::Index>()) {
+            wire_format_holds(&e, &[], &k, &v, d)?;
+        }
+
+        #[test]
+        fn order_cancelled_survives_the_wire(e in order_cancelled(), k in "x_[a-z]{1,10}", v in json_value(), d in any::<prop::sample::Index>()) {
+            wire_format_holds(&e, &[], &k, &v, d)?;
+        }
+
+        #[test]
+        fn charge_created_survives_the_wire(e in charge_created(), k in "x_[a-z]{1,10}", v in json_value(), d in any::<prop::sample::Index>()) {
+            wire_format_holds(&e, &[], &k, &v, d)?;
+        }
+
+    }
+}

@@ -217,23 +217,146 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if TrustProxy::from_ref(state).0 {
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .and_then(|first| first.trim().parse::<IpAddr>().ok());
-            if let Some(ip) = forwarded {
-                return Ok(Self(ip));
-            }
-        }
-        parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| Self(addr.ip()))
+            .map(|ConnectInfo(addr)| addr.ip())
             .ok_or_else(|| {
                 ApiError::internal(anyhow::anyhow!("server started without connect info"))
-            })
+            })?;
+        if !TrustProxy::from_ref(state).0 {
+            return Ok(Self(peer));
+        }
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        Ok(Self(client_address(peer, forwarded)))
+    }
+}
+
+/// The client of a request that came from `peer` carrying `X-Forwarded-For: forwarded`, behind
+/// a trusted gateway.
+///
+/// Each proxy appends the address it was called from, so only the right end of the list is
+/// known to be true: anything to the left of it is what the client itself sent. The list is read
+/// from the right, passing over internal addresses (the gateway, the web pods that forward a
+/// visitor's address), and the first outside address is the client. A peer that is itself
+/// outside is a client talking directly: it cannot speak for anybody else.
+pub fn client_address(peer: IpAddr, forwarded: Option<&str>) -> IpAddr {
+    let mut client = peer.to_canonical();
+    if !is_internal(client) {
+        return client;
+    }
+    for entry in forwarded.unwrap_or_default().rsplit(',') {
+        let Ok(address) = entry.trim().parse::<IpAddr>() else {
+            break;
+        };
+        client = address.to_canonical();
+        if !is_internal(client) {
+            break;
+        }
+    }
+    client
+}
+
+/// Loopback, private (RFC 1918), link-local or IPv6 unique-local: where GitTix's own gateways
+/// and pods live. A client inside these networks can still name any address it likes.
+fn is_internal(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private() || v4.is_link_local(),
+        IpAddr::V6(v6) => v6.is_loopback() || v6.is_unique_local() || v6.is_unicast_link_local(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_client_that_connects_directly_cannot_name_another_address() {
+        assert_eq!(
+            client_address(ip("203.0.113.7"), Some("198.51.100.1")),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn behind_the_gateway_the_address_it_appended_is_the_client() {
+        assert_eq!(
+            client_address(ip("10.0.0.2"), Some("203.0.113.7")),
+            ip("203.0.113.7")
+        );
+    }
+
+    /// The bug this replaced: the first entry was believed, and a client chose it.
+    #[test]
+    fn what_a_client_wrote_before_the_gateways_entry_is_ignored() {
+        assert_eq!(
+            client_address(ip("10.0.0.2"), Some("192.0.2.99, 203.0.113.7")),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), Some("not an address, 203.0.113.7")),
+            ip("203.0.113.7")
+        );
+    }
+
+    /// The web pods call the APIs through the gateway, forwarding the visitor's address: the
+    /// gateway then appends the pod's. The visitor is the client, so each has its own limit.
+    #[test]
+    fn a_visitor_forwarded_by_the_web_pods_is_the_client() {
+        assert_eq!(
+            client_address(ip("10.0.0.2"), Some("198.51.100.9, 10.1.2.3")),
+            ip("198.51.100.9")
+        );
+    }
+
+    #[test]
+    fn an_entry_that_is_not_an_address_ends_the_walk() {
+        assert_eq!(
+            client_address(ip("10.0.0.2"), Some("203.0.113.7:443")),
+            ip("10.0.0.2")
+        );
+        assert_eq!(client_address(ip("10.0.0.2"), None), ip("10.0.0.2"));
+        assert_eq!(
+            client_address(ip("::ffff:10.0.0.2"), Some("::ffff:203.0.113.7")),
+            ip("203.0.113.7")
+        );
+    }
+
+    proptest! {
+        /// Whatever the header says, the answer is the peer or an address the header holds, and
+        /// an outside peer is always itself.
+        #[test]
+        fn the_client_is_the_peer_or_an_address_the_header_holds(
+            peer in any::<IpAddr>(),
+            entries in proptest::collection::vec(any::<IpAddr>(), 0..5),
+            junk in proptest::option::of("[ -+\\--~]{0,20}"),
+        ) {
+            let mut header: Vec<String> = entries.iter().map(ToString::to_string).collect();
+            if let Some(junk) = &junk {
+                header.insert(0, junk.clone());
+            }
+            let header = header.join(",");
+            let client = client_address(peer, Some(&header));
+            let canonical: Vec<IpAddr> = entries.iter().map(|e| e.to_canonical()).collect();
+            prop_assert!(client == peer.to_canonical() || canonical.contains(&client)
+                || junk.as_deref().and_then(|j| j.trim().parse::<IpAddr>().ok()).map(|j| j.to_canonical()) == Some(client));
+            if !is_internal(peer.to_canonical()) {
+                prop_assert_eq!(client, peer.to_canonical());
+            }
+            // The last outside entry, when there is one and everything after it parsed.
+            if is_internal(peer.to_canonical()) {
+                if let Some(last_outside) = canonical.iter().rev().find(|e| !is_internal(**e)) {
+                    prop_assert_eq!(client, *last_outside);
+                }
+            }
+        }
     }
 }

@@ -55,7 +55,12 @@ pub fn parse_dollars(value: Option<&serde_json::Value>) -> Result<i64, PriceErro
         };
     }
     let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let whole: i64 = whole.parse().map_err(|_| PriceError::NotPositive)?;
+    // ".5" and "+.5" are numbers too: no digit before the point is a whole of 0.
+    let whole = whole.strip_prefix('+').unwrap_or(whole);
+    let whole: i64 = match whole {
+        "" => 0,
+        digits => digits.parse().map_err(|_| PriceError::NotPositive)?,
+    };
     let fraction = format!("{:0<2}", fraction.trim_end_matches('0'));
     let cents: i64 = fraction.parse().map_err(|_| PriceError::NotPositive)?;
     Ok(whole * 100 + cents)
@@ -114,5 +119,50 @@ mod tests {
         assert_eq!(serde_json::to_string(&P(1999)).unwrap(), "19.99");
         assert_eq!(serde_json::to_string(&P(1050)).unwrap(), "10.5");
         assert_eq!(serde_json::to_string(&P(1)).unwrap(), "0.01");
+    }
+}
+
+/// Properties over generated inputs: the price parser reads what a person writes and never
+/// accepts what it cannot store.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    proptest! {
+        #[test]
+        fn any_text_or_number_is_refused_or_read_into_range(text in any::<String>(), number in any::<f64>()) {
+            for value in [json!(text), json!(number)] {
+                if let Ok(cents) = parse_dollars(Some(&value)) {
+                    prop_assert!((1..=MAX_PRICE_CENTS).contains(&cents), "{value} read as {cents}");
+                }
+            }
+        }
+
+        #[test]
+        fn every_price_in_range_is_read_as_written(
+            cents in 1..=MAX_PRICE_CENTS,
+            plus in any::<bool>(),
+            trailing_zeros in 0..3usize,
+        ) {
+            let (whole, fraction) = (cents / 100, cents % 100);
+            let sign = if plus { "+" } else { "" };
+            let written = if whole == 0 {
+                format!("{sign}.{fraction:02}{}", "0".repeat(trailing_zeros))
+            } else {
+                format!("{sign}{whole}.{fraction:02}{}", "0".repeat(trailing_zeros))
+            };
+            prop_assert_eq!(parse_dollars(Some(&json!(written))), Ok(cents), "{}", written);
+            // As a JSON number (the form the API documents), through f64 like any client.
+            let number = cents as f64 / 100.0;
+            prop_assert_eq!(parse_dollars(Some(&json!(number))), Ok(cents), "{}", number);
+        }
+
+        #[test]
+        fn three_decimals_that_are_not_zero_are_refused(cents in 1..=MAX_PRICE_CENTS, thousandth in 1..10i64) {
+            let written = format!("{}.{:02}{thousandth}", cents / 100, cents % 100);
+            prop_assert_eq!(parse_dollars(Some(&json!(written))), Err(PriceError::TooPrecise));
+        }
     }
 }

@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 use axum_extra::extract::cookie::CookieJar;
+use gittix_shared::http::client_address;
 use gittix_shared::session::SESSION_COOKIE;
 
 use crate::csrf::FormToken;
@@ -18,8 +19,8 @@ use crate::Web;
 pub(crate) struct Visitor {
     /// The session token, if the browser sent one (valid or not: the APIs decide).
     pub session: Option<String>,
-    /// The browser's address: the connection's, or behind a trusted gateway the first entry
-    /// of `X-Forwarded-For`, as the services themselves read it.
+    /// The browser's address: the connection's, or behind a trusted gateway the one
+    /// `X-Forwarded-For` vouches for, as the services themselves read it (`client_address`).
     pub address: Option<IpAddr>,
     pub request_id: Option<HeaderValue>,
     pub form_token: String,
@@ -31,14 +32,18 @@ impl FromRequestParts<Web> for Visitor {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Self::Rejection> {
-        let forwarded = web
-            .settings()
-            .trust_proxy
-            .then(|| parts.headers.get("x-forwarded-for"))
-            .flatten()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|first| first.trim().parse::<IpAddr>().ok());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let address = match peer {
+            Some(peer) if web.settings().trust_proxy => Some(client_address(peer, forwarded)),
+            peer => peer,
+        };
         let session = CookieJar::from_headers(&parts.headers)
             .get(SESSION_COOKIE)
             .map(|c| c.value().to_owned())
@@ -52,12 +57,7 @@ impl FromRequestParts<Web> for Visitor {
             });
         Ok(Self {
             session,
-            address: forwarded.or_else(|| {
-                parts
-                    .extensions
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|ConnectInfo(address)| address.ip())
-            }),
+            address,
             request_id: parts.headers.get("x-request-id").cloned(),
             form_token: parts
                 .extensions

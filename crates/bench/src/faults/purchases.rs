@@ -140,6 +140,7 @@ impl Worker {
         let body = json!({"token": token, "orderId": order});
         // 404: payments has not seen the order yet. A 503 (the card processor did not answer)
         // or no answer is not retried: the charge is settled by payments itself.
+        // (Retrying would be safe too: a second attempt is refused while one is unsettled.)
         let paid = self
             .retrying("pay", expected, &[404], || {
                 self.http
@@ -153,8 +154,9 @@ impl Worker {
         }
     }
 
-    /// Sends a request until it answers `expected`, retrying the statuses in `again` (and no
-    /// answer, and 502/503 from a gateway whose upstream is down) for [`PATIENCE`]. Anything
+    /// Sends a request until it answers `expected`, retrying the statuses in `again`, 502 (the
+    /// gateway's upstream is down) and, except for a payment, 503 and no answer, for
+    /// [`PATIENCE`]. Anything
     /// else ends the purchase and is counted.
     async fn retrying<F, Fut>(
         &self,
@@ -174,7 +176,8 @@ impl Worker {
                 Ok(reply) if reply.status == expected => return reply.json().ok(),
                 Ok(reply) => {
                     let status = reply.status.as_u16();
-                    again.contains(&status) || (step != "pay" && [502, 503].contains(&status))
+                    // 502: the gateway found no replica up; the request reached no service.
+                    again.contains(&status) || status == 502 || (step != "pay" && status == 503)
                 }
                 Err(_) => step != "pay",
             };

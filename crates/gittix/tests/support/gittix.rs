@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A running `gittix` process and the address it printed. Killed when dropped, so a failing
@@ -10,6 +11,9 @@ use std::time::Duration;
 pub struct Gittix {
     child: Child,
     pub base_url: String,
+    /// Everything it has logged (to stdout) so far, after the line saying where it listens.
+    #[allow(dead_code, reason = "not every test binary reads the log")]
+    pub log: Arc<Mutex<String>>,
 }
 
 impl Gittix {
@@ -37,9 +41,21 @@ impl Gittix {
                 break url.trim().to_owned();
             }
         };
-        // Keep draining stdout so the process never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Self { child, base_url }
+        // Keep reading stdout (the log) so the process never blocks on a full pipe.
+        let log = Arc::new(Mutex::new(String::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let mut kept = kept.lock().unwrap();
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+        });
+        Self {
+            child,
+            base_url,
+            log,
+        }
     }
 
     /// The largest resident set the process has had, in MiB (VmHWM).

@@ -18,6 +18,8 @@ topology_tests! {
 
         assert_eq!(app.delete(None, id).await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(app.delete(Some(&app.user()), id).await.status(), StatusCode::UNAUTHORIZED);
+        let untouched: serde_json::Value = app.get(Some(&buyer), &format!("/api/orders/{id}")).await.json().await.unwrap();
+        assert_eq!((untouched["status"].clone(), untouched["version"].clone()), (json!("created"), json!(0)), "a stranger's cancel changes nothing");
         assert_eq!(app.delete(Some(&buyer), "nothing").await.status(), StatusCode::NOT_FOUND);
         assert_eq!(app.delete(Some(&buyer), id).await.status(), StatusCode::NO_CONTENT);
 

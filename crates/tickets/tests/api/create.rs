@@ -23,6 +23,18 @@ topology_tests! {
         }
     }
 
+    async fn refuses_a_title_over_200_characters_and_a_body_over_the_limit(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let seller = app.user();
+        // 200 characters (not bytes) is the limit: 200 two-byte letters are accepted.
+        app.sell(&seller, &"é".repeat(200), json!(10)).await;
+        let (status, errors) = status_and_json(app.post(Some(&seller), json!({"title": "x".repeat(201), "price": 10})).await).await;
+        assert_eq!((status, errors), (StatusCode::BAD_REQUEST, field_error("title", "Title must be at most 200 characters")));
+        let (status, errors) = status_and_json(app.post(Some(&seller), json!({"title": "x".repeat(70_000), "price": 10})).await).await;
+        assert_eq!((status, errors), (StatusCode::PAYLOAD_TOO_LARGE, error("Request body is too large")));
+        assert_eq!(app.listed("").await.len(), 1, "only the 200-character title was listed");
+    }
+
     async fn refuses_a_price_that_is_zero_negative_missing_or_too_precise(topology) {
         let app = TicketsApp::spawn(topology).await;
         let seller = app.user();
