@@ -394,3 +394,32 @@ async fn every_form_needs_the_token_and_the_owner() {
         "the order is untouched: {shown}"
     );
 }
+
+/// The API's OpenAPI document and its page, from the binary (and, in the cluster, through the
+/// gateway from the web service).
+#[tokio::test]
+async fn the_api_document_and_its_page_are_served() {
+    let site = Site::start();
+    let mut visitor = Visitor::new(&site);
+    let document = visitor.get("/api/openapi.json").await;
+    assert_eq!(document.status, StatusCode::OK);
+    assert_eq!(document.headers[CONTENT_TYPE], "application/json");
+    let document: serde_json::Value = serde_json::from_str(&document.body).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    for path in [
+        "/api/users/signup",
+        "/api/tickets/{id}",
+        "/api/orders",
+        "/api/payments",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path} is documented");
+    }
+    let page = visitor.get("/api/docs").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .starts_with("default-src 'none'"));
+    assert!(page.body.contains("<code>/api/orders/{id}</code>"));
+    assert!(page.body.contains("id=\"schema-Ticket\""));
+}

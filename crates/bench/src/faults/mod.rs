@@ -228,7 +228,7 @@ fn render(outcomes: &[Outcome], took: Duration) -> String {
     );
     let _ = writeln!(
         report,
-        "| fault | took | purchases begun | payments accepted (after the fault) | answers other than expected | invariants |\n|---|---|---|---|---|---|"
+        "| fault | took (with the checks) | purchases begun | payments accepted (after the fault) | answers other than expected | invariants |\n|---|---|---|---|---|---|"
     );
     for outcome in outcomes {
         let unexpected: Vec<String> = outcome
