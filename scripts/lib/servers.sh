@@ -10,8 +10,8 @@ servers_init() {
   work=$(mktemp -d "${TMPDIR:-/tmp}/gittix-$1.XXXXXX")
   chmod 755 "$work"
   # pids/<name>.pid and pids/<name>.command (the line that starts it again) of each server, for
-  # the fault suite, which kills and restarts them.
-  mkdir "$work/pids"
+  # the fault suite, which kills and restarts them; logs/<name>.log what each server logs.
+  mkdir "$work/pids" "$work/logs"
   cleanups=()
   trap servers_cleanup EXIT
   trap 'exit 130' INT TERM
@@ -162,8 +162,8 @@ start_nats() {
   fi
   nats_port=$(free_port)
   say "starting NATS with JetStream ($nats_bin) on 127.0.0.1:$nats_port"
-  start_server nats "$work/nats.log" "$nats_bin" -a 127.0.0.1 -p "$nats_port" -js -sd "$work/nats"
-  wait_for_port "$nats_port" "$work/nats.log"
+  start_server nats "$work/logs/nats.log" "$nats_bin" -a 127.0.0.1 -p "$nats_port" -js -sd "$work/nats"
+  wait_for_port "$nats_port" "$work/logs/nats.log"
   nats_url="nats://127.0.0.1:$nats_port"
 }
 
@@ -179,8 +179,8 @@ start_redis() {
   say "starting Redis ($redis_bin) on 127.0.0.1:$redis_port"
   mkdir "$work/redis"
   start_server redis /dev/null "$redis_bin" --bind 127.0.0.1 --port "$redis_port" --dir "$work/redis" \
-    --save "" --appendonly yes --daemonize no --logfile "$work/redis.log"
-  wait_for_port "$redis_port" "$work/redis.log"
+    --save "" --appendonly yes --daemonize no --logfile "$work/logs/redis.log"
+  wait_for_port "$redis_port" "$work/logs/redis.log"
   redis_url="redis://127.0.0.1:$redis_port"
 }
 

@@ -249,9 +249,8 @@ async fn nothing_secret_reaches_the_log() {
         .await
         .unwrap();
     assert_eq!(forged.status(), 400);
-    let log = gittix.log.clone();
-    assert!(gittix.terminate(), "gittix stops cleanly");
-    let log = log.lock().unwrap().clone();
+    let (stopped, log) = gittix.terminate_and_read_log();
+    assert!(stopped, "gittix stops cleanly");
     assert!(
         log.contains("/api/users/signup"),
         "the log holds the requests: {log}"

@@ -39,6 +39,7 @@ pub(crate) struct UpdateAccount {
     (status = 413, description = "The body is over the size limit", body = ErrorBody),
     (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody,
         headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `PATCH /api/users/currentuser` `{currentPassword, email?, password?}`: changes the signed-in
 /// user's email or password, publishes `user:updated`, and reissues the cookie.

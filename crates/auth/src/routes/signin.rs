@@ -38,6 +38,7 @@ pub(crate) fn invalid_credentials() -> ApiError {
     (status = 413, description = "The body is over the size limit", body = ErrorBody),
     (status = 429, description = "Too many attempts from this client or for this account; see Retry-After", body = ErrorBody,
         headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 pub(crate) async fn signin(
     State(users): State<UserStore>,

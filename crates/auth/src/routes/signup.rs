@@ -32,6 +32,7 @@ pub(crate) struct SignUp {
     (status = 201, description = "Signed up and signed in: sets the session cookie", body = UserResponse),
     (status = 400, description = "A field is invalid, the body is not JSON, or the email is in use", body = ErrorBody),
     (status = 413, description = "The body is over the size limit", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 pub(crate) async fn signup(
     State(users): State<UserStore>,

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use gittix_shared::bus::dead_letter_subject;
+use gittix_shared::bus::jetstream::JetStreamSettings;
 use gittix_shared::db::Db;
 
 use crate::counters::settle_and_count;
@@ -108,15 +110,16 @@ async fn agreeing(
 /// Every dead letter in JetStream, with the reason the listener gave (`gittix-error`). None is
 /// expected: every fault here is far shorter than the retry budget.
 async fn dead_letters(nats_url: &str) -> anyhow::Result<Vec<Check>> {
-    let client = async_nats::connect(nats_url).await?;
+    let settings = JetStreamSettings::new(nats_url);
+    let client = async_nats::connect(&settings.url).await?;
     let stream = async_nats::jetstream::new(client)
-        .get_stream("GITTIX")
+        .get_stream(&settings.stream)
         .await
-        .map_err(|e| anyhow::anyhow!("the GITTIX stream: {e}"))?;
-    let subjects = "gittix.dead-letter.>";
+        .map_err(|e| anyhow::anyhow!("the {} stream: {e}", settings.stream))?;
+    let subjects = format!("{}{}", settings.subject_prefix, dead_letter_subject(">"));
     let consumer = stream
         .create_consumer(async_nats::jetstream::consumer::pull::OrderedConfig {
-            filter_subject: subjects.to_owned(),
+            filter_subject: subjects.clone(),
             ..Default::default()
         })
         .await

@@ -51,28 +51,22 @@ impl Cluster {
         let pid = self.pid(name)?;
         run("kill", &[&format!("-{signal}"), &pid])?;
         let deadline = Instant::now() + Duration::from_secs(15);
-        while Command::new("kill")
-            .args(["-0", &pid])
-            .stderr(Stdio::null())
-            .status()?
-            .success()
-        {
+        while alive(&pid) {
             anyhow::ensure!(Instant::now() < deadline, "{name} ({pid}) did not stop");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         Ok(())
     }
 
-    /// Starts the process again from its recorded command line, logging where it logged.
+    /// Starts the process again from its recorded command line, logging to `logs/<name>.log`.
     pub fn start(&self, name: &str) -> anyhow::Result<()> {
         let command = self.command(name)?;
         let log = self.dir.join("logs").join(format!("{name}.log"));
         let output = Command::new("bash")
             .arg("-c")
-            .arg(format!(
-                "{command} >>{} 2>&1 </dev/null & echo $!",
-                log.display()
-            ))
+            // The log's path as the script's $0, so no quoting can go wrong.
+            .arg(format!("{command} >>\"$0\" 2>&1 </dev/null & echo $!"))
+            .arg(&log)
             .output()
             .with_context(|| format!("starting {name}"))?;
         anyhow::ensure!(output.status.success(), "could not start {name}");
@@ -117,6 +111,18 @@ impl Cluster {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Ok(())
+    }
+}
+
+/// Whether the process runs. A process this suite restarted belongs to init once its shell has
+/// exited; until init reaps it, a dead one is a zombie, which `kill -0` still finds.
+fn alive(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name in parentheses: `1234 (name) S ...`.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => false,
     }
 }
 

@@ -11,9 +11,29 @@ use std::time::Duration;
 pub struct Gittix {
     child: Child,
     pub base_url: String,
-    /// Everything it has logged (to stdout) so far, after the line saying where it listens.
-    #[allow(dead_code, reason = "not every test binary reads the log")]
-    pub log: Arc<Mutex<String>>,
+    /// Everything it has written so far, stdout (the log) and stderr.
+    log: Arc<Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Copies each line `from` yields into `log` (and into `first`, until it is dropped).
+fn keep_lines<R: std::io::Read + Send + 'static>(
+    from: R,
+    log: Arc<Mutex<String>>,
+    first: Option<std::sync::mpsc::Sender<String>>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines().map_while(Result::ok) {
+            {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+            if let Some(first) = &first {
+                let _ = first.send(line);
+            }
+        }
+    })
 }
 
 impl Gittix {
@@ -28,33 +48,27 @@ impl Gittix {
             .envs(env.iter().copied())
             .current_dir(cwd)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("starting gittix");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Both pipes are read to the end, so the process never blocks on a full one.
+        let log = Arc::new(Mutex::new(String::new()));
+        let (lines, stdout_lines) = std::sync::mpsc::channel();
+        let readers = vec![
+            keep_lines(child.stdout.take().unwrap(), log.clone(), Some(lines)),
+            keep_lines(child.stderr.take().unwrap(), log.clone(), None),
+        ];
         let base_url = loop {
-            let line = lines
-                .next()
-                .expect("gittix exited before listening")
-                .unwrap();
+            let line = stdout_lines.recv().expect("gittix exited before listening");
             if let Some((_, url)) = line.split_once("listening on ") {
                 break url.trim().to_owned();
             }
         };
-        // Keep reading stdout (the log) so the process never blocks on a full pipe.
-        let log = Arc::new(Mutex::new(String::new()));
-        let kept = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let mut kept = kept.lock().unwrap();
-                kept.push_str(&line);
-                kept.push('\n');
-            }
-        });
         Self {
             child,
             base_url,
             log,
+            readers,
         }
     }
 
@@ -70,9 +84,30 @@ impl Gittix {
         kib / 1024.0
     }
 
+    /// Sends SIGTERM and returns whether the process then exited cleanly, with everything it
+    /// wrote from its start to its exit.
+    #[allow(dead_code, reason = "not every test binary reads the log")]
+    pub fn terminate_and_read_log(mut self) -> (bool, String) {
+        let stopped = self.stop();
+        if !stopped {
+            // The pipes close only when it has gone.
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        let log = self.log.lock().unwrap().clone();
+        (stopped, log)
+    }
+
     /// Sends SIGTERM and returns whether the process then exited cleanly.
     #[allow(dead_code, reason = "not every test binary stops gittix by hand")]
     pub fn terminate(mut self) -> bool {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> bool {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         for _ in 0..100 {

@@ -13,6 +13,7 @@ use crate::store::OrderStore;
     (status = 400, description = "The order is complete", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
     (status = 404, description = "No order has this id", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `DELETE /api/orders/:id`: the buyer cancels; publishes `order:cancelled` (reason `cancelled`).
 /// A completed order cannot be cancelled; cancelling a cancelled one changes nothing.

@@ -23,10 +23,11 @@ pub(crate) struct CreateOrder {
 #[utoipa::path(post, path = "/api/orders", operation_id = "createOrder", tag = "orders", security(("session" = [])),
     request_body = CreateOrder, responses(
     (status = 201, description = "Reserved until expiresAt: publishes order:created", body = OrderJson),
-    (status = 400, description = "ticketId is missing, the body is not JSON, the ticket is reserved, sold or withdrawn, or it is the caller's own", body = ErrorBody),
+    (status = 400, description = "ticketId is missing, the body is not JSON, the ticket is reserved or sold, or it is the caller's own", body = ErrorBody),
     (status = 401, description = "Signed out", body = ErrorBody),
-    (status = 404, description = "No ticket has this id", body = ErrorBody),
+    (status = 404, description = "No ticket has this id, or it was withdrawn", body = ErrorBody),
     (status = 413, description = "The body is over the size limit", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `POST /api/orders` `{ticketId}`: reserves the ticket for the lock window; publishes `order:created`.
 pub(crate) async fn create(

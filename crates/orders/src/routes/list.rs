@@ -10,6 +10,7 @@ use crate::store::OrderStore;
 #[utoipa::path(get, path = "/api/orders", operation_id = "listOrders", tag = "orders", security(("session" = [])), responses(
     (status = 200, description = "The caller's orders, oldest first", body = Vec<OrderJson>),
     (status = 401, description = "Signed out", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `GET /api/orders`: the caller's orders, oldest first, each with its ticket.
 pub(crate) async fn list(

@@ -12,6 +12,7 @@ use crate::store::OrderStore;
     (status = 200, description = "The order", body = OrderJson),
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
     (status = 404, description = "No order has this id", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `GET /api/orders/:id`: one of the caller's orders.
 pub(crate) async fn show(

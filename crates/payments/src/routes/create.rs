@@ -36,7 +36,7 @@ pub(crate) struct Paid {
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
     (status = 404, description = "No order has this id (yet: payments learns of orders through events)", body = ErrorBody),
     (status = 413, description = "The body is over the size limit", body = ErrorBody),
-    (status = 503, description = "The card processor did not answer: the charge is settled later, and the order completes or its ticket is released", body = ErrorBody),
+    (status = 503, description = "The database cannot be reached, or the card processor did not answer (\"the payment will be settled shortly\": the charge is settled later, and the order completes or its ticket is released)", body = ErrorBody),
 ))]
 /// `POST /api/payments` `{token, orderId}`: charges the order's price; publishes `charge:created`
 /// (or `charge:failed` with the card's decline message).

@@ -18,6 +18,7 @@ use crate::WebhookSecret;
     (status = 200, description = "Received (or received before: `duplicate`)", body = Object, example = json!({"received": true})),
     (status = 400, description = "Webhooks are not configured, the signature is wrong or stale, the body is not a Stripe event, or the charge is not settled yet (Stripe retries)", body = ErrorBody),
     (status = 413, description = "The body is over the size limit", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `POST /api/payments/webhook`: events Stripe sends about charges. Refunds made in Stripe's
 /// dashboard mark the charge refunded (and publish `charge:refunded`); disputes are recorded.

@@ -17,6 +17,7 @@ use crate::ticket::Ticket;
     (status = 400, description = "A field is invalid, or the body is not JSON", body = ErrorBody),
     (status = 401, description = "Signed out", body = ErrorBody),
     (status = 413, description = "The body is over the size limit", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `POST /api/tickets` `{title, price}`: lists a ticket for sale; publishes `ticket:created`.
 pub(crate) async fn create(

@@ -9,6 +9,7 @@ use crate::ticket::Ticket;
 #[utoipa::path(get, path = "/api/tickets/{id}", operation_id = "showTicket", tag = "tickets", params(("id" = String, Path, description = "The ticket's id")), responses(
     (status = 200, description = "The ticket, whatever its status", body = Ticket),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `GET /api/tickets/:id`: any ticket, whatever its status.
 pub(crate) async fn show(

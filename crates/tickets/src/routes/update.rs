@@ -17,6 +17,7 @@ use crate::ticket::{Status, Ticket};
     (status = 401, description = "Signed out, or another user's ticket", body = ErrorBody),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
     (status = 413, description = "The body is over the size limit", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `PUT /api/tickets/:id` `{title, price}`: the seller edits a ticket that is for sale.
 /// Checked in the design's order: signed in, valid, exists, not reserved or sold, owned.

@@ -12,6 +12,7 @@ use crate::ticket::Status;
     (status = 400, description = "The ticket is reserved or sold", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's ticket", body = ErrorBody),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
+    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
 ))]
 /// `DELETE /api/tickets/:id`: the seller withdraws a ticket that is for sale; publishes
 /// `ticket:updated` with status `withdrawn`. Withdrawing it again changes nothing (204).
