@@ -214,6 +214,7 @@ async fn pages_carry_security_headers_and_safe_cookies() {
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "same-origin");
     let csrf_cookie = headers[SET_COOKIE].to_str().unwrap();
     assert!(csrf_cookie.starts_with("csrf="));
     assert!(csrf_cookie.contains("HttpOnly") && csrf_cookie.contains("SameSite=Lax"));
@@ -226,6 +227,18 @@ async fn pages_carry_security_headers_and_safe_cookies() {
     let missing = visitor.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Page not found"));
+    // Error pages carry the same headers as the others.
+    for name in [
+        "content-security-policy",
+        "x-frame-options",
+        "x-content-type-options",
+        "referrer-policy",
+    ] {
+        assert_eq!(
+            missing.headers[name], home.headers[name],
+            "{name} on the 404 page"
+        );
+    }
     let missing_api = visitor.get("/api/no/such/route").await;
     assert_eq!(missing_api.status, StatusCode::NOT_FOUND);
     assert_eq!(missing_api.body, r#"{"errors":[{"message":"Not Found"}]}"#);
@@ -331,7 +344,13 @@ async fn every_form_needs_the_token_and_the_owner() {
         "still signed in"
     );
 
-    // The buyer, with a valid token, cannot change the seller's ticket.
+    // The buyer, with a valid token, cannot change the seller's ticket, nor see its edit form.
+    let edit_form = buyer.get(&format!("/tickets/{ticket}/edit")).await;
+    assert_eq!(edit_form.status, StatusCode::FORBIDDEN);
+    assert!(
+        edit_form.body.contains("belongs to another account")
+            && !edit_form.body.contains("name=\"title\"")
+    );
     for path in [
         format!("/tickets/{ticket}/edit"),
         format!("/tickets/{ticket}/withdraw"),
