@@ -88,7 +88,7 @@ impl Target {
         };
         let base = wait_for_address(&stdout_path, target.embedded.as_mut().expect("just set"))?;
         target.http = Http::new(&base);
-        wait_until_ready(&target.http).await?;
+        wait_until_ready(&target.http, Duration::from_secs(30)).await?;
         Ok(target)
     }
 
@@ -106,7 +106,7 @@ impl Target {
         let db =
             |name: &str| Db::connect_lazy(&format!("{postgres}/{name}"), &PoolSettings::default());
         let http = Http::new(&base);
-        wait_until_ready(&http).await?;
+        wait_until_ready(&http, Duration::from_secs(30)).await?;
         Ok(Self {
             mode: Mode::Distributed,
             http,
@@ -172,8 +172,9 @@ fn wait_for_address(stdout: &Path, child: &mut Child) -> anyhow::Result<String> 
     anyhow::bail!("gittix did not say where it listens within 30 s")
 }
 
-async fn wait_until_ready(http: &Http) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+/// Waits up to `patience` for `/readyz` on `http` to answer 200.
+pub async fn wait_until_ready(http: &Http, patience: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + patience;
     loop {
         match http.get("/readyz", None).await {
             Ok(reply) if reply.status.is_success() => return Ok(()),

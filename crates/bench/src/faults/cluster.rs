@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::client::Http;
+use crate::target::wait_until_ready;
 
 pub struct Cluster {
     dir: PathBuf,
@@ -92,13 +93,9 @@ impl Cluster {
         let deadline = Instant::now() + patience;
         if let Some(port) = argument(&command, "PORT=") {
             let http = Http::new(&format!("http://127.0.0.1:{port}"));
-            loop {
-                match http.get("/readyz", None).await {
-                    Ok(reply) if reply.status.is_success() => return Ok(()),
-                    _ if Instant::now() > deadline => anyhow::bail!("{name} is not ready"),
-                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
-                }
-            }
+            return wait_until_ready(&http, patience)
+                .await
+                .with_context(|| format!("{name} after its restart"));
         }
         let port = argument(&command, "-p ")
             .or_else(|| argument(&command, "--port "))
