@@ -13,7 +13,7 @@ use gittix::Gittix;
 use gittix_shared::bus::embedded::EmbeddedBus;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::{Bus, DeliverySettings};
-use gittix_shared::testing::{
+use gittix_testing::{
     create_postgres_database, eventually, jetstream_test_settings, session_cookie, TestUser,
     NATS_URL_VAR, POSTGRES_URL_VAR,
 };
@@ -381,7 +381,7 @@ async fn serve_tickets_orders_and_expiration_cooperate_through_jetstream() {
         jetstream_test_settings(&std::env::var(NATS_URL_VAR).expect("run through scripts/test"));
     let dir = tempfile::tempdir().unwrap();
     let mut processes = Vec::new();
-    let redis = gittix_shared::testing::redis_url();
+    let redis = gittix_testing::redis_url();
     let timers_key = format!("test:timers:{}", nats.stream);
     for service in ["tickets", "orders", "expiration"] {
         let url = create_postgres_database(&server).await;

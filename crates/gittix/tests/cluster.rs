@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use gittix_shared::testing::session_cookie;
+use gittix_testing::session_cookie;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use site::{unique_email, Site};

@@ -14,11 +14,11 @@ use gittix_payments::provider::PaymentProvider;
 use gittix_payments::PaymentsService;
 use gittix_shared::http::with_common_layers;
 use gittix_shared::relay::{self, RelaySettings};
-use gittix_shared::testing::{
+use gittix_testing::{
     eventually, fresh_database, quick_listener_settings, redis_url, stripe_url, test_sessions,
     TestBus, TestDatabase, TestServer, TestUser, Topology,
 };
-use gittix_shared::topology_tests;
+use gittix_testing::topology_tests;
 use gittix_tickets::TicketsService;
 use reqwest::StatusCode;
 use serde_json::{json, Value};

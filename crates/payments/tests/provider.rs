@@ -6,7 +6,7 @@ use std::sync::Arc;
 use gittix_payments::provider::simulator::SimulatedStripe;
 use gittix_payments::provider::stripe::StripeProvider;
 use gittix_payments::provider::{ChargeOutcome, ChargeRequest, PaymentProvider};
-use gittix_shared::testing::stripe_url;
+use gittix_testing::stripe_url;
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {

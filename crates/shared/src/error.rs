@@ -171,6 +171,32 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// How a domain operation of a service fails: the rules refused it (`R`, the service's one
+/// refusal type, which says nothing of HTTP), or its storage failed. The service's `routes/`
+/// turns `R` into an [`ApiError`] (`impl From<R> for ApiError`), so a handler answers with `?`.
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError<R> {
+    #[error("refused")]
+    Refused(R),
+    #[error(transparent)]
+    Storage(#[from] sqlx::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// The result of a domain operation.
+pub type DomainResult<T, R> = Result<T, DomainError<R>>;
+
+impl<R: Into<ApiError>> From<DomainError<R>> for ApiError {
+    fn from(error: DomainError<R>) -> Self {
+        match error {
+            DomainError::Refused(refusal) => refusal.into(),
+            DomainError::Storage(error) => error.into(),
+            DomainError::Other(error) => Self::Internal(error),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

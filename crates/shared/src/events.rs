@@ -6,6 +6,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::{CancelReason, OrderStatus, TicketStatus};
+
 /// A message one service publishes and others may consume.
 pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
     const SUBJECT: &'static str;
@@ -59,7 +61,7 @@ pub struct TicketUpdated {
     pub title: String,
     pub price: i64,
     pub user_id: String,
-    pub status: String,
+    pub status: TicketStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
 }
@@ -88,7 +90,7 @@ pub struct TicketRef {
 pub struct OrderCreated {
     pub id: String,
     pub version: i64,
-    pub status: String,
+    pub status: OrderStatus,
     pub user_id: String,
     pub expires_at: String,
     pub ticket: OrderedTicket,
@@ -105,7 +107,7 @@ pub struct OrderCancelled {
     pub id: String,
     pub version: i64,
     pub ticket: TicketRef,
-    pub reason: String,
+    pub reason: CancelReason,
 }
 
 impl Event for OrderCancelled {
@@ -196,7 +198,7 @@ mod properties {
             text(),
             any::<i64>(),
             text(),
-            text(),
+            proptest::sample::select(TicketStatus::ALL),
             proptest::option::of(text()),
         )
             .prop_map(|(id, version, title, price, user_id, status, order_id)| {
@@ -216,7 +218,7 @@ mod properties {
         (
             text(),
             any::<i64>(),
-            text(),
+            proptest::sample::select(OrderStatus::ALL),
             text(),
             text(),
             text(),
@@ -238,7 +240,13 @@ mod properties {
     }
 
     fn order_cancelled() -> impl Strategy<Value = OrderCancelled> {
-        (text(), any::<i64>(), text(), text()).prop_map(|(id, version, ticket_id, reason)| {
+        (
+            text(),
+            any::<i64>(),
+            text(),
+            proptest::sample::select(CancelReason::ALL),
+        )
+            .prop_map(|(id, version, ticket_id, reason)| {
             OrderCancelled {
                 id,
                 version,

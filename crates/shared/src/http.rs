@@ -7,12 +7,13 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, Request, StatusCode};
-use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::bus::Bus;
 use crate::db::Db;
@@ -115,11 +116,19 @@ pub trait Probe: Send + Sync + 'static {
 /// `/healthz` (the process answers), `/readyz` (its databases and bus answer) and `/metrics`.
 pub fn health_routes(dependencies: Dependencies) -> Router {
     crate::metrics::install();
-    Router::new()
-        .route("/healthz", get(liveness))
-        .route("/readyz", get(readiness))
-        .route("/metrics", get(metrics))
-        .with_state(dependencies)
+    health_router().with_state(dependencies).into()
+}
+
+/// The health routes' part of the OpenAPI document.
+pub fn health_openapi() -> utoipa::openapi::OpenApi {
+    health_router().into_openapi()
+}
+
+fn health_router() -> OpenApiRouter<Dependencies> {
+    OpenApiRouter::new()
+        .routes(routes!(liveness))
+        .routes(routes!(readiness))
+        .routes(routes!(metrics))
 }
 
 /// `GET /healthz`.

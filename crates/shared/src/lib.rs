@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod events;
 pub mod http;
@@ -16,13 +17,13 @@ pub mod openapi;
 pub mod outbox;
 pub mod relay;
 pub mod replica;
+pub mod service;
 pub mod session;
 pub mod telemetry;
 pub mod time;
 pub mod trace;
 pub mod validation;
+mod wire_enum;
 
-#[cfg(feature = "testing")]
-pub mod testing;
 
-pub use error::{ApiError, ApiResult, FieldError};
+pub use error::{ApiError, ApiResult, DomainError, DomainResult, FieldError};

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::bus::{dead_letter_subject, header, Bus, Delivery, DeliverySettings, Message};
@@ -119,8 +120,9 @@ impl Listener {
         self
     }
 
-    /// Joins the group with `workers` members and handles messages until the handles are aborted.
-    pub async fn start(self) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    /// Joins the group with `workers` members and handles messages until `shutdown` fires; a
+    /// member then finishes the message in hand and stops before taking the next.
+    pub async fn start(self, shutdown: CancellationToken) -> anyhow::Result<Vec<JoinHandle<()>>> {
         let subjects: Vec<String> = self.handlers.keys().cloned().collect();
         let shared = Arc::new(self);
         let mut workers = Vec::new();
@@ -130,13 +132,24 @@ impl Listener {
                 .subscribe(&shared.group, &subjects, &shared.settings.delivery)
                 .await?;
             let listener = shared.clone();
+            let shutdown = shutdown.clone();
             workers.push(tokio::spawn(async move {
                 loop {
-                    match subscription.next().await {
+                    // A delivery taken but not handled when the shutdown fires comes back after
+                    // its ack wait, to this process's successor or another replica.
+                    let next = tokio::select! {
+                        biased;
+                        () = shutdown.cancelled() => return,
+                        next = subscription.next() => next,
+                    };
+                    match next {
                         Ok(delivery) => listener.settle(delivery).await,
                         Err(error) => {
                             tracing::error!(group = %listener.group, %error, "consumer stopped receiving; retrying");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
+                            tokio::select! {
+                                () = shutdown.cancelled() => return,
+                                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                            }
                         }
                     }
                 }

@@ -5,6 +5,7 @@
 //! binary, which knows every service, joins them with [`document`].
 
 mod page;
+pub mod responses;
 
 use axum::body::Bytes;
 use axum::http::header;
@@ -45,7 +46,6 @@ impl Modify for SessionCookie {
             that sign-up and sign-in set.",
         license(name = "MIT OR Apache-2.0"),
     ),
-    paths(crate::http::liveness, crate::http::readiness, crate::http::metrics),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorEntry)),
     tags(
         (name = "users", description = "Accounts and sign-in (the auth service)"),
@@ -62,6 +62,7 @@ struct Common;
 pub fn document(parts: impl IntoIterator<Item = OpenApi>) -> OpenApi {
     let mut whole = Common::openapi();
     whole.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    whole.merge(crate::http::health_openapi());
     for part in parts {
         whole.merge(part);
     }

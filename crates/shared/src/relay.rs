@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::bus::Bus;
 use crate::db::Db;
@@ -32,26 +33,30 @@ impl Default for RelaySettings {
     }
 }
 
-/// Starts relaying `db`'s outbox to `bus` until the handle is aborted.
-pub fn spawn(db: Db, bus: Arc<dyn Bus>, settings: RelaySettings) -> JoinHandle<()> {
+/// Starts relaying `db`'s outbox to `bus` until `shutdown` fires. The relay stops between two
+/// rounds, never inside one, then publishes what the outbox still holds (for at most five
+/// seconds), so a clean shutdown leaves no event behind.
+pub fn spawn(
+    db: Db,
+    bus: Arc<dyn Bus>,
+    settings: RelaySettings,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut failures = 0u32;
-        loop {
+        while !shutdown.is_cancelled() {
             // Register for the wake-up before reading, so a commit in between is not missed.
             let committed = db.outbox_signal().notified();
             tokio::pin!(committed);
             committed.as_mut().enable();
-            match publish_pending(&db, bus.as_ref(), settings.batch).await {
+            let pause = match publish_pending(&db, bus.as_ref(), settings.batch).await {
                 Ok(published) if published > 0 => {
                     failures = 0;
                     continue;
                 }
                 Ok(_) => {
                     failures = 0;
-                    tokio::select! {
-                        () = &mut committed => {}
-                        () = tokio::time::sleep(settings.poll_interval) => {}
-                    }
+                    settings.poll_interval
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
@@ -62,9 +67,16 @@ pub fn spawn(db: Db, bus: Arc<dyn Bus>, settings: RelaySettings) -> JoinHandle<(
                         "outbox relay failed; retrying"
                     );
                     tokio::time::sleep(backoff).await;
+                    continue;
                 }
+            };
+            tokio::select! {
+                () = &mut committed => {}
+                () = tokio::time::sleep(pause) => {}
+                () = shutdown.cancelled() => {}
             }
         }
+        flush(&db, bus.as_ref(), Duration::from_secs(5)).await;
     })
 }
 

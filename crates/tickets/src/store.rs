@@ -386,7 +386,7 @@ async fn order_has_ended(
 #[cfg(test)]
 mod tests {
     use gittix_shared::db::Backend;
-    use gittix_shared::testing::fresh_database;
+    use gittix_testing::fresh_database;
 
     use super::*;
 

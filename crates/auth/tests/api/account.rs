@@ -1,5 +1,5 @@
-use gittix_shared::backend_tests;
-use gittix_shared::testing::session_cookie;
+use gittix_testing::backend_tests;
+use gittix_testing::session_cookie;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -1,5 +1,5 @@
-use gittix_shared::backend_tests;
-use gittix_shared::testing::expired_token;
+use gittix_testing::backend_tests;
+use gittix_testing::expired_token;
 use serde_json::json;
 
 use crate::helpers::*;

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use gittix_auth::AuthArgs;
 use gittix_shared::db::Db;
-use gittix_shared::testing::{create_postgres_database, PrivatePostgres};
+use gittix_testing::{create_postgres_database, PrivatePostgres};
 use reqwest::StatusCode;
 
 use crate::helpers::*;

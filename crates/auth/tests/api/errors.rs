@@ -1,4 +1,4 @@
-use gittix_shared::backend_tests;
+use gittix_testing::backend_tests;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -6,7 +6,7 @@ use gittix_shared::bus::{header, Bus, DeliverySettings, Subscription};
 use gittix_shared::db::Backend;
 use gittix_shared::events::{Event, UserCreated, UserUpdated};
 use gittix_shared::relay::{self, RelaySettings};
-use gittix_shared::testing::{BusKind, TestBus};
+use gittix_testing::{BusKind, TestBus};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -59,7 +59,7 @@ async fn user_events_reach_the_bus(backend: Backend, bus: BusKind) {
         .to_str()
         .unwrap()
         .to_owned();
-    let cookie = gittix_shared::testing::session_cookie(&response).unwrap();
+    let cookie = gittix_testing::session_cookie(&response).unwrap();
     let user: Value = response.json().await.unwrap();
     let (subject, data, carried_id, trace_id) = next_event(&mut events).await;
     assert_eq!(subject, "user:created");
@@ -104,7 +104,7 @@ async fn user_events_reach_the_bus(backend: Backend, bus: BusKind) {
         json!({"id": user["id"], "email": "new@test.com", "version": 1})
     );
     // The relay deletes each row just after the bus stored it: wait for that.
-    gittix_shared::testing::eventually("the relay to empty the outbox", || async {
+    gittix_testing::eventually("the relay to empty the outbox", || async {
         app.outbox().await.is_empty().then_some(())
     })
     .await;

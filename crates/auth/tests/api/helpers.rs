@@ -5,7 +5,7 @@ use gittix_shared::db::{Backend, Db, PoolSettings};
 use gittix_shared::http::{health_routes, with_common_layers, Dependencies, TrustProxy};
 use gittix_shared::outbox::{self, PendingEvent};
 use gittix_shared::session::Sessions;
-use gittix_shared::testing::{fresh_database, session_cookie, TestDatabase, TestServer};
+use gittix_testing::{fresh_database, session_cookie, TestDatabase, TestServer};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 

@@ -38,7 +38,7 @@ impl TestTimers {
             }
             StoreKind::Redis => {
                 let key = format!("test:timers:{}", uuid_like());
-                let timers = RedisTimers::connect(&gittix_shared::testing::redis_url(), key)
+                let timers = RedisTimers::connect(&gittix_testing::redis_url(), key)
                     .await
                     .unwrap();
                 Self {

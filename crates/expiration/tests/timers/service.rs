@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use gittix_expiration::ExpirationService;
 use gittix_shared::events::{OrderCreated, OrderedTicket};
-use gittix_shared::testing::{publish_event, quick_listener_settings, BusKind, EventLog, TestBus};
+use gittix_testing::{publish_event, quick_listener_settings, BusKind, EventLog, TestBus};
 use gittix_shared::time::{iso8601, unix_millis};
 use serde_json::json;
 

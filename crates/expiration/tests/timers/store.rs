@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use gittix_expiration::timers::redis::RedisTimers;
 use gittix_expiration::timers::{DueTimer, Timers};
-use gittix_shared::testing::PrivateRedis;
+use gittix_testing::PrivateRedis;
 
 use crate::{sql_timers, store_tests, TestTimers};
 

@@ -1,7 +1,7 @@
 //! The home page: search, price range, sort and paging over the tickets for sale.
 
 use fantoccini::Locator;
-use gittix_shared::testing::session_cookie;
+use gittix_testing::session_cookie;
 use serde_json::json;
 
 use crate::harness::{unique_email, Driver, Site};

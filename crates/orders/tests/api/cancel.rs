@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use gittix_shared::testing::EventLog;
-use gittix_shared::topology_tests;
+use gittix_testing::EventLog;
+use gittix_testing::topology_tests;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -56,8 +56,8 @@ topology_tests! {
 
 mod expiry {
     use gittix_shared::events::OrderExpired;
-    use gittix_shared::testing::{eventually, publish_event, EventLog};
-    use gittix_shared::topology_tests;
+    use gittix_testing::{eventually, publish_event, EventLog};
+    use gittix_testing::topology_tests;
     use serde_json::json;
 
     use crate::helpers::*;

@@ -1,7 +1,7 @@
 //! Zero oversell: the unique index over active orders decides every race.
 
 use futures_util::stream::{self, StreamExt};
-use gittix_shared::topology_tests;
+use gittix_testing::topology_tests;
 use reqwest::StatusCode;
 
 use crate::helpers::*;

@@ -3,7 +3,7 @@ use gittix_shared::db::Db;
 use gittix_shared::events::{TicketCreated, TicketUpdated};
 use gittix_shared::http::with_common_layers;
 use gittix_shared::relay::{self, RelaySettings};
-use gittix_shared::testing::{
+use gittix_testing::{
     eventually, fresh_database, publish_event, quick_listener_settings, test_sessions, TestBus,
     TestDatabase, TestServer, TestUser, Topology,
 };

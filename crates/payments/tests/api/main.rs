@@ -11,12 +11,12 @@ use gittix_shared::db::Db;
 use gittix_shared::events::{OrderCancelled, OrderCreated, OrderedTicket, TicketRef};
 use gittix_shared::http::with_common_layers;
 use gittix_shared::relay::{self, RelaySettings};
-use gittix_shared::testing::{
+use gittix_testing::{
     eventually, fresh_database, publish_event, quick_listener_settings, stripe_url, test_sessions,
     EventLog, TestBus, TestDatabase, TestServer, TestUser, Topology,
 };
 use gittix_shared::time::{iso8601, unix_millis};
-use gittix_shared::topology_tests;
+use gittix_testing::topology_tests;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::task::JoinHandle;

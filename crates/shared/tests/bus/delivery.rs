@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use gittix_shared::bus_tests;
-use gittix_shared::testing::TestBus;
+use gittix_testing::bus_tests;
+use gittix_testing::TestBus;
 
 use crate::helpers::*;
 
@@ -141,7 +141,7 @@ bus_tests! {
 
 #[tokio::test]
 async fn the_embedded_log_survives_a_restart_of_the_process() {
-    let test = TestBus::new(gittix_shared::testing::BusKind::Embedded).await;
+    let test = TestBus::new(gittix_testing::BusKind::Embedded).await;
     test.bus
         .publish(&message("kept", "thing:happened", ""))
         .await
@@ -221,7 +221,7 @@ async fn pruning_the_embedded_log_keeps_whatever_a_group_still_owes() {
 async fn a_jetstream_message_published_without_an_id_is_still_delivered_with_one() {
     use gittix_shared::bus::jetstream::JetStreamBus;
     use gittix_shared::bus::Bus;
-    use gittix_shared::testing::{jetstream_test_settings, NATS_URL_VAR};
+    use gittix_testing::{jetstream_test_settings, NATS_URL_VAR};
     let settings =
         jetstream_test_settings(&std::env::var(NATS_URL_VAR).expect("run through scripts/test"));
     let bus = JetStreamBus::connect(settings.clone()).await.unwrap();

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use gittix_shared::bus::{Delivery, DeliverySettings, Message, Subscription};
 use gittix_shared::db::{Backend, Db, Migrations};
-use gittix_shared::testing::{fresh_database, TestDatabase};
+use gittix_testing::{fresh_database, TestDatabase};
 use sqlx::migrate::Migrator;
 
 /// Waits for the next delivery, failing the test after `within`.

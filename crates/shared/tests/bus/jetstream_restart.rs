@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use gittix_shared::bus::Bus;
-use gittix_shared::testing::{PrivateNats, TestBus};
+use gittix_testing::{PrivateNats, TestBus};
 
 use crate::helpers::*;
 

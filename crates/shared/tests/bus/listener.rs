@@ -5,13 +5,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gittix_shared::bus::{dead_letter_subject, header, DeliverySettings};
-use gittix_shared::bus_tests;
+use gittix_testing::bus_tests;
 use gittix_shared::db::Backend;
 use gittix_shared::events::Event;
 use gittix_shared::inbox;
 use gittix_shared::listener::{Listener, ListenerSettings, Outcome};
 use gittix_shared::replica::{check_version, VersionCheck};
-use gittix_shared::testing::TestBus;
+use gittix_testing::TestBus;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 

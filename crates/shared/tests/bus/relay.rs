@@ -2,13 +2,13 @@
 
 use std::time::Duration;
 
-use gittix_shared::backend_tests;
+use gittix_testing::backend_tests;
 use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
 use gittix_shared::events::{Event, UserCreated};
 use gittix_shared::outbox;
 use gittix_shared::relay::{self, RelaySettings};
-use gittix_shared::testing::{BusKind, TestBus};
+use gittix_testing::{BusKind, TestBus};
 
 use crate::helpers::*;
 

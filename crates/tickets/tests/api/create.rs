@@ -1,5 +1,5 @@
-use gittix_shared::testing::EventLog;
-use gittix_shared::topology_tests;
+use gittix_testing::EventLog;
+use gittix_testing::topology_tests;
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 use gittix_shared::db::Backend;
 use gittix_shared::http::with_common_layers;
 use gittix_shared::relay::{self, RelaySettings};
-use gittix_shared::testing::{
+use gittix_testing::{
     fresh_database, quick_listener_settings, test_sessions, TestBus, TestDatabase, TestServer,
     TestUser, Topology,
 };

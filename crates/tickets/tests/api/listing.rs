@@ -1,6 +1,6 @@
 //! The buyers' list: search, price range, sort and keyset paging with a Link header.
 
-use gittix_shared::topology_tests;
+use gittix_testing::topology_tests;
 use reqwest::StatusCode;
 use serde_json::json;
 

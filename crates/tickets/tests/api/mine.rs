@@ -1,4 +1,4 @@
-use gittix_shared::topology_tests;
+use gittix_testing::topology_tests;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 use gittix_shared::events::{
     OrderCancelled, OrderCompleted, OrderCreated, OrderedTicket, TicketRef,
 };
-use gittix_shared::testing::{eventually, publish_event, EventLog};
-use gittix_shared::topology_tests;
+use gittix_testing::{eventually, publish_event, EventLog};
+use gittix_testing::topology_tests;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
