@@ -17,7 +17,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::bus::Bus;
 use crate::config::Mode;
 use crate::db::Db;
-use crate::http::{Dependencies, Probe};
+use crate::http::{Dependencies, Probe, TrustProxy};
 use crate::listener::ListenerSettings;
 use crate::relay::{self, RelaySettings};
 use crate::session::Sessions;
@@ -30,6 +30,8 @@ pub struct Platform {
     /// How the process runs: a service may rely on being the only writer of its database in
     /// embedded mode.
     pub mode: Mode,
+    /// Whether to read the client's address from `X-Forwarded-For` (behind a gateway).
+    pub trust_proxy: TrustProxy,
     pub listener: ListenerSettings,
     pub relay: RelaySettings,
     /// Fires once, when the process shuts down.
@@ -42,6 +44,7 @@ impl Platform {
             bus,
             sessions,
             mode,
+            trust_proxy: TrustProxy(false),
             listener: ListenerSettings::default(),
             relay: RelaySettings::default(),
             shutdown: CancellationToken::new(),
