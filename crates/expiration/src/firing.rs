@@ -9,6 +9,7 @@ use gittix_shared::bus::{header, Bus, Message};
 use gittix_shared::events::{Event, OrderExpired};
 use gittix_shared::time::unix_millis;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::timers::{DueTimer, Timers};
 
@@ -30,44 +31,53 @@ impl Clock for SystemClock {
 /// replica of the service, which cannot wake this one.
 const LONGEST_SLEEP: Duration = Duration::from_secs(1);
 const BATCH: usize = 100;
+/// The pause after a round that failed.
+const RETRY_DELAY: Duration = Duration::from_millis(500);
 
+/// Fires due timers until `shutdown` fires; it then stops between two rounds, so a round's
+/// timers are published and forgotten together.
 pub(crate) async fn fire_forever(
     timers: Arc<dyn Timers>,
     bus: Arc<dyn Bus>,
     scheduled: Arc<Notify>,
     clock: impl Clock,
+    shutdown: CancellationToken,
 ) {
-    loop {
+    while !shutdown.is_cancelled() {
         // Register for wake-ups before looking, so a timer scheduled meanwhile is not missed.
         let woken = scheduled.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        match fire_due(timers.as_ref(), bus.as_ref(), &clock).await {
+        let wait = match fire_due(timers.as_ref(), bus.as_ref(), &clock).await {
             Ok(fired) if fired > 0 => continue,
-            Ok(_) => {}
+            Ok(_) => until_next_due(timers.as_ref(), &clock).await,
             Err(error) => {
                 tracing::warn!(
                     error = format!("{error:#}"),
                     "could not fire timers; retrying"
                 );
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        }
-        let wait = match timers.next_due().await {
-            Ok(Some(due_at)) => {
-                Duration::from_millis(u64::try_from(due_at - clock.now_ms()).unwrap_or(0))
-                    .min(LONGEST_SLEEP)
-            }
-            Ok(None) => LONGEST_SLEEP,
-            Err(error) => {
-                tracing::warn!(error = format!("{error:#}"), "cannot read the timers");
-                LONGEST_SLEEP
+                RETRY_DELAY
             }
         };
         tokio::select! {
             () = &mut woken => {}
             () = tokio::time::sleep(wait) => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+}
+
+/// How long to sleep before the earliest stored timer is due, at most [`LONGEST_SLEEP`].
+async fn until_next_due(timers: &dyn Timers, clock: &impl Clock) -> Duration {
+    match timers.next_due().await {
+        Ok(Some(due_at)) => {
+            Duration::from_millis(u64::try_from(due_at - clock.now_ms()).unwrap_or(0))
+                .min(LONGEST_SLEEP)
+        }
+        Ok(None) => LONGEST_SLEEP,
+        Err(error) => {
+            tracing::warn!(error = format!("{error:#}"), "cannot read the timers");
+            LONGEST_SLEEP
         }
     }
 }
@@ -204,6 +214,7 @@ mod tests {
         let timers = Arc::new(MemoryTimers::default());
         let bus = Arc::new(RecordingBus(Mutex::default(), clock));
         let scheduled = Arc::new(Notify::new());
+        let shutdown = CancellationToken::new();
         timers.schedule("late", 15 * 60 * 1000).await.unwrap();
         timers.schedule("soon", 5_000).await.unwrap();
         let firing = tokio::spawn(fire_forever(
@@ -211,6 +222,7 @@ mod tests {
             bus.clone(),
             scheduled.clone(),
             clock,
+            shutdown.clone(),
         ));
 
         // Scheduled while the loop sleeps towards "soon": it must wake for the earlier timer.
@@ -219,7 +231,8 @@ mod tests {
         scheduled.notify_one();
 
         tokio::time::sleep(Duration::from_secs(16 * 60)).await;
-        firing.abort();
+        shutdown.cancel();
+        firing.await.expect("the loop stops on shutdown");
         let fired = bus.0.lock().unwrap().clone();
         let ids: Vec<&str> = fired.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(
@@ -247,14 +260,17 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(10)).await;
         timers.schedule("overdue", 1_000).await.unwrap();
         let before = clock.now_ms();
+        let shutdown = CancellationToken::new();
         let firing = tokio::spawn(fire_forever(
             timers.clone(),
             bus.clone(),
             Arc::new(Notify::new()),
             clock,
+            shutdown.clone(),
         ));
         tokio::time::sleep(Duration::from_millis(10)).await;
-        firing.abort();
+        shutdown.cancel();
+        firing.await.expect("the loop stops on shutdown");
         let fired = bus.0.lock().unwrap().clone();
         assert_eq!(fired.len(), 1, "a late timer is never dropped");
         assert!(fired[0].1 - before < 10);

@@ -2,19 +2,23 @@
 //! `expiresAt`, and publishes `order:expired` when the timer falls due. The orders service decides
 //! what expiry means (it cancels an order that is not complete).
 
+mod config;
 mod firing;
 mod listeners;
 pub mod timers;
 
 use std::sync::Arc;
 
-use gittix_shared::bus::Bus;
-use gittix_shared::db::Migrations;
-use gittix_shared::listener::{Listener, ListenerSettings};
+use gittix_shared::db::{Db, Migrations};
+use gittix_shared::http::Probe;
+use gittix_shared::service::{Platform, Service};
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
+use utoipa_axum::router::OpenApiRouter;
 
+pub use config::ExpirationConfig;
 pub use firing::{Clock, SystemClock};
+use timers::redis::RedisTimers;
+use timers::sql::SqlTimers;
 use timers::Timers;
 
 /// The schema of the SQL timer store (embedded mode).
@@ -26,44 +30,70 @@ pub static MIGRATIONS: Migrations = Migrations {
 /// The consumer group of the expiration service.
 pub const CONSUMER_GROUP: &str = "expiration-service";
 
-/// A running expiration service.
-pub struct ExpirationService {
-    timers: Arc<dyn Timers>,
-    bus: Arc<dyn Bus>,
-    /// Wakes the firing loop when a timer is scheduled, so it never sleeps past a new one.
-    scheduled: Arc<Notify>,
+/// Where the service keeps its timers.
+pub enum TimerStore {
+    /// A table of the service's own database (embedded mode); [`build`] migrates it.
+    Sql(Db),
+    /// The sorted set of [`ExpirationConfig`]'s Redis (distributed mode).
+    Redis,
 }
 
-impl ExpirationService {
-    pub fn new(timers: Arc<dyn Timers>, bus: Arc<dyn Bus>) -> Self {
-        Self {
-            timers,
-            bus,
-            scheduled: Arc::new(Notify::new()),
+/// The expiration service, firing timers by the wall clock.
+pub async fn build(
+    config: &ExpirationConfig,
+    store: TimerStore,
+    platform: &Platform,
+) -> anyhow::Result<Service> {
+    build_with_clock(config, store, platform, SystemClock).await
+}
+
+/// The expiration service, firing timers by `clock`. It has no routes: it schedules a timer for
+/// each new order and fires the due ones until the platform's shutdown.
+pub async fn build_with_clock(
+    config: &ExpirationConfig,
+    store: TimerStore,
+    platform: &Platform,
+    clock: impl Clock,
+) -> anyhow::Result<Service> {
+    let timers: Arc<dyn Timers> = match &store {
+        TimerStore::Sql(db) => {
+            db.migrate(&MIGRATIONS).await?;
+            Arc::new(SqlTimers::new(db.clone()))
         }
-    }
+        TimerStore::Redis => Arc::new(
+            RedisTimers::connect(&config.redis_url, config.redis_timers_key.clone()).await?,
+        ),
+    };
+    // Wakes the firing loop when a timer is scheduled, so it never sleeps past a new one.
+    let scheduled = Arc::new(Notify::new());
+    let mut tasks = listeners::listener(
+        timers.clone(),
+        scheduled.clone(),
+        platform.bus.clone(),
+        platform.listener.clone(),
+    )
+    .start(platform.shutdown.clone())
+    .await?;
+    tasks.push(tokio::spawn(firing::fire_forever(
+        timers.clone(),
+        platform.bus.clone(),
+        scheduled,
+        clock,
+        platform.shutdown.clone(),
+    )));
+    let service = Service::new("expiration", OpenApiRouter::new()).with_tasks(tasks);
+    Ok(match store {
+        TimerStore::Sql(db) => service.with_database(&db, platform),
+        TimerStore::Redis => service.with_probe("redis unreachable", Arc::new(TimersProbe(timers))),
+    })
+}
 
-    /// Starts firing due timers, by the wall clock.
-    pub fn spawn_firing(&self) -> JoinHandle<()> {
-        self.spawn_firing_with(SystemClock)
-    }
+/// `/readyz` asks the Redis holding the timers.
+struct TimersProbe(Arc<dyn Timers>);
 
-    pub fn spawn_firing_with(&self, clock: impl Clock) -> JoinHandle<()> {
-        let (timers, bus, scheduled) = (
-            self.timers.clone(),
-            self.bus.clone(),
-            self.scheduled.clone(),
-        );
-        tokio::spawn(firing::fire_forever(timers, bus, scheduled, clock))
-    }
-
-    /// The consumer group scheduling a timer for each new order.
-    pub fn listener(&self, settings: ListenerSettings) -> Listener {
-        listeners::listener(
-            self.timers.clone(),
-            self.scheduled.clone(),
-            self.bus.clone(),
-            settings,
-        )
+#[async_trait::async_trait]
+impl Probe for TimersProbe {
+    async fn probe(&self) -> anyhow::Result<()> {
+        self.0.ping().await
     }
 }

@@ -3,12 +3,14 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use gittix_auth::AuthArgs;
-use gittix_orders::OrdersArgs;
-use gittix_payments::PaymentsArgs;
+use gittix_auth::AuthConfig;
+use gittix_expiration::ExpirationConfig;
+use gittix_orders::OrdersConfig;
+use gittix_payments::PaymentsConfig;
 use gittix_shared::bus::jetstream::JetStreamSettings;
 use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, SessionArgs};
-use gittix_web::WebArgs;
+use gittix_tickets::TicketsConfig;
+use gittix_web::WebConfig;
 
 /// GitTix, a ticket resale marketplace.
 ///
@@ -36,16 +38,22 @@ pub struct Cli {
     pub distributed: DistributedArgs,
 
     #[command(flatten, next_help_heading = "Auth service")]
-    pub auth: AuthArgs,
+    pub auth: AuthConfig,
+
+    #[command(flatten, next_help_heading = "Tickets service")]
+    pub tickets: TicketsConfig,
 
     #[command(flatten, next_help_heading = "Orders service")]
-    pub orders: OrdersArgs,
+    pub orders: OrdersConfig,
+
+    #[command(flatten, next_help_heading = "Expiration service")]
+    pub expiration: ExpirationConfig,
 
     #[command(flatten, next_help_heading = "Payments service")]
-    pub payments: PaymentsArgs,
+    pub payments: PaymentsConfig,
 
     #[command(flatten, next_help_heading = "Web pages")]
-    pub web: WebArgs,
+    pub web: WebConfig,
 
     #[command(flatten, next_help_heading = "Logging")]
     pub log: LogArgs,
@@ -106,18 +114,6 @@ pub struct DistributedArgs {
     /// Prefix of every event subject on NATS (`ticket:created` travels as `gittix.ticket:created`).
     #[arg(long, env = "NATS_SUBJECT_PREFIX", default_value = "gittix.")]
     pub nats_subject_prefix: String,
-
-    /// `serve expiration`: the Redis holding the timers (run it with appendonly persistence).
-    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
-    pub redis_url: String,
-
-    /// `serve expiration`: the Redis key of the timers' sorted set.
-    #[arg(
-        long,
-        env = "REDIS_TIMERS_KEY",
-        default_value = "gittix:expiration:timers"
-    )]
-    pub redis_timers_key: String,
 }
 
 impl DistributedArgs {

@@ -4,12 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use gittix_auth::AuthService;
-use gittix_expiration::timers::redis::RedisTimers;
-use gittix_expiration::timers::Timers;
-use gittix_expiration::ExpirationService;
-use gittix_orders::OrdersService;
-use gittix_payments::PaymentsService;
+use gittix_expiration::TimerStore;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
@@ -17,91 +12,53 @@ use gittix_shared::db::{Backend, Db};
 use gittix_shared::http::{
     health_routes, with_common_layers, with_layers_only, Dependencies, Probe, TrustProxy,
 };
-use gittix_shared::listener::ListenerSettings;
+use gittix_shared::service::{routes_of, Platform};
 use gittix_shared::session::Sessions;
-use gittix_tickets::TicketsService;
-use gittix_web::{with_not_found, Api, WebSettings};
+use gittix_web::{with_not_found, Api};
+use tokio_util::sync::CancellationToken;
 
 use crate::api_document::api_document_routes;
 use crate::cli::{Cli, Service};
-use crate::server::{listen, Relays};
+use crate::server::serve;
 
 pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     let sessions = cli.session.sessions_for_distributed()?;
-    if service == Service::Web {
-        return serve_web(cli, &sessions).await;
-    }
     let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Distributed));
+    if service == Service::Web {
+        return serve_web(cli, &sessions, trust_proxy).await;
+    }
     let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(cli.distributed.jetstream()).await?);
-    let listeners = ListenerSettings::default();
-    let mut dependencies = Dependencies {
-        bus: Some(bus.clone()),
-        ..Dependencies::default()
-    };
+    let mut platform = Platform::new(bus.clone(), sessions, Mode::Distributed);
+    platform.trust_proxy = trust_proxy;
 
-    // The listener and timer tasks live as long as the process serves.
-    let (routes, _tasks) = match service {
-        Service::Auth => {
-            let db = postgres(cli, &mut dependencies)?;
-            let auth = AuthService::start(db, sessions, &cli.auth, trust_proxy).await?;
-            (auth.router(), Vec::new())
-        }
-        Service::Tickets => {
-            let tickets =
-                TicketsService::start(postgres(cli, &mut dependencies)?, sessions).await?;
-            let tasks = tickets.listener(bus.clone(), listeners).start().await?;
-            (tickets.router(), tasks)
-        }
-        Service::Orders => {
-            let db = postgres(cli, &mut dependencies)?;
-            let orders = OrdersService::start(db, sessions, &cli.orders).await?;
-            let tasks = orders.listener(bus.clone(), listeners).start().await?;
-            (orders.router(), tasks)
-        }
+    let built = match service {
+        Service::Auth => gittix_auth::build(&cli.auth, postgres(cli)?, &platform).await?,
+        Service::Tickets => gittix_tickets::build(&cli.tickets, postgres(cli)?, &platform).await?,
+        Service::Orders => gittix_orders::build(&cli.orders, postgres(cli)?, &platform).await?,
         Service::Payments => {
             if cli.payments.stripe_secret_key.is_none() {
                 anyhow::bail!("STRIPE_SECRET_KEY is not set; `serve payments` charges through Stripe (or a Stripe-compatible server at STRIPE_API_BASE)");
             }
-            let db = postgres(cli, &mut dependencies)?;
-            let payments = PaymentsService::start(
-                db,
-                sessions,
-                cli.payments.provider(),
-                cli.payments.stripe_webhook_secret.clone(),
-            )
-            .await?;
-            let mut tasks = payments.listener(bus.clone(), listeners).start().await?;
-            tasks.push(payments.spawn_reconciliation());
-            (payments.router(), tasks)
+            let provider = cli.payments.provider();
+            gittix_payments::build(&cli.payments, provider, postgres(cli)?, &platform).await?
         }
         Service::Expiration => {
-            let d = &cli.distributed;
-            let timers: Arc<dyn Timers> =
-                Arc::new(RedisTimers::connect(&d.redis_url, d.redis_timers_key.clone()).await?);
-            dependencies
-                .others
-                .push(("redis unreachable", Arc::new(TimersProbe(timers.clone()))));
-            let expiration = ExpirationService::new(timers, bus.clone());
-            let mut tasks = expiration.listener(listeners).start().await?;
-            tasks.push(expiration.spawn_firing());
-            (axum::Router::new(), tasks)
+            gittix_expiration::build(&cli.expiration, TimerStore::Redis, &platform).await?
         }
         Service::Web => unreachable!("served without a bus above"),
     };
-    let relays = Relays::start(&dependencies.databases, &bus);
+    let mut services = vec![built];
     let app = with_common_layers(
-        routes.merge(health_routes(dependencies)),
+        routes_of(&mut services, Some(bus)),
         cli.http.body_limit_bytes,
     );
-
     let what = format!("GitTix {service:?}");
-    listen(app, cli.http.host(Mode::Distributed), cli.http.port, &what).await?;
-    relays.flush().await;
-    Ok(())
+    let host = cli.http.host(Mode::Distributed);
+    serve(app, host, cli.http.port, &what, &platform.shutdown, services).await
 }
 
 /// The web pages: no database and no bus, only the APIs behind the gateway at `API_URL`.
-async fn serve_web(cli: &Cli, sessions: &Sessions) -> anyhow::Result<()> {
+async fn serve_web(cli: &Cli, sessions: &Sessions, trust_proxy: TrustProxy) -> anyhow::Result<()> {
     let api_url = cli
         .web
         .api_url
@@ -112,13 +69,7 @@ async fn serve_web(cli: &Cli, sessions: &Sessions) -> anyhow::Result<()> {
         others: vec![("API unreachable", Arc::new(ApiProbe(api.clone())))],
         ..Dependencies::default()
     };
-    let web = gittix_web::router(WebSettings {
-        api,
-        form_key: sessions.derive_key(gittix_web::FORM_KEY_PURPOSE),
-        secure_cookies: sessions.secure_cookies(),
-        trust_proxy: cli.http.trust_proxy(Mode::Distributed),
-        stripe_publishable_key: cli.web.stripe_publishable_key.clone(),
-    });
+    let web = gittix_web::build(&cli.web, api, sessions, trust_proxy);
     let app = with_layers_only(
         // The gateway sends every path outside the four APIs here, `/api/openapi.json` too.
         with_not_found(
@@ -127,17 +78,14 @@ async fn serve_web(cli: &Cli, sessions: &Sessions) -> anyhow::Result<()> {
         ),
         cli.http.body_limit_bytes,
     );
-    listen(
-        app,
-        cli.http.host(Mode::Distributed),
-        cli.http.port,
-        "GitTix Web",
-    )
-    .await
+    // The pages have no background work to stop.
+    let host = cli.http.host(Mode::Distributed);
+    let shutdown = CancellationToken::new();
+    serve(app, host, cli.http.port, "GitTix Web", &shutdown, Vec::new()).await
 }
 
-/// The service's PostgreSQL database from `DATABASE_URL`, added to what `/readyz` checks.
-fn postgres(cli: &Cli, dependencies: &mut Dependencies) -> anyhow::Result<Db> {
+/// The service's PostgreSQL database from `DATABASE_URL`.
+fn postgres(cli: &Cli) -> anyhow::Result<Db> {
     let url = cli
         .distributed
         .database_url
@@ -146,24 +94,13 @@ fn postgres(cli: &Cli, dependencies: &mut Dependencies) -> anyhow::Result<Db> {
     if Backend::of_url(url)? != Backend::Postgres {
         anyhow::bail!("DATABASE_URL must be a postgres:// URL in distributed mode");
     }
-    let db = Db::connect_lazy(url, &cli.distributed.pool.settings())?;
-    dependencies.databases.push(db.clone());
-    Ok(db)
+    Db::connect_lazy(url, &cli.distributed.pool.settings())
 }
 
 struct ApiProbe(Api);
 
 #[async_trait::async_trait]
 impl Probe for ApiProbe {
-    async fn probe(&self) -> anyhow::Result<()> {
-        self.0.ping().await
-    }
-}
-
-struct TimersProbe(Arc<dyn Timers>);
-
-#[async_trait::async_trait]
-impl Probe for TimersProbe {
     async fn probe(&self) -> anyhow::Result<()> {
         self.0.ping().await
     }

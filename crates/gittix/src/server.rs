@@ -1,60 +1,42 @@
-//! Binding the port, serving, and relaying outboxes: the same for both modes.
+//! Serving the services of this process on one port, and stopping them: the same for both modes.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
-use gittix_shared::bus::Bus;
-use gittix_shared::db::Db;
-use gittix_shared::relay::{self, RelaySettings};
+use gittix_shared::service::Service;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How long the background tasks of a stopping service may take: the relay flushes its outbox
+/// within five seconds, and a listener finishes the message in hand.
+const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Binds `host:port`, prints where GitTix listens (a plain line for the person or script that
-/// started it; the JSON logs follow), and serves until SIGTERM or Ctrl-C.
-pub async fn listen(app: Router, host: IpAddr, port: u16, what: &str) -> anyhow::Result<()> {
+/// started it; the JSON logs follow), and serves until SIGTERM or Ctrl-C. Then it stops taking
+/// requests, finishes those in flight, fires `shutdown` and waits for every
+/// service's tasks, so the outboxes are flushed and no message is left half handled.
+pub async fn serve(
+    app: Router,
+    host: IpAddr,
+    port: u16,
+    what: &str,
+    shutdown: &CancellationToken,
+    services: Vec<Service>,
+) -> anyhow::Result<()> {
     let listener = TcpListener::bind((host, port))
         .await
         .with_context(|| format!("binding {host}:{port}"))?;
     let address = listener.local_addr()?;
     println!("{what} listening on http://{address}");
     tracing::info!(%address, "{what} started");
-    gittix_shared::http::serve(listener, app).await?;
+    let served = gittix_shared::http::serve(listener, app).await;
+    shutdown.cancel();
+    for service in services {
+        service.stop(STOP_DEADLINE).await;
+    }
+    served?;
     tracing::info!("{what} stopped");
     Ok(())
-}
-
-/// The outbox relays of the services in this process, one per service database.
-pub struct Relays {
-    relays: Vec<(Db, JoinHandle<()>)>,
-    bus: Arc<dyn Bus>,
-}
-
-impl Relays {
-    pub fn start(databases: &[Db], bus: &Arc<dyn Bus>) -> Self {
-        let relays = databases
-            .iter()
-            .map(|db| {
-                (
-                    db.clone(),
-                    relay::spawn(db.clone(), bus.clone(), RelaySettings::default()),
-                )
-            })
-            .collect();
-        Self {
-            relays,
-            bus: bus.clone(),
-        }
-    }
-
-    /// Stops the relays and publishes what their outboxes still hold, so a clean shutdown
-    /// leaves no event behind.
-    pub async fn flush(self) {
-        for (db, relay) in self.relays {
-            relay.abort();
-            relay::flush(&db, self.bus.as_ref(), Duration::from_secs(5)).await;
-        }
-    }
 }

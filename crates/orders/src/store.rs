@@ -44,7 +44,7 @@ impl From<TicketUpdated> for ReplicaTicket {
             title: t.title,
             price_cents: t.price,
             seller_id: t.user_id,
-            status: t.status,
+            status: t.status.as_str().to_owned(),
             version: t.version,
         }
     }
@@ -137,7 +137,7 @@ impl OrderStore {
         let event = OrderCreated {
             id: order.id.clone(),
             version: order.version,
-            status: order.status.clone(),
+            status: gittix_shared::domain::OrderStatus::Created,
             user_id: order.user_id.clone(),
             expires_at: iso8601(order.expires_at),
             ticket: OrderedTicket {
@@ -190,7 +190,7 @@ impl OrderStore {
             ticket: TicketRef {
                 id: order.ticket_id.clone(),
             },
-            reason: reason.to_owned(),
+            reason: gittix_shared::domain::CancelReason::parse(reason).unwrap(),
         };
         outbox::enqueue(&mut tx, &event).await?;
         outbox::commit(tx, &self.db).await?;

@@ -33,8 +33,10 @@ pub struct HttpArgs {
     /// Largest request body accepted, in bytes; a larger one gets 413.
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
     pub body_limit_bytes: usize,
-    /// Trust the first address of `X-Forwarded-For` as the client (set behind nginx or an ingress).
-    /// Default: false in embedded mode, true with `serve`.
+    /// Behind a gateway (nginx or an ingress), take the client's address from `X-Forwarded-For`,
+    /// read from the right past internal addresses (the gateway's own entries), and only when the
+    /// connection itself comes from an internal address. Default: false in embedded mode, true
+    /// with `serve`.
     #[arg(long, env = "TRUST_PROXY")]
     pub trust_proxy: Option<bool>,
 }

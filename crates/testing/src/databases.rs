@@ -9,12 +9,6 @@ use crate::env::postgres_url;
 /// Every backend, for tests that must hold on each.
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
-fn required_var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is not set: run the tests with the README test command (scripts/test), which starts the servers they need")
-    })
-}
-
 /// A database of its own for one test; dropped with it (SQLite) or left in the throwaway server.
 pub struct TestDatabase {
     pub db: Db,

@@ -76,3 +76,12 @@ impl TicketsService {
         listeners::listener(self.state.tickets.clone(), bus, settings)
     }
 }
+
+#[cfg(test)]
+mod dump_tmp {
+    #[test]
+    fn dump_openapi_tmp() {
+        let doc = super::openapi();
+        std::fs::write(std::env::var("DUMP_TO").unwrap(), serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    }
+}

@@ -76,7 +76,7 @@ impl Ticket {
             title: self.title.clone(),
             price: self.price_cents,
             user_id: self.user_id.clone(),
-            status: self.status.clone(),
+            status: gittix_shared::domain::TicketStatus::parse(&self.status).unwrap(),
             order_id: self.order_id.clone(),
         }
     }

@@ -2,7 +2,7 @@
 
 /// Settings of the web pages (`gittix serve web` and embedded mode).
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct WebArgs {
+pub struct WebConfig {
     /// `serve web`: where the pages reach the APIs, normally the gateway (nginx or the
     /// ingress), e.g. http://gateway:8080. Embedded mode calls its own routes in-process.
     #[arg(long, env = "API_URL")]

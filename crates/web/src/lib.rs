@@ -20,21 +20,24 @@ mod visitor;
 use std::sync::Arc;
 
 use axum::Router;
+use gittix_shared::http::TrustProxy;
+use gittix_shared::session::Sessions;
 
 pub use api::Api;
-pub use config::WebArgs;
+pub use config::WebConfig;
 
 /// What the pages need: the way to the APIs, the key of the form tokens, and how payments
 /// take cards.
 #[derive(Clone)]
-pub struct WebSettings {
+pub(crate) struct WebSettings {
     pub api: Api,
     /// Signs the CSRF tokens; derive it from the session key with `Sessions::derive_key`.
     pub form_key: [u8; 32],
     /// Whether the CSRF cookie carries `Secure` (as the session cookie does).
     pub secure_cookies: bool,
     /// Whether `X-Forwarded-For` may be believed (`TRUST_PROXY`): the visitor's address is then
-    /// its first entry, passed on to the APIs for their per-client limits.
+    /// read from it as the services read it (from the right, past internal addresses), and
+    /// passed on to the APIs for their per-client limits.
     pub trust_proxy: bool,
     /// With a Stripe publishable key the payment form uses Stripe Elements; without one it
     /// takes Stripe's test card numbers (the simulator, or a Stripe stand-in).
@@ -42,7 +45,7 @@ pub struct WebSettings {
 }
 
 /// The purpose passed to `Sessions::derive_key` for the form key.
-pub const FORM_KEY_PURPOSE: &str = "web form tokens";
+const FORM_KEY_PURPOSE: &str = "web form tokens";
 
 #[derive(Clone)]
 pub(crate) struct Web {
@@ -59,9 +62,21 @@ impl Web {
     }
 }
 
-/// The pages and their assets. Merge with the API routes (in embedded mode) and finish with
-/// [`with_not_found`], then `gittix_shared::http::with_layers_only`.
-pub fn router(settings: WebSettings) -> Router {
+/// The web service: the pages and their assets, reaching the APIs through `api` (in-process in
+/// embedded mode, over HTTP with `serve web`). Both modes call this. Merge it with the API routes
+/// (in embedded mode) and finish with [`with_not_found`], then
+/// `gittix_shared::http::with_layers_only`.
+pub fn build(config: &WebConfig, api: Api, sessions: &Sessions, trust_proxy: TrustProxy) -> Router {
+    router(WebSettings {
+        api,
+        form_key: sessions.derive_key(FORM_KEY_PURPOSE),
+        secure_cookies: sessions.secure_cookies(),
+        trust_proxy: trust_proxy.0,
+        stripe_publishable_key: config.stripe_publishable_key.clone(),
+    })
+}
+
+fn router(settings: WebSettings) -> Router {
     let web = Web {
         inner: Arc::new(settings),
     };

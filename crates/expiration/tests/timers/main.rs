@@ -9,7 +9,7 @@ use std::sync::Arc;
 use gittix_expiration::timers::redis::RedisTimers;
 use gittix_expiration::timers::sql::SqlTimers;
 use gittix_expiration::timers::Timers;
-use gittix_expiration::MIGRATIONS;
+use gittix_expiration::{ExpirationConfig, TimerStore, MIGRATIONS};
 use gittix_shared::db::Db;
 use tempfile::TempDir;
 
@@ -22,6 +22,9 @@ pub enum StoreKind {
 /// A timer store of the test's own: a fresh SQLite file, or a fresh key on the test Redis.
 pub struct TestTimers {
     pub timers: Arc<dyn Timers>,
+    /// Settings naming the store's Redis key, for building the service on it.
+    pub config: ExpirationConfig,
+    db: Option<Db>,
     _dir: Option<TempDir>,
 }
 
@@ -30,30 +33,50 @@ impl TestTimers {
         match kind {
             StoreKind::Sql => {
                 let dir = tempfile::tempdir().unwrap();
-                let timers = sql_timers(&dir.path().join("expiration.db")).await;
+                let db = sql_db(&dir.path().join("expiration.db")).await;
                 Self {
-                    timers,
+                    timers: Arc::new(SqlTimers::new(db.clone())),
+                    config: ExpirationConfig::default(),
+                    db: Some(db),
                     _dir: Some(dir),
                 }
             }
             StoreKind::Redis => {
-                let key = format!("test:timers:{}", uuid_like());
-                let timers = RedisTimers::connect(&gittix_testing::redis_url(), key)
-                    .await
-                    .unwrap();
+                let config = ExpirationConfig {
+                    redis_url: gittix_testing::redis_url(),
+                    redis_timers_key: format!("test:timers:{}", uuid_like()),
+                };
+                let timers =
+                    RedisTimers::connect(&config.redis_url, config.redis_timers_key.clone())
+                        .await
+                        .unwrap();
                 Self {
                     timers: Arc::new(timers),
+                    config,
+                    db: None,
                     _dir: None,
                 }
             }
         }
     }
+
+    /// The same store, as the service's `build` takes it.
+    pub fn store(&self) -> TimerStore {
+        match &self.db {
+            Some(db) => TimerStore::Sql(db.clone()),
+            None => TimerStore::Redis,
+        }
+    }
+}
+
+async fn sql_db(path: &std::path::Path) -> Db {
+    let db = Db::open_sqlite_file(path).unwrap();
+    db.migrate(&MIGRATIONS).await.unwrap();
+    db
 }
 
 pub async fn sql_timers(path: &std::path::Path) -> Arc<dyn Timers> {
-    let db = Db::open_sqlite_file(path).unwrap();
-    db.migrate(&MIGRATIONS).await.unwrap();
-    Arc::new(SqlTimers::new(db))
+    Arc::new(SqlTimers::new(sql_db(path).await))
 }
 
 fn uuid_like() -> String {

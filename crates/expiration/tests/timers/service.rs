@@ -2,11 +2,14 @@
 
 use std::time::{Duration, Instant};
 
-use gittix_expiration::ExpirationService;
+use gittix_expiration::build;
+use gittix_shared::domain::OrderStatus;
 use gittix_shared::events::{OrderCreated, OrderedTicket};
-use gittix_testing::{publish_event, quick_listener_settings, BusKind, EventLog, TestBus};
+use gittix_shared::service::Platform;
 use gittix_shared::time::{iso8601, unix_millis};
+use gittix_testing::{publish_event, EventLog, TestPlatform, TestService, Topology};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use crate::{store_tests, TestTimers};
 
@@ -14,7 +17,7 @@ fn order_expiring_at(id: &str, at_ms: i64) -> OrderCreated {
     OrderCreated {
         id: id.into(),
         version: 0,
-        status: "created".into(),
+        status: OrderStatus::Created,
         user_id: "buyer".into(),
         expires_at: iso8601(at_ms),
         ticket: OrderedTicket {
@@ -24,17 +27,22 @@ fn order_expiring_at(id: &str, at_ms: i64) -> OrderCreated {
     }
 }
 
+/// The service built on `store`, as the binary builds it, and served.
+async fn serve(store: &TestTimers, platform: &Platform) -> TestService {
+    let service = build(&store.config, store.store(), platform).await.unwrap();
+    TestService::serve(service, platform).await
+}
+
 store_tests! {
     async fn an_order_expires_within_a_second_of_its_time(kind) {
         let store = TestTimers::new(kind).await;
-        let bus = TestBus::new(BusKind::Embedded).await;
-        let service = ExpirationService::new(store.timers.clone(), bus.bus.clone());
-        let _listener = service.listener(quick_listener_settings()).start().await.unwrap();
-        let _firing = service.spawn_firing();
-        let mut expired = EventLog::watch(bus.bus.as_ref(), &["order:expired"]).await;
+        let test = TestPlatform::new(Topology::Embedded).await;
+        let bus = test.platform.bus.as_ref();
+        let _service = serve(&store, &test.platform).await;
+        let mut expired = EventLog::watch(bus, &["order:expired"]).await;
 
         let expires_at = unix_millis() + 1_500;
-        publish_event(bus.bus.as_ref(), &order_expiring_at("o-1", expires_at)).await;
+        publish_event(bus, &order_expiring_at("o-1", expires_at)).await;
         let (subject, data) = expired.next().await;
         let fired_at = unix_millis();
         assert_eq!((subject.as_str(), data), ("order:expired", json!({"orderId": "o-1"})));
@@ -46,23 +54,26 @@ store_tests! {
 
     async fn pending_timers_fire_after_the_service_restarts(kind) {
         let store = TestTimers::new(kind).await;
-        let bus = TestBus::new(BusKind::Embedded).await;
-        let mut expired = EventLog::watch(bus.bus.as_ref(), &["order:expired"]).await;
-        let first = ExpirationService::new(store.timers.clone(), bus.bus.clone());
-        let listener = first.listener(quick_listener_settings()).start().await.unwrap();
-        let firing = first.spawn_firing();
-        publish_event(bus.bus.as_ref(), &order_expiring_at("o-1", unix_millis() + 1_000)).await;
-        publish_event(bus.bus.as_ref(), &order_expiring_at("o-2", unix_millis() - 60_000)).await;
+        let test = TestPlatform::new(Topology::Embedded).await;
+        let bus = test.platform.bus.as_ref();
+        let mut expired = EventLog::watch(bus, &["order:expired"]).await;
+        let first = serve(&store, &test.platform).await;
+        publish_event(bus, &order_expiring_at("o-1", unix_millis() + 1_000)).await;
+        publish_event(bus, &order_expiring_at("o-2", unix_millis() - 60_000)).await;
         let (_, data) = expired.next().await;
         assert_eq!(data, json!({"orderId": "o-2"}), "a timer already late fires at once");
         // The service stops before o-1 is due.
-        for task in listener.into_iter().chain([firing]) {
-            task.abort();
-        }
+        test.platform.shutdown.cancel();
+        first.stopped().await;
         tokio::time::sleep(Duration::from_millis(1_500)).await;
         let started = Instant::now();
-        let second = ExpirationService::new(store.timers.clone(), bus.bus.clone());
-        let _firing = second.spawn_firing();
+        // The restarted process: the same bus and store, a shutdown of its own.
+        let restarted = Platform {
+            shutdown: CancellationToken::new(),
+            ..test.platform.clone()
+        };
+        let _stop_at_the_end = restarted.shutdown.clone().drop_guard();
+        let _second = serve(&store, &restarted).await;
         let (_, data) = expired.next().await;
         assert_eq!(data, json!({"orderId": "o-1"}), "a late timer is never dropped");
         assert!(started.elapsed() < Duration::from_secs(1));

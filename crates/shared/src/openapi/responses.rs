@@ -8,19 +8,19 @@ use crate::error::ErrorBody;
 /// 401: the route needs a signed-in user.
 #[derive(IntoResponses)]
 #[response(status = 401, description = "Signed out")]
-pub struct SignedOut(ErrorBody<'static>);
+pub struct SignedOut(pub ErrorBody<'static>);
 
 /// 413: the request body is over `BODY_LIMIT_BYTES`.
 #[derive(IntoResponses)]
 #[response(status = 413, description = "The body is over the size limit")]
-pub struct BodyTooLarge(ErrorBody<'static>);
+pub struct BodyTooLarge(pub ErrorBody<'static>);
 
 /// 429: a rate limit ran out; `Retry-After` says when to come back.
 #[derive(IntoResponses)]
 #[response(status = 429, description = "Too many attempts; see Retry-After")]
-pub struct TooManyRequests(ErrorBody<'static>);
+pub struct TooManyRequests(pub ErrorBody<'static>);
 
 /// 503: the service's own database does not answer.
 #[derive(IntoResponses)]
 #[response(status = 503, description = "The service's database cannot be reached")]
-pub struct DatabaseUnavailable(ErrorBody<'static>);
+pub struct DatabaseUnavailable(pub ErrorBody<'static>);
