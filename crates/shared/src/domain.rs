@@ -63,6 +63,9 @@ mod tests {
         assert_eq!(OrderStatus::AwaitingPayment.as_str(), "awaiting:payment");
         assert_eq!(TicketStatus::parse("for_sale"), Some(TicketStatus::ForSale));
         assert!(serde_json::from_str::<TicketStatus>("\"on_sale\"").is_err());
-        assert_eq!(CancelReason::parse("payment_failed"), Some(CancelReason::PaymentFailed));
+        assert_eq!(
+            CancelReason::parse("payment_failed"),
+            Some(CancelReason::PaymentFailed)
+        );
     }
 }

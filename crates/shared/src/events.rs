@@ -246,14 +246,12 @@ mod properties {
             text(),
             proptest::sample::select(CancelReason::ALL),
         )
-            .prop_map(|(id, version, ticket_id, reason)| {
-            OrderCancelled {
+            .prop_map(|(id, version, ticket_id, reason)| OrderCancelled {
                 id,
                 version,
                 ticket: TicketRef { id: ticket_id },
                 reason,
-            }
-        })
+            })
     }
 
     fn charge_created() -> impl Strategy<Value = ChargeCreated> {

@@ -25,5 +25,4 @@ pub mod trace;
 pub mod validation;
 mod wire_enum;
 
-
 pub use error::{ApiError, ApiResult, DomainError, DomainResult, FieldError};

@@ -38,9 +38,7 @@ impl TestBus {
                     dir: Some(dir),
                 }
             }
-            BusKind::JetStream => {
-                Self::jetstream(&nats_url()).await
-            }
+            BusKind::JetStream => Self::jetstream(&nats_url()).await,
         }
     }
 
@@ -121,10 +119,7 @@ impl EventLog {
 }
 
 /// Publishes `event` on `bus` with a fresh id, as its owning service's relay would; returns the id.
-pub async fn publish_event<E: Event>(
-    bus: &dyn Bus,
-    event: &E,
-) -> String {
+pub async fn publish_event<E: Event>(bus: &dyn Bus, event: &E) -> String {
     let id = uuid::Uuid::now_v7().to_string();
     let payload = serde_json::to_vec(event).expect("serializing an event");
     bus.publish(&Message::new(id.clone(), E::SUBJECT, payload))
@@ -142,4 +137,3 @@ pub fn quick_listener_settings() -> ListenerSettings {
         ..ListenerSettings::default()
     }
 }
-

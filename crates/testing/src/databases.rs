@@ -60,4 +60,3 @@ pub async fn create_postgres_database(server_url: &str) -> String {
         .expect("creating a test database");
     format!("{server_url}/{name}")
 }
-

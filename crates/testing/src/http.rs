@@ -49,4 +49,3 @@ pub fn set_cookie_headers(response: &reqwest::Response) -> Vec<String> {
         .filter_map(|v| v.to_str().ok().map(str::to_owned))
         .collect()
 }
-

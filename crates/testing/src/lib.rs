@@ -20,7 +20,10 @@ pub use bus::{
 pub use databases::{
     create_postgres_database, fresh_database, fresh_database_with, TestDatabase, BACKENDS,
 };
-pub use env::{nats_url, postgres_url, redis_url, stripe_url};
+pub use env::{
+    nats_url, postgres_url, redis_url, stripe_url, NATS_URL_VAR, POSTGRES_URL_VAR, REDIS_URL_VAR,
+    STRIPE_URL_VAR,
+};
 pub use http::{session_cookie, set_cookie_headers, TestServer};
 pub use matrix::Topology;
 pub use polling::eventually;

@@ -112,4 +112,3 @@ macro_rules! topology_tests {
         )*
     };
 }
-

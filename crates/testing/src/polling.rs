@@ -18,4 +18,3 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
-

@@ -294,4 +294,3 @@ impl PrivateRedis {
         self.0.start_again();
     }
 }
-

@@ -5,15 +5,16 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use gittix_shared::bus::{dead_letter_subject, header, DeliverySettings};
-use gittix_testing::bus_tests;
 use gittix_shared::db::Backend;
 use gittix_shared::events::Event;
 use gittix_shared::inbox;
 use gittix_shared::listener::{Listener, ListenerSettings, Outcome};
 use gittix_shared::replica::{check_version, VersionCheck};
+use gittix_testing::bus_tests;
 use gittix_testing::TestBus;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
@@ -77,7 +78,7 @@ bus_tests! {
             }
         });
         let mut letters = test.bus.subscribe("dead-letter-reader", &[dead_letter_subject("poison-group")], &ack_wait(Duration::from_secs(30))).await.unwrap();
-        let _workers = listener.start().await.unwrap();
+        let _workers = listener.start(CancellationToken::new()).await.unwrap();
         test.bus.publish(&thing("poison", 0)).await.unwrap();
         for n in 1..=3 {
             test.bus.publish(&thing(&format!("good-{n}"), n)).await.unwrap();
@@ -121,7 +122,7 @@ bus_tests! {
                     Ok(Outcome::Done)
                 }
             })
-            .start()
+            .start(CancellationToken::new())
             .await
             .unwrap();
         let letter = receive(&mut letters, WAIT).await;
@@ -129,12 +130,39 @@ bus_tests! {
         assert_eq!(ran.load(Ordering::SeqCst), 0);
     }
 
+    async fn on_shutdown_the_members_stop_taking_messages(kind) {
+        let test = TestBus::new(kind).await;
+        let (handled, mut handled_rx) = mpsc::unbounded_channel();
+        let shutdown = CancellationToken::new();
+        let workers = Listener::new(test.bus.clone(), "stopping", settings(5, 2))
+            .on::<Thing, _, _>(move |event| {
+                let handled = handled.clone();
+                async move {
+                    handled.send(event.data.n).unwrap();
+                    Ok(Outcome::Done)
+                }
+            })
+            .start(shutdown.clone())
+            .await
+            .unwrap();
+        test.bus.publish(&message("before", Thing::SUBJECT, r#"{"n":1}"#)).await.unwrap();
+        assert_eq!(tokio::time::timeout(WAIT, handled_rx.recv()).await.unwrap(), Some(1));
+        shutdown.cancel();
+        for worker in workers {
+            tokio::time::timeout(WAIT, worker).await.expect("a member stopped").unwrap();
+        }
+        test.bus.publish(&message("after", Thing::SUBJECT, r#"{"n":2}"#)).await.unwrap();
+        // Every member has ended, so nothing takes the second message; the handler's sender
+        // went with them.
+        assert_eq!(tokio::time::timeout(WAIT, handled_rx.recv()).await.unwrap(), None);
+    }
+
     async fn an_undecodable_message_is_dead_lettered_at_once(kind) {
         let test = TestBus::new(kind).await;
         let mut letters = test.bus.subscribe("reader", &[dead_letter_subject("strict")], &ack_wait(Duration::from_secs(30))).await.unwrap();
         let _workers = Listener::new(test.bus.clone(), "strict", settings(5, 1))
             .on::<Thing, _, _>(|_| async { Ok(Outcome::Done) })
-            .start()
+            .start(CancellationToken::new())
             .await
             .unwrap();
         test.bus.publish(&message("garbled", Thing::SUBJECT, "not json")).await.unwrap();
@@ -167,7 +195,7 @@ bus_tests! {
                     Ok(Outcome::Done)
                 }
             });
-            replicas.push(listener.start().await.unwrap());
+            replicas.push(listener.start(CancellationToken::new()).await.unwrap());
         }
         let total = 60;
         for n in 0..total {
@@ -225,7 +253,7 @@ bus_tests! {
                     Ok(Outcome::Done)
                 }
             })
-            .start()
+            .start(CancellationToken::new())
             .await
             .unwrap();
         let change = |version: i64, value: &str| {

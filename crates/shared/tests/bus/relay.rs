@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
-use gittix_testing::backend_tests;
 use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
 use gittix_shared::events::{Event, UserCreated};
 use gittix_shared::outbox;
 use gittix_shared::relay::{self, RelaySettings};
+use gittix_testing::backend_tests;
 use gittix_testing::{BusKind, TestBus};
+use tokio_util::sync::CancellationToken;
 
 use crate::helpers::*;
 
@@ -58,7 +59,7 @@ backend_tests! {
         // Committed, and then the process died: no relay ever ran.
         commit_events(&database.db, &["a@x.io", "b@x.io", "c@x.io"]).await;
         assert_eq!(outbox_size(&database.db).await, 3);
-        let _relay = relay::spawn(database.db.clone(), test_bus.bus.clone(), RelaySettings::default());
+        let _relay = relay::spawn(database.db.clone(), test_bus.bus.clone(), RelaySettings::default(), CancellationToken::new());
         assert_eq!(user_emails_received(test_bus.bus.as_ref(), 3).await, ["a@x.io", "b@x.io", "c@x.io"]);
         assert_eq!(outbox_size(&database.db).await, 0);
     }
@@ -67,11 +68,24 @@ backend_tests! {
         let database = service_database(backend).await;
         let test_bus = TestBus::new(BusKind::Embedded).await;
         let settings = RelaySettings { poll_interval: Duration::from_secs(3600), ..RelaySettings::default() };
-        let _relay = relay::spawn(database.db.clone(), test_bus.bus.clone(), settings);
+        let _relay = relay::spawn(database.db.clone(), test_bus.bus.clone(), settings, CancellationToken::new());
         tokio::time::sleep(Duration::from_millis(300)).await; // the relay is now idle, waiting
         commit_events(&database.db, &["woken@x.io"]).await;
         // Well within the hour-long poll: only the commit can have woken it.
         assert_eq!(user_emails_received(test_bus.bus.as_ref(), 1).await, ["woken@x.io"]);
+    }
+
+    async fn on_shutdown_the_relay_publishes_what_is_left_and_ends(backend) {
+        let database = service_database(backend).await;
+        let test_bus = TestBus::new(BusKind::Embedded).await;
+        commit_events(&database.db, &["left@x.io", "over@x.io"]).await;
+        let shutdown = CancellationToken::new();
+        shutdown.cancel();
+        // Shut down before its first round: only the flush on the way out can publish these.
+        let relay = relay::spawn(database.db.clone(), test_bus.bus.clone(), RelaySettings::default(), shutdown);
+        tokio::time::timeout(WAIT, relay).await.expect("the relay ended").unwrap();
+        assert_eq!(outbox_size(&database.db).await, 0);
+        assert_eq!(user_emails_received(test_bus.bus.as_ref(), 2).await, ["left@x.io", "over@x.io"]);
     }
 
     async fn an_event_published_again_after_a_crash_is_delivered_once(backend) {
@@ -83,7 +97,7 @@ backend_tests! {
         let pending = outbox::pending(&mut conn, 10).await.unwrap();
         drop(conn);
         test_bus.bus.publish(&pending[0].to_message().unwrap()).await.unwrap();
-        let _relay = relay::spawn(database.db.clone(), test_bus.bus.clone(), RelaySettings::default());
+        let _relay = relay::spawn(database.db.clone(), test_bus.bus.clone(), RelaySettings::default(), CancellationToken::new());
         assert_eq!(user_emails_received(test_bus.bus.as_ref(), 1).await, ["once@x.io"]);
     }
 }
@@ -97,6 +111,7 @@ async fn the_relay_publishes_to_jetstream_in_order() {
         database.db.clone(),
         test_bus.bus.clone(),
         RelaySettings::default(),
+        CancellationToken::new(),
     );
     assert_eq!(
         user_emails_received(test_bus.bus.as_ref(), 3).await,
