@@ -3,26 +3,22 @@
 //! It owns the users table, issues the session cookie every other service reads, and publishes
 //! `user:created` and `user:updated` through its outbox.
 
+mod accounts;
 mod config;
 mod credentials;
 mod password;
 mod rate_limit;
+mod refusal;
 mod routes;
 mod state;
 mod store;
 
-use axum::Router;
 use gittix_shared::db::{Db, Migrations};
-use gittix_shared::http::TrustProxy;
-use gittix_shared::session::Sessions;
+use gittix_shared::service::{Platform, Service};
 
-pub use config::AuthArgs;
+pub use config::AuthConfig;
 
-/// This service's part of the OpenAPI document, derived from its handlers.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <routes::AuthApi as utoipa::OpenApi>::openapi()
-}
-
+use crate::accounts::Accounts;
 use crate::rate_limit::SignInLimiter;
 use crate::state::AuthState;
 use crate::store::UserStore;
@@ -33,34 +29,26 @@ pub static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("migrations/postgres"),
 };
 
-/// A running auth service: migrated storage and the state its routes share.
-pub struct AuthService {
-    state: AuthState,
+/// Migrates `db` and returns the running service: the routes under `/api/users`, the relay of
+/// its outbox, and the sign-in limiter's cleanup, both stopping on `platform.shutdown`.
+pub async fn build(config: &AuthConfig, db: Db, platform: &Platform) -> anyhow::Result<Service> {
+    db.migrate(&MIGRATIONS).await?;
+    let limiter = SignInLimiter::new(config.signin_limits());
+    let cleanup = limiter.spawn_cleanup(platform.shutdown.clone());
+    let state = AuthState {
+        accounts: Accounts {
+            users: UserStore::new(db.clone()),
+            limiter,
+        },
+        sessions: platform.sessions.clone(),
+        trust_proxy: platform.trust_proxy,
+    };
+    Ok(Service::new("auth", routes::router().with_state(state))
+        .with_database(&db, platform)
+        .with_tasks([cleanup]))
 }
 
-impl AuthService {
-    /// Applies the auth migrations to `db` and prepares the service.
-    pub async fn start(
-        db: Db,
-        sessions: Sessions,
-        args: &AuthArgs,
-        trust_proxy: TrustProxy,
-    ) -> anyhow::Result<Self> {
-        db.migrate(&MIGRATIONS).await?;
-        let limiter = SignInLimiter::new(args.signin_limits());
-        limiter.spawn_cleanup();
-        Ok(Self {
-            state: AuthState {
-                users: UserStore::new(db),
-                sessions,
-                limiter,
-                trust_proxy,
-            },
-        })
-    }
-
-    /// The routes under `/api/users`.
-    pub fn router(&self) -> Router {
-        routes::router().with_state(self.state.clone())
-    }
+/// This service's part of the OpenAPI document, from the routes it declares.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::router().into_openapi()
 }

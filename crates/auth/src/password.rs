@@ -6,7 +6,6 @@ use std::sync::LazyLock;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use gittix_shared::ApiError;
 
 /// The threads that hash: one per core. On tokio's blocking pool a burst of sign-ups hashed on a
 /// thread each, hundreds at once, and every thread's allocator kept its 19 MiB afterwards: a
@@ -25,14 +24,14 @@ static HASHING_THREADS: LazyLock<rayon::ThreadPool> = LazyLock::new(|| {
 /// Runs `work` on a hashing thread and waits for it without blocking the async worker.
 async fn on_hashing_thread<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
+) -> anyhow::Result<T> {
     let (answer, answered) = tokio::sync::oneshot::channel();
     HASHING_THREADS.spawn(move || {
         let _ = answer.send(work());
     });
     answered
         .await
-        .map_err(|_| ApiError::internal(anyhow::anyhow!("a password hashing thread panicked")))
+        .map_err(|_| anyhow::anyhow!("a password hashing thread panicked"))
 }
 
 /// A hash of a password nobody has, verified against when the account does not exist so that an
@@ -58,14 +57,14 @@ fn verify_now(password: &str, hash: &str) -> bool {
 }
 
 /// The argon2id PHC string of `password`, with a fresh salt.
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> anyhow::Result<String> {
     on_hashing_thread(move || hash_now(&password))
         .await?
-        .map_err(|e| ApiError::internal(anyhow::anyhow!("hashing a password: {e}")))
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
 /// Whether `password` matches `hash`; with no hash (unknown account) it checks a decoy and says no.
-pub async fn verify(password: String, hash: Option<String>) -> Result<bool, ApiError> {
+pub async fn verify(password: String, hash: Option<String>) -> anyhow::Result<bool> {
     on_hashing_thread(move || match hash {
         Some(hash) => verify_now(&password, &hash),
         None => {

@@ -6,9 +6,15 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittix_shared::ApiError;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::refusal::Refusal;
+
+/// How often keys whose quota has refilled are forgotten.
+const CLEANUP_PERIOD: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy)]
 pub struct SignInLimits {
@@ -34,12 +40,11 @@ impl SignInLimiter {
         }
     }
 
-    /// Counts one attempt by `client` on the account `email_key`; 429 once either is over its quota.
-    pub fn check(&self, client: IpAddr, email_key: &str) -> Result<(), ApiError> {
+    /// Counts one attempt by `client` on the account `email_key`; refused once either is over
+    /// its quota.
+    pub fn check(&self, client: IpAddr, email_key: &str) -> Result<(), Refusal> {
         let now = DefaultClock::default().now();
-        let too_many = |wait: Duration| ApiError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        };
+        let too_many = |retry_after: Duration| Refusal::TooManyAttempts { retry_after };
         self.per_client
             .check_key(&client)
             .map_err(|not_until| too_many(not_until.wait_time_from(now)))?;
@@ -48,17 +53,21 @@ impl SignInLimiter {
             .map_err(|not_until| too_many(not_until.wait_time_from(now)))
     }
 
-    /// Forgets keys whose quota has refilled, once a minute, so memory stays bounded.
-    pub fn spawn_cleanup(&self) {
+    /// Forgets keys whose quota has refilled, once a minute, so memory stays bounded; stops
+    /// when `shutdown` fires.
+    pub fn spawn_cleanup(&self, shutdown: CancellationToken) -> JoinHandle<()> {
         let limiter = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            let mut tick = tokio::time::interval(CLEANUP_PERIOD);
             loop {
-                tick.tick().await;
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    () = shutdown.cancelled() => return,
+                }
                 limiter.per_account.retain_recent();
                 limiter.per_client.retain_recent();
             }
-        });
+        })
     }
 }
 
@@ -80,7 +89,8 @@ mod tests {
         assert!(l.check([10, 0, 0, 2].into(), "a@b.co").is_ok());
         let err = l.check([10, 0, 0, 3].into(), "a@b.co").unwrap_err();
         assert!(
-            matches!(err, ApiError::TooManyRequests { retry_after_secs } if retry_after_secs >= 1)
+            matches!(err, Refusal::TooManyAttempts { retry_after } if retry_after >= Duration::from_secs(1)),
+            "{err:?}"
         );
         assert!(l.check([10, 0, 0, 3].into(), "other@b.co").is_ok());
     }
@@ -93,5 +103,16 @@ mod tests {
         assert!(l.check(ip, "b@b.co").is_ok());
         assert!(l.check(ip, "c@b.co").is_err());
         assert!(l.check([10, 0, 0, 2].into(), "c@b.co").is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_cleanup_stops_when_the_shutdown_fires() {
+        let shutdown = CancellationToken::new();
+        let cleanup = limiter(1, 1).spawn_cleanup(shutdown.clone());
+        shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(5), cleanup)
+            .await
+            .expect("the cleanup stopped")
+            .unwrap();
     }
 }

@@ -4,10 +4,12 @@
 //! exists without its `user:created`, nor changes without its `user:updated`.
 
 use gittix_shared::db::{is_unique_violation, Db};
+use gittix_shared::error::{DomainError, DomainResult};
 use gittix_shared::events::{UserCreated, UserUpdated};
 use gittix_shared::outbox;
 use gittix_shared::time::unix_millis;
-use gittix_shared::ApiError;
+
+use crate::refusal::Refusal;
 
 /// A stored account.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -16,27 +18,6 @@ pub struct User {
     pub email: String,
     pub password_hash: String,
     pub version: i64,
-}
-
-/// Why a write was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    #[error("Email in use")]
-    EmailInUse,
-    #[error("no such user")]
-    NoSuchUser,
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-}
-
-impl From<WriteError> for ApiError {
-    fn from(error: WriteError) -> Self {
-        match error {
-            WriteError::EmailInUse => ApiError::bad_request("Email in use"),
-            WriteError::NoSuchUser => ApiError::NotAuthorized,
-            WriteError::Database(e) => e.into(),
-        }
-    }
 }
 
 /// The form in which emails are compared: one account per address whatever its case.
@@ -63,7 +44,7 @@ impl UserStore {
 
     /// Creates an account and its `user:created` event. The unique index on `email_key` decides
     /// between concurrent sign-ups with one address: exactly one succeeds.
-    pub async fn create(&self, email: &str, password_hash: &str) -> Result<User, WriteError> {
+    pub async fn create(&self, email: &str, password_hash: &str) -> DomainResult<User, Refusal> {
         let user = User {
             id: uuid::Uuid::now_v7().to_string(),
             email: email.to_owned(),
@@ -95,14 +76,14 @@ impl UserStore {
         Ok(user)
     }
 
-    pub async fn find_by_email(&self, email: &str) -> Result<Option<User>, sqlx::Error> {
+    pub async fn find_by_email(&self, email: &str) -> sqlx::Result<Option<User>> {
         sqlx::query_as("SELECT id, email, password_hash, version FROM users WHERE email_key = $1")
             .bind(email_key(email))
             .fetch_optional(self.db.pool())
             .await
     }
 
-    pub async fn find_by_id(&self, id: &str) -> Result<Option<User>, sqlx::Error> {
+    pub async fn find_by_id(&self, id: &str) -> sqlx::Result<Option<User>> {
         sqlx::query_as("SELECT id, email, password_hash, version FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(self.db.pool())
@@ -110,7 +91,7 @@ impl UserStore {
     }
 
     /// Applies `change`, bumps the version, and records `user:updated` with the new state.
-    pub async fn update(&self, id: &str, change: AccountChange) -> Result<User, WriteError> {
+    pub async fn update(&self, id: &str, change: AccountChange) -> DomainResult<User, Refusal> {
         let mut tx = self.db.pool().begin().await?;
         let new_key = change.email.as_deref().map(email_key);
         let user: Option<User> = sqlx::query_as(
@@ -131,7 +112,7 @@ impl UserStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(email_in_use_or_database)?;
-        let user = user.ok_or(WriteError::NoSuchUser)?;
+        let user = user.ok_or(Refusal::NoSuchUser)?;
         let event = UserUpdated {
             id: user.id.clone(),
             email: user.email.clone(),
@@ -143,10 +124,10 @@ impl UserStore {
     }
 }
 
-fn email_in_use_or_database(error: sqlx::Error) -> WriteError {
+fn email_in_use_or_database(error: sqlx::Error) -> DomainError<Refusal> {
     if is_unique_violation(&error) {
-        WriteError::EmailInUse
+        Refusal::EmailInUse.into()
     } else {
-        WriteError::Database(error)
+        DomainError::Storage(error)
     }
 }

@@ -2,27 +2,22 @@
 //! and cancels their orders. It keeps a replica of tickets from `ticket:*` events and enforces
 //! "never two active orders for one ticket" with a unique index.
 
+mod config;
 mod listeners;
 mod order;
+mod refusal;
 mod routes;
 mod store;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::FromRef;
-use axum::Router;
-use gittix_shared::bus::Bus;
 use gittix_shared::db::{Db, Migrations};
-use gittix_shared::listener::{Listener, ListenerSettings};
+use gittix_shared::service::{Platform, Service};
 use gittix_shared::session::Sessions;
 
+pub use crate::config::OrdersConfig;
 use crate::store::OrderStore;
-
-/// This service's part of the OpenAPI document, derived from its handlers.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <routes::OrdersApi as utoipa::OpenApi>::openapi()
-}
 
 /// The orders schema for both backends.
 pub static MIGRATIONS: Migrations = Migrations {
@@ -33,53 +28,35 @@ pub static MIGRATIONS: Migrations = Migrations {
 /// The consumer group of the orders service.
 pub const CONSUMER_GROUP: &str = "orders-service";
 
-/// Settings of the orders service.
-#[derive(Debug, Clone, clap::Args)]
-pub struct OrdersArgs {
-    /// How long an order holds its ticket while the buyer pays, in seconds.
-    #[arg(long, env = "ORDER_LOCK_SECONDS", default_value_t = 15 * 60)]
-    pub order_lock_seconds: u64,
+/// This service's part of the OpenAPI document, declared with its routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::router().into_openapi()
 }
 
-impl Default for OrdersArgs {
-    fn default() -> Self {
-        Self {
-            order_lock_seconds: 15 * 60,
-        }
-    }
+/// The orders service on `db`: migrates it, starts the consumer group that keeps the ticket
+/// replica and completes or cancels orders on payment and expiry events (it stops with
+/// `platform.shutdown`), and returns the service with the routes under `/api/orders`.
+pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow::Result<Service> {
+    db.migrate(&MIGRATIONS).await?;
+    let orders = OrderStore::new(db.clone(), Duration::from_secs(config.order_lock_seconds));
+    let listener = listeners::listener(
+        orders.clone(),
+        platform.bus.clone(),
+        platform.listener.clone(),
+    )
+    .start(platform.shutdown.clone())
+    .await?;
+    let state = OrdersState {
+        orders,
+        sessions: platform.sessions.clone(),
+    };
+    Ok(Service::new("orders", routes::router().with_state(state))
+        .with_database(&db, platform)
+        .with_tasks(listener))
 }
 
 #[derive(Clone, FromRef)]
 pub(crate) struct OrdersState {
     pub orders: OrderStore,
     pub sessions: Sessions,
-}
-
-/// A running orders service.
-pub struct OrdersService {
-    state: OrdersState,
-}
-
-impl OrdersService {
-    /// Applies the orders migrations to `db` and prepares the service.
-    pub async fn start(db: Db, sessions: Sessions, args: &OrdersArgs) -> anyhow::Result<Self> {
-        db.migrate(&MIGRATIONS).await?;
-        let lock_window = Duration::from_secs(args.order_lock_seconds);
-        Ok(Self {
-            state: OrdersState {
-                orders: OrderStore::new(db, lock_window),
-                sessions,
-            },
-        })
-    }
-
-    /// The routes under `/api/orders`.
-    pub fn router(&self) -> Router {
-        routes::router().with_state(self.state.clone())
-    }
-
-    /// The consumer group keeping the ticket replica; start it with [`Listener::start`].
-    pub fn listener(&self, bus: Arc<dyn Bus>, settings: ListenerSettings) -> Listener {
-        listeners::listener(self.state.orders.clone(), bus, settings)
-    }
 }

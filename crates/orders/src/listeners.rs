@@ -4,12 +4,10 @@
 use std::sync::Arc;
 
 use gittix_shared::bus::Bus;
+use gittix_shared::domain::{CancelReason, MAX_DECLINED_ATTEMPTS};
 use gittix_shared::events::{
     ChargeCreated, ChargeFailed, OrderExpired, TicketCreated, TicketUpdated,
 };
-
-/// Declined payments after which an order is cancelled (reason `payment_failed`).
-const MAX_DECLINED_ATTEMPTS: i64 = 3;
 use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
 
@@ -40,7 +38,9 @@ pub(crate) fn listener(
             let orders = on_expired.clone();
             async move {
                 // Cancels an order that is not complete; a complete or cancelled one is left as is.
-                orders.cancel(&event.data.order_id, "expired").await?;
+                orders
+                    .cancel(&event.data.order_id, CancelReason::Expired)
+                    .await?;
                 Ok(Outcome::Done)
             }
         })
@@ -55,9 +55,9 @@ pub(crate) fn listener(
         .on(move |event: Received<ChargeFailed>| {
             let orders = on_declined.clone();
             async move {
-                if event.data.attempt >= MAX_DECLINED_ATTEMPTS {
+                if event.data.attempt >= i64::from(MAX_DECLINED_ATTEMPTS) {
                     orders
-                        .cancel(&event.data.order_id, "payment_failed")
+                        .cancel(&event.data.order_id, CancelReason::PaymentFailed)
                         .await?;
                 }
                 Ok(Outcome::Done)

@@ -1,28 +1,14 @@
+//! An order, as stored and as the API shows it.
+
+use gittix_shared::domain::OrderStatus;
 use serde::Serialize;
-
-/// An order's life: `created`, (`awaiting:payment`,) then `complete` or `cancelled`. The
-/// statuses the code names; the SQL of the store uses the same strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Created,
-    Complete,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Complete => "complete",
-        }
-    }
-}
 
 /// An order as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Order {
     pub id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub expires_at: i64,
     pub version: i64,
     pub ticket_id: String,
@@ -44,8 +30,8 @@ pub struct OrderJson {
     /// The buyer.
     user_id: String,
     /// `created`, `awaiting:payment`, `complete` or `cancelled`.
-    #[schema(example = "created")]
-    status: String,
+    #[schema(value_type = String, example = "created")]
+    status: OrderStatus,
     /// When the reservation ends unless paid (ISO-8601, UTC).
     #[schema(format = DateTime)]
     expires_at: String,

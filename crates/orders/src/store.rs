@@ -3,15 +3,18 @@
 use std::time::Duration;
 
 use gittix_shared::db::{is_unique_violation, Db};
+use gittix_shared::domain::{CancelReason, OrderStatus, TicketStatus};
+use gittix_shared::error::{DomainError, DomainResult};
 use gittix_shared::events::{
     OrderCancelled, OrderCompleted, OrderCreated, OrderedTicket, TicketCreated, TicketRef,
     TicketUpdated,
 };
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::{iso8601, unix_millis};
-use gittix_shared::{inbox, outbox, ApiError};
+use gittix_shared::{inbox, outbox};
 
-use crate::order::{Order, Status, COLUMNS};
+use crate::order::{Order, COLUMNS};
+use crate::refusal::Refusal;
 
 /// A ticket as the replica holds it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -20,7 +23,7 @@ pub struct ReplicaTicket {
     pub title: String,
     pub price_cents: i64,
     pub seller_id: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub version: i64,
 }
 
@@ -31,7 +34,7 @@ impl From<TicketCreated> for ReplicaTicket {
             title: t.title,
             price_cents: t.price,
             seller_id: t.user_id,
-            status: "for_sale".to_owned(),
+            status: TicketStatus::ForSale,
             version: t.version,
         }
     }
@@ -44,28 +47,8 @@ impl From<TicketUpdated> for ReplicaTicket {
             title: t.title,
             price_cents: t.price,
             seller_id: t.user_id,
-            status: t.status.as_str().to_owned(),
+            status: t.status,
             version: t.version,
-        }
-    }
-}
-
-/// Why an order was refused.
-#[derive(Debug)]
-pub enum OrderRefused {
-    /// Unknown or withdrawn.
-    NoSuchTicket,
-    OwnTicket,
-    /// Held by another active order, or sold.
-    AlreadyReserved,
-}
-
-impl From<OrderRefused> for ApiError {
-    fn from(refused: OrderRefused) -> Self {
-        match refused {
-            OrderRefused::NoSuchTicket => ApiError::NotFound,
-            OrderRefused::OwnTicket => ApiError::bad_request("You cannot buy your own ticket"),
-            OrderRefused::AlreadyReserved => ApiError::bad_request("Ticket is already reserved"),
         }
     }
 }
@@ -83,26 +66,22 @@ impl OrderStore {
 
     /// Reserves `ticket_id` for `buyer` and records `order:created`. The unique index over
     /// active orders decides between concurrent buyers: exactly one insert succeeds.
-    pub async fn create(
-        &self,
-        buyer: &str,
-        ticket_id: &str,
-    ) -> Result<Result<Order, OrderRefused>, sqlx::Error> {
+    pub async fn create(&self, buyer: &str, ticket_id: &str) -> DomainResult<Order, Refusal> {
         let Some(ticket) = self.replica_ticket(ticket_id).await? else {
-            return Ok(Err(OrderRefused::NoSuchTicket));
+            return Err(DomainError::Refused(Refusal::NoSuchTicket));
         };
-        match ticket.status.as_str() {
-            "withdrawn" => return Ok(Err(OrderRefused::NoSuchTicket)),
-            _ if ticket.seller_id == buyer => return Ok(Err(OrderRefused::OwnTicket)),
-            "sold" => return Ok(Err(OrderRefused::AlreadyReserved)),
-            _ => {}
+        match ticket.status {
+            TicketStatus::Withdrawn => return Err(DomainError::Refused(Refusal::NoSuchTicket)),
+            _ if ticket.seller_id == buyer => return Err(DomainError::Refused(Refusal::OwnTicket)),
+            TicketStatus::Sold => return Err(DomainError::Refused(Refusal::AlreadyReserved)),
+            TicketStatus::ForSale | TicketStatus::Reserved => {}
         }
         let now = unix_millis();
         let window_ms = i64::try_from(self.lock_window.as_millis()).unwrap_or(i64::MAX);
         let order = Order {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: buyer.to_owned(),
-            status: Status::Created.as_str().to_owned(),
+            status: OrderStatus::Created,
             expires_at: now.saturating_add(window_ms),
             version: 0,
             ticket_id: ticket.id,
@@ -118,7 +97,7 @@ impl OrderStore {
         )
         .bind(&order.id)
         .bind(&order.user_id)
-        .bind(&order.status)
+        .bind(order.status)
         .bind(order.expires_at)
         .bind(order.version)
         .bind(&order.ticket_id)
@@ -130,14 +109,14 @@ impl OrderStore {
         .await;
         match inserted {
             Err(error) if is_unique_violation(&error) => {
-                return Ok(Err(OrderRefused::AlreadyReserved))
+                return Err(DomainError::Refused(Refusal::AlreadyReserved))
             }
             other => other?,
         };
         let event = OrderCreated {
             id: order.id.clone(),
             version: order.version,
-            status: gittix_shared::domain::OrderStatus::Created,
+            status: order.status,
             user_id: order.user_id.clone(),
             expires_at: iso8601(order.expires_at),
             ticket: OrderedTicket {
@@ -147,10 +126,21 @@ impl OrderStore {
         };
         outbox::enqueue(&mut tx, &event).await?;
         outbox::commit(tx, &self.db).await?;
-        Ok(Ok(order))
+        Ok(order)
     }
 
-    pub async fn find(&self, id: &str) -> Result<Option<Order>, sqlx::Error> {
+    /// The order `id` if it is `user_id`'s.
+    pub async fn find_for(&self, id: &str, user_id: &str) -> DomainResult<Order, Refusal> {
+        match self.find(id).await? {
+            None => Err(DomainError::Refused(Refusal::NoSuchOrder)),
+            Some(order) if order.user_id != user_id => {
+                Err(DomainError::Refused(Refusal::NotYourOrder))
+            }
+            Some(order) => Ok(order),
+        }
+    }
+
+    async fn find(&self, id: &str) -> sqlx::Result<Option<Order>> {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM orders WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.db.pool())
@@ -158,7 +148,7 @@ impl OrderStore {
     }
 
     /// The buyer's orders, oldest first.
-    pub async fn list_for(&self, buyer: &str) -> Result<Vec<Order>, sqlx::Error> {
+    pub async fn list_for(&self, buyer: &str) -> sqlx::Result<Vec<Order>> {
         sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM orders WHERE user_id = $1 ORDER BY id"
         ))
@@ -167,16 +157,36 @@ impl OrderStore {
         .await
     }
 
+    /// The buyer `user_id` cancels the order `id` (reason `cancelled`). Cancelling a cancelled
+    /// order changes nothing; a complete one is refused.
+    pub async fn cancel_for(&self, id: &str, user_id: &str) -> DomainResult<(), Refusal> {
+        self.find_for(id, user_id).await?;
+        if self.cancel(id, CancelReason::Cancelled).await?.is_some() {
+            return Ok(());
+        }
+        match self.find(id).await? {
+            None => Err(DomainError::Refused(Refusal::NoSuchOrder)),
+            Some(order) if order.status == OrderStatus::Complete => {
+                Err(DomainError::Refused(Refusal::OrderComplete))
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
     /// Cancels an order that is not complete, for `reason`, and records `order:cancelled`.
     /// Returns `None` when the order was already complete or cancelled (nothing changes). One
     /// conditional update, so a cancel racing a payment or an expiry has one outcome.
-    pub async fn cancel(&self, id: &str, reason: &str) -> Result<Option<Order>, sqlx::Error> {
+    pub async fn cancel(&self, id: &str, reason: CancelReason) -> sqlx::Result<Option<Order>> {
         let mut tx = self.db.pool().begin().await?;
         let cancelled: Option<Order> = sqlx::query_as(&format!(
-            "UPDATE orders SET status = 'cancelled', cancel_reason = $2, version = version + 1, updated_at = $3 \
-             WHERE id = $1 AND status IN ('created', 'awaiting:payment') RETURNING {COLUMNS}"
+            "UPDATE orders SET status = $4, cancel_reason = $5, version = version + 1, updated_at = $6 \
+             WHERE id = $1 AND status IN ($2, $3) RETURNING {COLUMNS}"
         ))
         .bind(id)
+        // $2, $3: the statuses that are not final.
+        .bind(OrderStatus::Created)
+        .bind(OrderStatus::AwaitingPayment)
+        .bind(OrderStatus::Cancelled)
         .bind(reason)
         .bind(unix_millis())
         .fetch_optional(&mut *tx)
@@ -190,7 +200,7 @@ impl OrderStore {
             ticket: TicketRef {
                 id: order.ticket_id.clone(),
             },
-            reason: gittix_shared::domain::CancelReason::parse(reason).unwrap(),
+            reason,
         };
         outbox::enqueue(&mut tx, &event).await?;
         outbox::commit(tx, &self.db).await?;
@@ -200,13 +210,17 @@ impl OrderStore {
     /// Completes a paid order that is not cancelled, and records `order:completed`. Returns
     /// `None` when the order was already cancelled (an expiry won the race: payments refunds) or
     /// complete. One conditional update decides between a payment and an expiry.
-    pub async fn complete(&self, id: &str) -> Result<Option<Order>, sqlx::Error> {
+    pub async fn complete(&self, id: &str) -> sqlx::Result<Option<Order>> {
         let mut tx = self.db.pool().begin().await?;
         let completed: Option<Order> = sqlx::query_as(&format!(
-            "UPDATE orders SET status = 'complete', version = version + 1, updated_at = $2 \
-             WHERE id = $1 AND status IN ('created', 'awaiting:payment') RETURNING {COLUMNS}"
+            "UPDATE orders SET status = $4, version = version + 1, updated_at = $5 \
+             WHERE id = $1 AND status IN ($2, $3) RETURNING {COLUMNS}"
         ))
         .bind(id)
+        // $2, $3: the statuses that are not final.
+        .bind(OrderStatus::Created)
+        .bind(OrderStatus::AwaitingPayment)
+        .bind(OrderStatus::Complete)
         .bind(unix_millis())
         .fetch_optional(&mut *tx)
         .await?;
@@ -225,7 +239,7 @@ impl OrderStore {
         Ok(Some(order))
     }
 
-    async fn replica_ticket(&self, id: &str) -> Result<Option<ReplicaTicket>, sqlx::Error> {
+    async fn replica_ticket(&self, id: &str) -> sqlx::Result<Option<ReplicaTicket>> {
         sqlx::query_as(
             "SELECT id, title, price_cents, seller_id, status, version FROM tickets WHERE id = $1",
         )
@@ -265,7 +279,7 @@ impl OrderStore {
                 .bind(&ticket.title)
                 .bind(ticket.price_cents)
                 .bind(&ticket.seller_id)
-                .bind(&ticket.status)
+                .bind(ticket.status)
                 .bind(ticket.version)
                 .execute(&mut *tx)
                 .await?;

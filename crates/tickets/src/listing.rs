@@ -5,6 +5,7 @@
 //! the next page's address in a `Link: <...>; rel="next"` header. Paging is by keyset (the last
 //! row's sort key and id), so a page costs an index range scan whatever its depth.
 
+use gittix_shared::domain::TicketStatus;
 use gittix_shared::money::parse_dollars;
 use gittix_shared::validation::Validator;
 use gittix_shared::ApiError;
@@ -193,12 +194,13 @@ impl ListQuery {
 
     /// The SQL and its parameters, numbered `$1...` for both backends.
     fn sql(&self) -> (String, Vec<Param>) {
-        let mut sql = format!("SELECT {COLUMNS} FROM tickets WHERE status = 'for_sale'");
         let mut params = Vec::new();
         let bind = |params: &mut Vec<Param>, p: Param| {
             params.push(p);
             format!("${}", params.len())
         };
+        let for_sale = bind(&mut params, Param::Status(TicketStatus::ForSale));
+        let mut sql = format!("SELECT {COLUMNS} FROM tickets WHERE status = {for_sale}");
         if let Some(search) = &self.search {
             let pattern = format!(
                 "%{}%",
@@ -256,6 +258,7 @@ impl ListQuery {
             query = match param {
                 Param::Text(text) => query.bind(text),
                 Param::Int(n) => query.bind(n),
+                Param::Status(status) => query.bind(status),
             };
         }
         let tickets = query.fetch_all(db.pool()).await?;
@@ -272,6 +275,7 @@ impl ListQuery {
 enum Param {
     Text(String),
     Int(i64),
+    Status(TicketStatus),
 }
 
 /// The `Link` header value for the page after `cursor`, keeping the other parameters.
@@ -301,7 +305,7 @@ mod properties {
             price_cents,
             user_id: "u".into(),
             version: 0,
-            status: "for_sale".into(),
+            status: TicketStatus::ForSale,
             order_id: None,
         }
     }

@@ -4,21 +4,15 @@
 use std::sync::Arc;
 
 use gittix_shared::db::Db;
+use gittix_shared::domain::TicketStatus;
+use gittix_shared::error::DomainResult;
 use gittix_shared::time::unix_millis;
-use gittix_shared::{inbox, outbox, ApiError};
+use gittix_shared::{inbox, outbox};
 use sqlx::{Any, Transaction};
 
 use crate::for_sale_cache::ForSaleCache;
-use crate::ticket::{Status, Ticket, COLUMNS};
-
-/// Why a seller's change was refused, in the order the API checks them.
-#[derive(Debug)]
-pub enum ChangeRefused {
-    Missing,
-    /// Reserved or sold (or withdrawn): no longer the seller's to change.
-    NoLongerForSale(Status),
-    SomeoneElses,
-}
+use crate::refusal::Refusal;
+use crate::ticket::{Ticket, COLUMNS};
 
 /// What an order event did to a ticket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +20,28 @@ pub enum Applied {
     Done,
     /// Another order still holds the ticket; try again once its end has been seen.
     NotYet,
+}
+
+/// What a seller's conditional change (only their own ticket, only while for sale) did.
+enum SellerChange {
+    /// Applied, with `ticket:updated` recorded.
+    Made(Ticket),
+    /// Nothing matched: the ticket as it is, no longer for sale or somebody else's.
+    Unmatched(Ticket),
+}
+
+impl SellerChange {
+    /// The change made, or why not: another seller's ticket for sale, or `not_for_sale` of the
+    /// status it has now.
+    fn made(self, not_for_sale: fn(TicketStatus) -> Refusal) -> DomainResult<Ticket, Refusal> {
+        match self {
+            Self::Made(ticket) => Ok(ticket),
+            Self::Unmatched(current) if current.status == TicketStatus::ForSale => {
+                Err(Refusal::SomeoneElses.into())
+            }
+            Self::Unmatched(current) => Err(not_for_sale(current.status).into()),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -60,7 +76,7 @@ impl TicketStore {
     }
 
     /// Commits a change to tickets with its events: the one way this store commits one.
-    async fn commit(&self, tx: Transaction<'_, Any>) -> Result<(), sqlx::Error> {
+    async fn commit(&self, tx: Transaction<'_, Any>) -> sqlx::Result<()> {
         outbox::commit(tx, &self.db).await?;
         self.for_sale.changed();
         Ok(())
@@ -72,14 +88,14 @@ impl TicketStore {
         user_id: &str,
         title: &str,
         price_cents: i64,
-    ) -> Result<Ticket, sqlx::Error> {
+    ) -> sqlx::Result<Ticket> {
         let ticket = Ticket {
             id: uuid::Uuid::now_v7().to_string(),
             title: title.to_owned(),
             price_cents,
             user_id: user_id.to_owned(),
             version: 0,
-            status: Status::ForSale.as_str().to_owned(),
+            status: TicketStatus::ForSale,
             order_id: None,
         };
         let now = unix_millis();
@@ -94,7 +110,7 @@ impl TicketStore {
         .bind(ticket.price_cents)
         .bind(&ticket.user_id)
         .bind(ticket.version)
-        .bind(&ticket.status)
+        .bind(ticket.status)
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -103,7 +119,7 @@ impl TicketStore {
         Ok(ticket)
     }
 
-    pub async fn find(&self, id: &str) -> Result<Option<Ticket>, sqlx::Error> {
+    pub async fn find(&self, id: &str) -> sqlx::Result<Option<Ticket>> {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM tickets WHERE id = $1"))
             .bind(id)
             .fetch_optional(self.db.pool())
@@ -111,7 +127,7 @@ impl TicketStore {
     }
 
     /// Every ticket `seller` listed, newest first.
-    pub async fn listed_by(&self, seller: &str) -> Result<Vec<Ticket>, sqlx::Error> {
+    pub async fn listed_by(&self, seller: &str) -> sqlx::Result<Vec<Ticket>> {
         sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM tickets WHERE user_id = $1 ORDER BY id DESC"
         ))
@@ -127,57 +143,65 @@ impl TicketStore {
         seller: &str,
         title: &str,
         price_cents: i64,
-    ) -> Result<Ticket, SellerChangeError> {
+    ) -> DomainResult<Ticket, Refusal> {
         let sql = format!(
-            "UPDATE tickets SET title = $3, title_key = $4, price_cents = $5, version = version + 1, updated_at = $6 \
-             WHERE id = $1 AND user_id = $2 AND status = 'for_sale' RETURNING {COLUMNS}"
+            "UPDATE tickets SET title = $4, title_key = $5, price_cents = $6, version = version + 1, updated_at = $7 \
+             WHERE id = $1 AND user_id = $2 AND status = $3 RETURNING {COLUMNS}"
         );
         let query = sqlx::query_as(&sql)
             .bind(id)
             .bind(seller)
+            .bind(TicketStatus::ForSale)
             .bind(title)
             .bind(title.to_lowercase())
             .bind(price_cents)
             .bind(unix_millis());
-        self.seller_change(id, query).await
+        self.seller_change(id, query)
+            .await?
+            .made(Refusal::NotEditable)
     }
 
-    /// The seller takes a ticket that is for sale off the market.
-    pub async fn withdraw(&self, id: &str, seller: &str) -> Result<Ticket, SellerChangeError> {
+    /// The seller takes a ticket that is for sale off the market. Withdrawing it again changes
+    /// nothing and is no refusal.
+    pub async fn withdraw(&self, id: &str, seller: &str) -> DomainResult<(), Refusal> {
         let sql = format!(
-            "UPDATE tickets SET status = 'withdrawn', version = version + 1, updated_at = $3 \
-             WHERE id = $1 AND user_id = $2 AND status = 'for_sale' RETURNING {COLUMNS}"
+            "UPDATE tickets SET status = $4, version = version + 1, updated_at = $5 \
+             WHERE id = $1 AND user_id = $2 AND status = $3 RETURNING {COLUMNS}"
         );
         let query = sqlx::query_as(&sql)
             .bind(id)
             .bind(seller)
+            .bind(TicketStatus::ForSale)
+            .bind(TicketStatus::Withdrawn)
             .bind(unix_millis());
-        self.seller_change(id, query).await
+        match self.seller_change(id, query).await? {
+            SellerChange::Unmatched(current) if current.status == TicketStatus::Withdrawn => {
+                if current.user_id == seller {
+                    Ok(())
+                } else {
+                    Err(Refusal::SomeoneElses.into())
+                }
+            }
+            change => change.made(Refusal::NotWithdrawable).map(drop),
+        }
     }
 
-    /// Runs a conditional update (only the seller's own ticket, only while for sale) and
-    /// records `ticket:updated`; when nothing matched, says why.
+    /// Runs a seller's conditional update and records `ticket:updated`; when nothing matched,
+    /// returns the ticket as it is.
     async fn seller_change<'q>(
         &self,
         id: &str,
         update: sqlx::query::QueryAs<'q, Any, Ticket, sqlx::any::AnyArguments<'q>>,
-    ) -> Result<Ticket, SellerChangeError> {
+    ) -> DomainResult<SellerChange, Refusal> {
         let mut tx = self.db.pool().begin().await?;
         let Some(ticket) = update.fetch_optional(&mut *tx).await? else {
             drop(tx);
-            let current = self.find(id).await?.ok_or(ChangeRefused::Missing)?;
-            let status = current.status().unwrap_or(Status::Withdrawn);
-            // The update matched nothing: gone from sale, or somebody else's.
-            let refused = if status == Status::ForSale {
-                ChangeRefused::SomeoneElses
-            } else {
-                ChangeRefused::NoLongerForSale(status)
-            };
-            return Err(refused.into());
+            let current = self.find(id).await?.ok_or(Refusal::NoSuchTicket)?;
+            return Ok(SellerChange::Unmatched(current));
         };
         outbox::enqueue(&mut tx, &ticket.updated_event()).await?;
         self.commit(tx).await?;
-        Ok(ticket)
+        Ok(SellerChange::Made(ticket))
     }
 
     /// Reads the ticket and locks it until `tx` ends, so order events for one ticket handled at
@@ -186,7 +210,7 @@ impl TicketStore {
         &self,
         tx: &mut Transaction<'_, Any>,
         id: &str,
-    ) -> Result<Option<Ticket>, sqlx::Error> {
+    ) -> sqlx::Result<Option<Ticket>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM tickets WHERE id = $1{}",
             self.db.lock_rows()
@@ -204,7 +228,7 @@ impl TicketStore {
         &self,
         event_id: &str,
         ticket_id: &str,
-    ) -> anyhow::Result<Option<(Transaction<'static, Any>, Option<Ticket>)>> {
+    ) -> sqlx::Result<Option<(Transaction<'static, Any>, Option<Ticket>)>> {
         let mut tx = self.db.pool().begin().await?;
         if !inbox::record(&mut tx, event_id).await? {
             return Ok(None);
@@ -221,7 +245,7 @@ impl TicketStore {
         event_id: &str,
         ticket_id: &str,
         order_id: &str,
-    ) -> anyhow::Result<Applied> {
+    ) -> sqlx::Result<Applied> {
         let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(Applied::Done);
         };
@@ -239,12 +263,12 @@ impl TicketStore {
             tx.commit().await?;
             return Ok(Applied::Done);
         };
-        match ticket.status() {
-            Some(Status::ForSale) => {}
-            Some(Status::Reserved) if ticket.order_id.as_deref() != Some(order_id) => {
+        match ticket.status {
+            TicketStatus::ForSale => {}
+            TicketStatus::Reserved if ticket.order_id.as_deref() != Some(order_id) => {
                 return Ok(Applied::NotYet)
             }
-            Some(status) => {
+            status => {
                 tracing::warn!(
                     ticket_id,
                     order_id,
@@ -254,9 +278,8 @@ impl TicketStore {
                 tx.commit().await?;
                 return Ok(Applied::Done);
             }
-            None => anyhow::bail!("ticket {ticket_id} has an unknown status"),
         }
-        set_holder(&mut tx, ticket_id, Status::Reserved, Some(order_id)).await?;
+        set_holder(&mut tx, ticket_id, TicketStatus::Reserved, Some(order_id)).await?;
         self.commit(tx).await?;
         Ok(Applied::Done)
     }
@@ -267,16 +290,16 @@ impl TicketStore {
         event_id: &str,
         ticket_id: &str,
         order_id: &str,
-    ) -> anyhow::Result<()> {
+    ) -> sqlx::Result<()> {
         let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(());
         };
         mark_ended(&mut tx, order_id).await?;
         let holds = ticket.is_some_and(|t| {
-            t.status() == Some(Status::Reserved) && t.order_id.as_deref() == Some(order_id)
+            t.status == TicketStatus::Reserved && t.order_id.as_deref() == Some(order_id)
         });
         if holds {
-            set_holder(&mut tx, ticket_id, Status::ForSale, None).await?;
+            set_holder(&mut tx, ticket_id, TicketStatus::ForSale, None).await?;
         }
         self.commit(tx).await?;
         Ok(())
@@ -284,23 +307,18 @@ impl TicketStore {
 
     /// `order:completed`: the ticket is sold to that order. Orders allows one active order per
     /// ticket, so the completed order is the rightful holder even if a stale reservation shows.
-    pub async fn sell(
-        &self,
-        event_id: &str,
-        ticket_id: &str,
-        order_id: &str,
-    ) -> anyhow::Result<()> {
+    pub async fn sell(&self, event_id: &str, ticket_id: &str, order_id: &str) -> sqlx::Result<()> {
         let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(());
         };
         mark_ended(&mut tx, order_id).await?;
         match ticket {
-            Some(t) if t.status() == Some(Status::Sold) => {
+            Some(t) if t.status == TicketStatus::Sold => {
                 if t.order_id.as_deref() != Some(order_id) {
                     tracing::error!(ticket_id, order_id, sold_to = ?t.order_id, "a second order completed for a sold ticket");
                 }
             }
-            Some(_) => set_holder(&mut tx, ticket_id, Status::Sold, Some(order_id)).await?,
+            Some(_) => set_holder(&mut tx, ticket_id, TicketStatus::Sold, Some(order_id)).await?,
             None => tracing::error!(ticket_id, order_id, "order:completed for an unknown ticket"),
         }
         self.commit(tx).await?;
@@ -308,52 +326,19 @@ impl TicketStore {
     }
 }
 
-/// A seller's change refused, or the database failing.
-#[derive(Debug)]
-pub enum SellerChangeError {
-    Refused(ChangeRefused),
-    Database(sqlx::Error),
-}
-
-impl From<ChangeRefused> for SellerChangeError {
-    fn from(refused: ChangeRefused) -> Self {
-        Self::Refused(refused)
-    }
-}
-
-impl From<sqlx::Error> for SellerChangeError {
-    fn from(error: sqlx::Error) -> Self {
-        Self::Database(error)
-    }
-}
-
-impl SellerChangeError {
-    /// The API error, with the message for a ticket that is no longer the seller's to change.
-    pub fn into_api_error(self, not_for_sale: impl FnOnce(Status) -> String) -> ApiError {
-        match self {
-            Self::Refused(ChangeRefused::Missing) => ApiError::NotFound,
-            Self::Refused(ChangeRefused::NoLongerForSale(status)) => {
-                ApiError::BadRequest(not_for_sale(status))
-            }
-            Self::Refused(ChangeRefused::SomeoneElses) => ApiError::NotAuthorized,
-            Self::Database(error) => error.into(),
-        }
-    }
-}
-
 /// Moves the ticket to `status` held by `order_id`, bumps its version, records `ticket:updated`.
 async fn set_holder(
     tx: &mut Transaction<'_, Any>,
     ticket_id: &str,
-    status: Status,
+    status: TicketStatus,
     order_id: Option<&str>,
-) -> Result<(), sqlx::Error> {
+) -> sqlx::Result<()> {
     let ticket: Ticket = sqlx::query_as(&format!(
         "UPDATE tickets SET status = $2, order_id = $3, version = version + 1, updated_at = $4 \
          WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(ticket_id)
-    .bind(status.as_str())
+    .bind(status)
     .bind(order_id)
     .bind(unix_millis())
     .fetch_one(&mut **tx)
@@ -362,7 +347,7 @@ async fn set_holder(
     Ok(())
 }
 
-async fn mark_ended(tx: &mut Transaction<'_, Any>, order_id: &str) -> Result<(), sqlx::Error> {
+async fn mark_ended(tx: &mut Transaction<'_, Any>, order_id: &str) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO ended_orders (order_id, ended_at) VALUES ($1, $2) ON CONFLICT (order_id) DO NOTHING")
         .bind(order_id)
         .bind(unix_millis())
@@ -371,10 +356,7 @@ async fn mark_ended(tx: &mut Transaction<'_, Any>, order_id: &str) -> Result<(),
         .map(drop)
 }
 
-async fn order_has_ended(
-    tx: &mut Transaction<'_, Any>,
-    order_id: &str,
-) -> Result<bool, sqlx::Error> {
+async fn order_has_ended(tx: &mut Transaction<'_, Any>, order_id: &str) -> sqlx::Result<bool> {
     let found: Option<String> =
         sqlx::query_scalar("SELECT order_id FROM ended_orders WHERE order_id = $1")
             .bind(order_id)
@@ -409,11 +391,7 @@ mod tests {
             assert_eq!(reserved.unwrap(), Applied::Done);
             released.unwrap();
             let now = store.find(&ticket.id).await.unwrap().unwrap();
-            assert_eq!(
-                now.status(),
-                Some(Status::ForSale),
-                "round {round}: {now:?}"
-            );
+            assert_eq!(now.status, TicketStatus::ForSale, "round {round}: {now:?}");
         }
     }
 }

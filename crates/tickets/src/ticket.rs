@@ -1,33 +1,5 @@
+use gittix_shared::domain::TicketStatus;
 use serde::Serialize;
-
-/// Where a ticket stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    ForSale,
-    /// An active order holds it.
-    Reserved,
-    /// Its order completed.
-    Sold,
-    /// Its seller took it off the market.
-    Withdrawn,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ForSale => "for_sale",
-            Self::Reserved => "reserved",
-            Self::Sold => "sold",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [Self::ForSale, Self::Reserved, Self::Sold, Self::Withdrawn]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
-}
 
 /// A ticket as stored and as the API shows it (`price` in dollars on the wire).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -47,18 +19,14 @@ pub struct Ticket {
     /// One more at every change; events carry it so replicas apply them in order.
     pub version: i64,
     /// `for_sale`, `reserved`, `sold` or `withdrawn`.
-    #[schema(example = "for_sale")]
-    pub status: String,
+    #[schema(value_type = String, example = "for_sale")]
+    pub status: TicketStatus,
     /// The order that holds or bought it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
 }
 
 impl Ticket {
-    pub fn status(&self) -> Option<Status> {
-        Status::parse(&self.status)
-    }
-
     pub fn created_event(&self) -> gittix_shared::events::TicketCreated {
         gittix_shared::events::TicketCreated {
             id: self.id.clone(),
@@ -76,7 +44,7 @@ impl Ticket {
             title: self.title.clone(),
             price: self.price_cents,
             user_id: self.user_id.clone(),
-            status: gittix_shared::domain::TicketStatus::parse(&self.status).unwrap(),
+            status: self.status,
             order_id: self.order_id.clone(),
         }
     }

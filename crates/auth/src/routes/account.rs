@@ -4,17 +4,15 @@ use axum_extra::extract::CookieJar;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::http::ClientIp;
 use gittix_shared::json::JsonBody;
+use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
 use gittix_shared::session::{RequireUser, Sessions};
 use gittix_shared::validation::{lenient_string, Validator};
-use gittix_shared::{ApiError, ApiResult};
+use gittix_shared::ApiResult;
 use serde::Deserialize;
 
-use super::signin::invalid_credentials;
 use super::UserResponse;
+use crate::accounts::{Accounts, Change};
 use crate::credentials::{check_email, check_new_password, normalize_email, normalize_password};
-use crate::password;
-use crate::rate_limit::SignInLimiter;
-use crate::store::{email_key, AccountChange, UserStore};
 
 /// A change of email or password (or both), confirmed by the current password.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -35,11 +33,12 @@ pub(crate) struct UpdateAccount {
     request_body = UpdateAccount, responses(
     (status = 200, description = "Changed: publishes user:updated and sets a new session cookie", body = UserResponse),
     (status = 400, description = "A field is invalid, the body is not JSON, the email is in use, or \"Invalid credentials\"", body = ErrorBody),
-    (status = 401, description = "Signed out", body = ErrorBody),
-    (status = 413, description = "The body is over the size limit", body = ErrorBody),
+    SignedOut,
+    BodyTooLarge,
+    // Not the shared `TooManyRequests`: this answer also documents its header.
     (status = 429, description = "Too many attempts; see Retry-After", body = ErrorBody,
         headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    DatabaseUnavailable,
 ))]
 /// `PATCH /api/users/currentuser` `{currentPassword, email?, password?}`: changes the signed-in
 /// user's email or password, publishes `user:updated`, and reissues the cookie.
@@ -47,9 +46,8 @@ pub(crate) struct UpdateAccount {
 /// The current password is required, and checking it counts as a sign-in attempt, so a stolen
 /// cookie can neither take over the account nor guess its password quickly.
 pub(crate) async fn update_account(
-    State(users): State<UserStore>,
+    State(accounts): State<Accounts>,
     State(sessions): State<Sessions>,
-    State(limiter): State<SignInLimiter>,
     RequireUser(signed_in): RequireUser,
     ClientIp(client): ClientIp,
     jar: CookieJar,
@@ -77,24 +75,12 @@ pub(crate) async fn update_account(
     }
     validator.finish()?;
 
-    let user = users
-        .find_by_id(&signed_in.id)
-        .await?
-        .ok_or(ApiError::NotAuthorized)?;
-    limiter.check(client, &email_key(&user.email))?;
-    let current_password = current_password.unwrap_or_default();
-    if !password::verify(current_password, Some(user.password_hash)).await? {
-        return Err(invalid_credentials());
-    }
-    let password_hash = match password {
-        Some(p) => Some(password::hash(p).await?),
-        None => None,
-    };
-    let change = AccountChange {
+    let change = Change {
+        current_password: current_password.unwrap_or_default(),
         email,
-        password_hash,
+        password,
     };
-    let user = users.update(&user.id, change).await?;
+    let user = accounts.change(client, &signed_in.id, change).await?;
     let token = sessions.issue(&user.id, &user.email)?;
     Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
 }

@@ -2,35 +2,28 @@
 
 mod account;
 mod current_user;
+mod refusal;
 mod signin;
 mod signout;
 mod signup;
 
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AuthState;
 
-/// The auth service's part of the OpenAPI document.
+/// The info of this part of the document, from this crate's manifest (`OpenApiRouter::new()`
+/// would take utoipa-axum's). The paths come from the routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    signup::signup,
-    signin::signin,
-    signout::signout,
-    current_user::current_user,
-    account::update_account,
-))]
-pub(crate) struct AuthApi;
+struct AuthApi;
 
-pub(crate) fn router() -> Router<AuthState> {
-    Router::new()
-        .route("/api/users/signup", post(signup::signup))
-        .route("/api/users/signin", post(signin::signin))
-        .route("/api/users/signout", post(signout::signout))
-        .route(
-            "/api/users/currentuser",
-            get(current_user::current_user).patch(account::update_account),
-        )
+/// The routes under `/api/users`, each with its OpenAPI entry.
+pub(crate) fn router() -> OpenApiRouter<AuthState> {
+    OpenApiRouter::with_openapi(<AuthApi as utoipa::OpenApi>::openapi())
+        .routes(routes!(signup::signup))
+        .routes(routes!(signin::signin))
+        .routes(routes!(signout::signout))
+        .routes(routes!(current_user::current_user, account::update_account))
 }
 
 /// An account: the body of every successful account answer.

@@ -4,15 +4,15 @@ use axum::Json;
 use axum_extra::extract::CookieJar;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
+use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable};
 use gittix_shared::session::Sessions;
 use gittix_shared::validation::{lenient_string, Validator};
 use gittix_shared::ApiResult;
 use serde::Deserialize;
 
 use super::UserResponse;
+use crate::accounts::Accounts;
 use crate::credentials::{check_email, check_new_password, normalize_email, normalize_password};
-use crate::password;
-use crate::store::UserStore;
 
 /// A new account's credentials.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -31,11 +31,11 @@ pub(crate) struct SignUp {
 #[utoipa::path(post, path = "/api/users/signup", operation_id = "signUp", tag = "users", request_body = SignUp, responses(
     (status = 201, description = "Signed up and signed in: sets the session cookie", body = UserResponse),
     (status = 400, description = "A field is invalid, the body is not JSON, or the email is in use", body = ErrorBody),
-    (status = 413, description = "The body is over the size limit", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    BodyTooLarge,
+    DatabaseUnavailable,
 ))]
 pub(crate) async fn signup(
-    State(users): State<UserStore>,
+    State(accounts): State<Accounts>,
     State(sessions): State<Sessions>,
     jar: CookieJar,
     JsonBody(body): JsonBody<SignUp>,
@@ -48,8 +48,7 @@ pub(crate) async fn signup(
     validator.finish()?;
     let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
 
-    let password_hash = password::hash(password).await?;
-    let user = users.create(&email, &password_hash).await?;
+    let user = accounts.sign_up(&email, password).await?;
     let token = sessions.issue(&user.id, &user.email)?;
     let jar = jar.add(sessions.sign_in_cookie(token));
     Ok((StatusCode::CREATED, jar, Json(user.into())))

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use gittix_auth::AuthArgs;
+use gittix_auth::AuthConfig;
 use gittix_shared::db::Db;
 use gittix_testing::{create_postgres_database, PrivatePostgres};
 use reqwest::StatusCode;
@@ -14,7 +14,7 @@ async fn with_postgres_stopped_requests_get_503_and_the_same_server_recovers() {
     let postgres = PrivatePostgres::start();
     let url = create_postgres_database(&postgres.server_url()).await;
     let db = Db::connect_lazy(&url, &pool_settings(Duration::from_millis(500))).unwrap();
-    let app = TestApp::spawn_on(db, AuthArgs::default(), None).await;
+    let app = TestApp::spawn_on(db, AuthConfig::default(), None).await;
     app.signed_up("before@test.com", "password").await;
 
     postgres.stop();

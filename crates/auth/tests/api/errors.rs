@@ -1,4 +1,4 @@
-use gittix_testing::backend_tests;
+use gittix_testing::{backend_tests, TEST_BODY_LIMIT};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -20,7 +20,7 @@ backend_tests! {
         let app = TestApp::spawn(backend).await;
         let response = app
             .client
-            .post(app.server.url("/api/users/signup"))
+            .post(app.service.url("/api/users/signup"))
             .header("content-type", "application/json")
             .body(r#"{"email": "test@test.com", "password": "#)
             .send()
@@ -33,7 +33,7 @@ backend_tests! {
 
     async fn an_oversized_body_is_413_with_the_error_shape(backend) {
         let app = TestApp::spawn(backend).await;
-        let huge = "x".repeat(BODY_LIMIT + 1);
+        let huge = "x".repeat(TEST_BODY_LIMIT + 1);
         let response = app.post("/api/users/signup", json!({"email": "test@test.com", "password": huge}), None).await;
         let (status, body) = status_and_json(response).await;
         assert_eq!((status, body), (StatusCode::PAYLOAD_TOO_LARGE, error("Request body is too large")));
@@ -48,7 +48,7 @@ backend_tests! {
         // An id the caller sends is kept, so a gateway's id follows the request.
         let response = app
             .client
-            .get(app.server.url("/api/users/currentuser"))
+            .get(app.service.url("/api/users/currentuser"))
             .header("x-request-id", "from-the-gateway")
             .send()
             .await

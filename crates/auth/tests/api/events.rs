@@ -1,12 +1,11 @@
-//! Auth's events leave through the outbox relay and reach the bus, on both buses.
+//! Auth's events leave through the service's own outbox relay and reach the bus, in both
+//! topologies.
 
 use std::time::Duration;
 
 use gittix_shared::bus::{header, Bus, DeliverySettings, Subscription};
-use gittix_shared::db::Backend;
 use gittix_shared::events::{Event, UserCreated, UserUpdated};
-use gittix_shared::relay::{self, RelaySettings};
-use gittix_testing::{BusKind, TestBus};
+use gittix_testing::Topology;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -44,15 +43,9 @@ async fn next_event(
     )
 }
 
-async fn user_events_reach_the_bus(backend: Backend, bus: BusKind) {
-    let app = TestApp::spawn(backend).await;
-    let test_bus = TestBus::new(bus).await;
-    let _relay = relay::spawn(
-        app.db.clone(),
-        test_bus.bus.clone(),
-        RelaySettings::default(),
-    );
-    let mut events = observe(test_bus.bus.as_ref()).await;
+async fn user_events_reach_the_bus(topology: Topology) {
+    let app = TestApp::relayed(topology).await;
+    let mut events = observe(app.platform.bus.bus.as_ref()).await;
 
     let response = app.signup("test@test.com", "password").await;
     let request_id = response.headers()["x-request-id"]
@@ -82,7 +75,7 @@ async fn user_events_reach_the_bus(backend: Backend, bus: BusKind) {
     let change = json!({"currentPassword": "password", "email": "new@test.com"});
     let patched = app
         .client
-        .patch(app.server.url("/api/users/currentuser"))
+        .patch(app.service.url("/api/users/currentuser"))
         .header("cookie", &cookie)
         .header(
             "traceparent",
@@ -112,10 +105,10 @@ async fn user_events_reach_the_bus(backend: Backend, bus: BusKind) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_events_reach_the_embedded_bus_from_sqlite() {
-    user_events_reach_the_bus(Backend::Sqlite, BusKind::Embedded).await;
+    user_events_reach_the_bus(Topology::Embedded).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_events_reach_jetstream_from_postgres() {
-    user_events_reach_the_bus(Backend::Postgres, BusKind::JetStream).await;
+    user_events_reach_the_bus(Topology::Distributed).await;
 }

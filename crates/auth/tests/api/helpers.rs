@@ -1,19 +1,17 @@
 use std::time::Duration;
 
-use gittix_auth::{AuthArgs, AuthService};
+use gittix_auth::AuthConfig;
 use gittix_shared::db::{Backend, Db, PoolSettings};
-use gittix_shared::http::{health_routes, with_common_layers, Dependencies, TrustProxy};
 use gittix_shared::outbox::{self, PendingEvent};
-use gittix_shared::session::Sessions;
-use gittix_testing::{fresh_database, session_cookie, TestDatabase, TestServer};
+use gittix_testing::{
+    fresh_database, session_cookie, TestDatabase, TestPlatform, TestService, Topology,
+};
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-pub const JWT_KEY: &[u8] = b"test-key-test-key-test-key-test-key!";
-pub const BODY_LIMIT: usize = 16 * 1024;
-
 pub struct TestApp {
-    pub server: TestServer,
+    pub service: TestService,
+    pub platform: TestPlatform,
     pub db: Db,
     pub client: reqwest::Client,
     _database: Option<TestDatabase>,
@@ -21,30 +19,46 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
-        Self::spawn_with(backend, AuthArgs::default()).await
+        Self::spawn_with(backend, AuthConfig::default()).await
     }
 
-    pub async fn spawn_with(backend: Backend, args: AuthArgs) -> Self {
+    pub async fn spawn_with(backend: Backend, config: AuthConfig) -> Self {
         let database = fresh_database(backend).await;
         let db = database.db.clone();
-        Self::spawn_on(db, args, Some(database)).await
+        Self::spawn_on(db, config, Some(database)).await
     }
 
     /// An app on a database the test manages itself.
-    pub async fn spawn_on(db: Db, args: AuthArgs, database: Option<TestDatabase>) -> Self {
-        let sessions = Sessions::new(JWT_KEY, Duration::from_secs(3600), false);
-        let service = AuthService::start(db.clone(), sessions, &args, TrustProxy(false))
+    ///
+    /// Its relay takes no event (a batch of none), so the outbox keeps what each request
+    /// recorded and [`outbox`](Self::outbox) reads exactly that; `events.rs` checks the relay.
+    pub async fn spawn_on(db: Db, config: AuthConfig, database: Option<TestDatabase>) -> Self {
+        let mut platform = TestPlatform::new(Topology::Embedded).await;
+        platform.platform.relay.batch = 0;
+        Self::start(platform, db, config, database).await
+    }
+
+    /// An app on the topology's backend whose outbox is relayed to the topology's bus
+    /// (`platform.bus`), as in production.
+    pub async fn relayed(topology: Topology) -> Self {
+        let database = fresh_database(topology.backend()).await;
+        let db = database.db.clone();
+        let platform = TestPlatform::new(topology).await;
+        Self::start(platform, db, AuthConfig::default(), Some(database)).await
+    }
+
+    async fn start(
+        platform: TestPlatform,
+        db: Db,
+        config: AuthConfig,
+        database: Option<TestDatabase>,
+    ) -> Self {
+        let service = gittix_auth::build(&config, db.clone(), &platform.platform)
             .await
-            .expect("starting auth");
-        let app = with_common_layers(
-            service.router().merge(health_routes(Dependencies {
-                databases: vec![db.clone()],
-                ..Dependencies::default()
-            })),
-            BODY_LIMIT,
-        );
+            .expect("building auth");
         Self {
-            server: TestServer::spawn(app).await,
+            service: TestService::serve(service, &platform.platform).await,
+            platform,
             db,
             client: reqwest::Client::new(),
             _database: database,
@@ -52,17 +66,20 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value, cookie: Option<&str>) -> Response {
-        self.send(self.client.post(self.server.url(path)).json(&body), cookie)
+        self.send(self.client.post(self.service.url(path)).json(&body), cookie)
             .await
     }
 
     pub async fn patch(&self, path: &str, body: Value, cookie: Option<&str>) -> Response {
-        self.send(self.client.patch(self.server.url(path)).json(&body), cookie)
-            .await
+        self.send(
+            self.client.patch(self.service.url(path)).json(&body),
+            cookie,
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
-        self.send(self.client.get(self.server.url(path)), cookie)
+        self.send(self.client.get(self.service.url(path)), cookie)
             .await
     }
 

@@ -1,6 +1,6 @@
 use std::num::NonZeroU32;
 
-use gittix_auth::AuthArgs;
+use gittix_auth::AuthConfig;
 use gittix_testing::backend_tests;
 use gittix_testing::session_cookie;
 use reqwest::StatusCode;
@@ -53,11 +53,11 @@ backend_tests! {
     }
 
     async fn attempts_on_one_account_are_rate_limited(backend) {
-        let args = AuthArgs {
+        let config = AuthConfig {
             signin_attempts_per_account: NonZeroU32::new(3).unwrap(),
-            ..AuthArgs::default()
+            ..AuthConfig::default()
         };
-        let app = TestApp::spawn_with(backend, args).await;
+        let app = TestApp::spawn_with(backend, config).await;
         app.signed_up("test@test.com", "password").await;
         for _ in 0..3 {
             assert_eq!(app.signin("test@test.com", "wrong").await.status(), StatusCode::BAD_REQUEST);
@@ -74,11 +74,11 @@ backend_tests! {
     }
 
     async fn attempts_from_one_client_are_rate_limited(backend) {
-        let args = AuthArgs {
+        let config = AuthConfig {
             signin_attempts_per_client: NonZeroU32::new(2).unwrap(),
-            ..AuthArgs::default()
+            ..AuthConfig::default()
         };
-        let app = TestApp::spawn_with(backend, args).await;
+        let app = TestApp::spawn_with(backend, config).await;
         assert_eq!(app.signin("a@test.com", "password").await.status(), StatusCode::BAD_REQUEST);
         assert_eq!(app.signin("b@test.com", "password").await.status(), StatusCode::BAD_REQUEST);
         assert_eq!(app.signin("c@test.com", "password").await.status(), StatusCode::TOO_MANY_REQUESTS);

@@ -1,11 +1,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::session::RequireUser;
-use gittix_shared::{ApiError, ApiResult};
+use gittix_shared::ApiResult;
 
-use super::owned_by;
-use crate::order::Status;
 use crate::store::OrderStore;
 
 #[utoipa::path(delete, path = "/api/orders/{id}", operation_id = "cancelOrder", tag = "orders", security(("session" = [])), params(("id" = String, Path, description = "The order's id")), responses(
@@ -13,7 +12,7 @@ use crate::store::OrderStore;
     (status = 400, description = "The order is complete", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
     (status = 404, description = "No order has this id", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    DatabaseUnavailable,
 ))]
 /// `DELETE /api/orders/:id`: the buyer cancels; publishes `order:cancelled` (reason `cancelled`).
 /// A completed order cannot be cancelled; cancelling a cancelled one changes nothing.
@@ -22,12 +21,6 @@ pub(crate) async fn cancel(
     RequireUser(buyer): RequireUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    owned_by(orders.find(&id).await?, &buyer)?;
-    if orders.cancel(&id, "cancelled").await?.is_none() {
-        let current = orders.find(&id).await?.ok_or(ApiError::NotFound)?;
-        if current.status == Status::Complete.as_str() {
-            return Err(ApiError::bad_request("Cannot cancel a completed order"));
-        }
-    }
+    orders.cancel_for(&id, &buyer.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
+use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
 use gittix_shared::validation::{lenient_string, Validator};
 use gittix_shared::ApiResult;
@@ -24,10 +25,10 @@ pub(crate) struct CreateOrder {
     request_body = CreateOrder, responses(
     (status = 201, description = "Reserved until expiresAt: publishes order:created", body = OrderJson),
     (status = 400, description = "ticketId is missing, the body is not JSON, the ticket is reserved or sold, or it is the caller's own", body = ErrorBody),
-    (status = 401, description = "Signed out", body = ErrorBody),
+    SignedOut,
     (status = 404, description = "No ticket has this id, or it was withdrawn", body = ErrorBody),
-    (status = 413, description = "The body is over the size limit", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    BodyTooLarge,
+    DatabaseUnavailable,
 ))]
 /// `POST /api/orders` `{ticketId}`: reserves the ticket for the lock window; publishes `order:created`.
 pub(crate) async fn create(
@@ -46,6 +47,6 @@ pub(crate) async fn create(
             "TicketId must be provided",
         )
         .finish()?;
-    let order = orders.create(&buyer.id, &ticket_id).await??;
+    let order = orders.create(&buyer.id, &ticket_id).await?;
     Ok((StatusCode::CREATED, Json(order.into())))
 }

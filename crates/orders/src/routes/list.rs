@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::Json;
-use gittix_shared::error::ErrorBody;
+use gittix_shared::openapi::responses::{DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
@@ -9,8 +9,8 @@ use crate::store::OrderStore;
 
 #[utoipa::path(get, path = "/api/orders", operation_id = "listOrders", tag = "orders", security(("session" = [])), responses(
     (status = 200, description = "The caller's orders, oldest first", body = Vec<OrderJson>),
-    (status = 401, description = "Signed out", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    SignedOut,
+    DatabaseUnavailable,
 ))]
 /// `GET /api/orders`: the caller's orders, oldest first, each with its ticket.
 pub(crate) async fn list(

@@ -1,35 +1,20 @@
-//! `/api/orders*`: one module per route; every route needs a signed-in user.
+//! `/api/orders*`: one module per route; every route needs a signed-in user. Each route is
+//! declared once, with its OpenAPI entry, in [`router`].
 
 mod cancel;
 mod create;
 mod list;
+mod refusal;
 mod show;
 
-use axum::routing::{get, post};
-use axum::Router;
-use gittix_shared::session::UserPayload;
-use gittix_shared::ApiError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::order::Order;
 use crate::OrdersState;
 
-/// The orders service's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(create::create, list::list, show::show, cancel::cancel))]
-pub(crate) struct OrdersApi;
-
-pub(crate) fn router() -> Router<OrdersState> {
-    Router::new()
-        .route("/api/orders", post(create::create).get(list::list))
-        .route("/api/orders/{id}", get(show::show).delete(cancel::cancel))
-}
-
-/// The order if it exists (404 otherwise) and belongs to `user` (401 otherwise).
-pub(crate) fn owned_by(order: Option<Order>, user: &UserPayload) -> Result<Order, ApiError> {
-    let order = order.ok_or(ApiError::NotFound)?;
-    if order.user_id == user.id {
-        Ok(order)
-    } else {
-        Err(ApiError::NotAuthorized)
-    }
+/// Handlers sharing a path share one `routes!`; each takes its path from `#[utoipa::path]`.
+pub(crate) fn router() -> OpenApiRouter<OrdersState> {
+    OpenApiRouter::new()
+        .routes(routes!(create::create, list::list))
+        .routes(routes!(show::show, cancel::cancel))
 }

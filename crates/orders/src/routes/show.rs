@@ -1,10 +1,10 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
-use super::owned_by;
 use crate::order::OrderJson;
 use crate::store::OrderStore;
 
@@ -12,7 +12,7 @@ use crate::store::OrderStore;
     (status = 200, description = "The order", body = OrderJson),
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
     (status = 404, description = "No order has this id", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    DatabaseUnavailable,
 ))]
 /// `GET /api/orders/:id`: one of the caller's orders.
 pub(crate) async fn show(
@@ -20,6 +20,6 @@ pub(crate) async fn show(
     RequireUser(buyer): RequireUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<OrderJson>> {
-    let order = owned_by(orders.find(&id).await?, &buyer)?;
+    let order = orders.find_for(&id, &buyer.id).await?;
     Ok(Json(order.into()))
 }

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use gittix_testing::EventLog;
 use gittix_testing::topology_tests;
+use gittix_testing::EventLog;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -10,7 +10,7 @@ use crate::helpers::*;
 topology_tests! {
     async fn cancelling_marks_it_cancelled_publishes_and_frees_the_ticket(topology) {
         let app = OrdersApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["order:cancelled"]).await;
+        let mut events = EventLog::watch(app.bus(), &["order:cancelled"]).await;
         let buyer = app.user();
         let ticket = app.ticket_listed(&app.user(), "Concert", 1000).await;
         let order = app.reserved(&buyer, &ticket).await;
@@ -56,8 +56,8 @@ topology_tests! {
 
 mod expiry {
     use gittix_shared::events::OrderExpired;
-    use gittix_testing::{eventually, publish_event, EventLog};
     use gittix_testing::topology_tests;
+    use gittix_testing::{eventually, publish_event, EventLog};
     use serde_json::json;
 
     use crate::helpers::*;
@@ -65,12 +65,12 @@ mod expiry {
     topology_tests! {
         async fn order_expired_cancels_an_order_that_is_not_complete(topology) {
             let app = OrdersApp::spawn(topology).await;
-            let mut events = EventLog::watch(app.bus.bus.as_ref(), &["order:cancelled"]).await;
+            let mut events = EventLog::watch(app.bus(), &["order:cancelled"]).await;
             let buyer = app.user();
             let ticket = app.ticket_listed(&app.user(), "Concert", 1000).await;
             let order = app.reserved(&buyer, &ticket).await;
             let id = order["id"].as_str().unwrap().to_owned();
-            publish_event(app.bus.bus.as_ref(), &OrderExpired { order_id: id.clone() }).await;
+            publish_event(app.bus(), &OrderExpired { order_id: id.clone() }).await;
             let (_, data) = events.next().await;
             assert_eq!(data, json!({"id": id, "version": 1, "ticket": {"id": ticket}, "reason": "expired"}));
             let shown: serde_json::Value = app.get(Some(&buyer), &format!("/api/orders/{id}")).await.json().await.unwrap();
@@ -79,7 +79,7 @@ mod expiry {
 
         async fn order_expired_leaves_a_complete_order_alone(topology) {
             let app = OrdersApp::spawn(topology).await;
-            let mut events = EventLog::watch(app.bus.bus.as_ref(), &["order:cancelled"]).await;
+            let mut events = EventLog::watch(app.bus(), &["order:cancelled"]).await;
             let buyer = app.user();
             let ticket = app.ticket_listed(&app.user(), "Concert", 1000).await;
             let id = app.reserved(&buyer, &ticket).await["id"].as_str().unwrap().to_owned();
@@ -88,7 +88,7 @@ mod expiry {
                 .execute(app.db.pool())
                 .await
                 .unwrap();
-            publish_event(app.bus.bus.as_ref(), &OrderExpired { order_id: id.clone() }).await;
+            publish_event(app.bus(), &OrderExpired { order_id: id.clone() }).await;
             events.expect_none(std::time::Duration::from_millis(800)).await;
             let status = eventually("the order to be read", || async {
                 let shown: serde_json::Value = app.get(Some(&buyer), &format!("/api/orders/{id}")).await.json().await.ok()?;

@@ -1,6 +1,7 @@
-use gittix_testing::EventLog;
+use gittix_shared::domain::TicketStatus;
 use gittix_shared::time::unix_millis;
 use gittix_testing::topology_tests;
+use gittix_testing::EventLog;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -24,7 +25,7 @@ topology_tests! {
 
     async fn reserves_with_the_ticket_embedded_and_publishes_order_created(topology) {
         let app = OrdersApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["order:created"]).await;
+        let mut events = EventLog::watch(app.bus(), &["order:created"]).await;
         let (seller, buyer) = (app.user(), app.user());
         let ticket = app.ticket_listed(&seller, "Concert", 1999).await;
         let before = unix_millis();
@@ -67,11 +68,11 @@ topology_tests! {
         let app = OrdersApp::spawn(topology).await;
         let seller = app.user();
         let withdrawn = app.ticket_listed(&seller, "Gone", 2000).await;
-        app.ticket_updated(&seller, &withdrawn, 1, "Gone", 2000, "withdrawn").await;
+        app.ticket_updated(&seller, &withdrawn, 1, "Gone", 2000, TicketStatus::Withdrawn).await;
         app.replica_version_is(&withdrawn, 1).await;
         assert_eq!(app.reserve(&app.user(), &withdrawn).await.status(), StatusCode::NOT_FOUND);
         let sold = app.ticket_listed(&seller, "Sold", 2000).await;
-        app.ticket_updated(&seller, &sold, 1, "Sold", 2000, "sold").await;
+        app.ticket_updated(&seller, &sold, 1, "Sold", 2000, TicketStatus::Sold).await;
         app.replica_version_is(&sold, 1).await;
         let (status, body) = status_and_json(app.reserve(&app.user(), &sold).await).await;
         assert_eq!((status, body), (StatusCode::BAD_REQUEST, error("Ticket is already reserved")));

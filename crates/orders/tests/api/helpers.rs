@@ -1,66 +1,56 @@
-use gittix_orders::{OrdersArgs, OrdersService};
+use gittix_orders::OrdersConfig;
+use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
+use gittix_shared::domain::TicketStatus;
 use gittix_shared::events::{TicketCreated, TicketUpdated};
-use gittix_shared::http::with_common_layers;
-use gittix_shared::relay::{self, RelaySettings};
 use gittix_testing::{
-    eventually, fresh_database, publish_event, quick_listener_settings, test_sessions, TestBus,
-    TestDatabase, TestServer, TestUser, Topology,
+    eventually, fresh_database, publish_event, TestDatabase, TestPlatform, TestService, TestUser,
+    Topology,
 };
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
-use tokio::task::JoinHandle;
 
 pub const LOCK_SECONDS: u64 = 900;
 
+/// The orders service as `gittix_orders::build` makes it, served on its own port. Dropping it
+/// shuts the service down.
 pub struct OrdersApp {
-    pub server: TestServer,
-    pub bus: TestBus,
+    pub service: TestService,
+    pub platform: TestPlatform,
     pub client: reqwest::Client,
     pub db: Db,
-    sessions: gittix_shared::session::Sessions,
     _database: TestDatabase,
-    _tasks: Vec<JoinHandle<()>>,
 }
 
 impl OrdersApp {
     pub async fn spawn(topology: Topology) -> Self {
         let database = fresh_database(topology.backend()).await;
-        let bus = TestBus::new(topology.bus()).await;
-        let sessions = test_sessions();
-        let args = OrdersArgs {
+        let platform = TestPlatform::new(topology).await;
+        let config = OrdersConfig {
             order_lock_seconds: LOCK_SECONDS,
         };
-        let service = OrdersService::start(database.db.clone(), sessions.clone(), &args)
+        let service = gittix_orders::build(&config, database.db.clone(), &platform.platform)
             .await
             .unwrap();
-        let mut tasks = service
-            .listener(bus.bus.clone(), quick_listener_settings())
-            .start()
-            .await
-            .unwrap();
-        tasks.push(relay::spawn(
-            database.db.clone(),
-            bus.bus.clone(),
-            RelaySettings::default(),
-        ));
-        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
         Self {
-            server,
-            bus,
+            service: TestService::serve(service, &platform.platform).await,
+            platform,
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(256)
                 .build()
                 .unwrap(),
             db: database.db.clone(),
-            sessions,
             _database: database,
-            _tasks: tasks,
         }
     }
 
+    /// The test's bus, to publish events other services would and to watch what orders publishes.
+    pub fn bus(&self) -> &dyn Bus {
+        self.platform.bus.bus.as_ref()
+    }
+
     pub fn user(&self) -> TestUser {
-        TestUser::new(&self.sessions)
+        TestUser::new(self.platform.sessions())
     }
 
     /// A ticket the tickets service listed, as its event reaches orders; waits for the replica.
@@ -73,7 +63,7 @@ impl OrdersApp {
             price: price_cents,
             user_id: seller.id.clone(),
         };
-        publish_event(self.bus.bus.as_ref(), &event).await;
+        publish_event(self.bus(), &event).await;
         self.replica_version_is(&id, 0).await;
         id
     }
@@ -86,7 +76,7 @@ impl OrdersApp {
         version: i64,
         title: &str,
         price: i64,
-        status: &str,
+        status: TicketStatus,
     ) {
         let event = TicketUpdated {
             id: id.into(),
@@ -94,10 +84,10 @@ impl OrdersApp {
             title: title.into(),
             price,
             user_id: seller.id.clone(),
-            status: status.into(),
+            status,
             order_id: None,
         };
-        publish_event(self.bus.bus.as_ref(), &event).await;
+        publish_event(self.bus(), &event).await;
     }
 
     pub async fn replica_version_is(&self, id: &str, version: i64) {
@@ -122,7 +112,9 @@ impl OrdersApp {
 
     pub async fn order(&self, user: Option<&TestUser>, body: Value) -> Response {
         self.send(
-            self.client.post(self.server.url("/api/orders")).json(&body),
+            self.client
+                .post(self.service.url("/api/orders"))
+                .json(&body),
             user,
         )
         .await
@@ -141,14 +133,14 @@ impl OrdersApp {
     }
 
     pub async fn get(&self, user: Option<&TestUser>, path: &str) -> Response {
-        self.send(self.client.get(self.server.url(path)), user)
+        self.send(self.client.get(self.service.url(path)), user)
             .await
     }
 
     pub async fn delete(&self, user: Option<&TestUser>, id: &str) -> Response {
         self.send(
             self.client
-                .delete(self.server.url(&format!("/api/orders/{id}"))),
+                .delete(self.service.url(&format!("/api/orders/{id}"))),
             user,
         )
         .await

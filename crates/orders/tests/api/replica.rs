@@ -1,3 +1,4 @@
+use gittix_shared::domain::TicketStatus;
 use gittix_testing::topology_tests;
 use serde_json::json;
 
@@ -9,11 +10,11 @@ topology_tests! {
         let seller = app.user();
         let id = uuid::Uuid::now_v7().to_string();
         // Version 1 reaches orders before version 0.
-        app.ticket_updated(&seller, &id, 1, "Renamed", 2500, "for_sale").await;
+        app.ticket_updated(&seller, &id, 1, "Renamed", 2500, TicketStatus::ForSale).await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         assert_eq!(app.reserve(&app.user(), &id).await.status(), 404, "not known before its creation is applied");
         let created = gittix_shared::events::TicketCreated { id: id.clone(), version: 0, title: "Original".into(), price: 2000, user_id: seller.id.clone() };
-        gittix_testing::publish_event(app.bus.bus.as_ref(), &created).await;
+        gittix_testing::publish_event(app.bus(), &created).await;
         app.replica_version_is(&id, 1).await;
         let order = app.reserved(&app.user(), &id).await;
         assert_eq!(order["ticket"], json!({"id": id, "title": "Renamed", "price": 25, "version": 1}));

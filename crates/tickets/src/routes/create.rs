@@ -3,6 +3,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
+use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
@@ -15,9 +16,9 @@ use crate::ticket::Ticket;
     request_body = TicketBody, responses(
     (status = 201, description = "Listed: publishes ticket:created", body = Ticket),
     (status = 400, description = "A field is invalid, or the body is not JSON", body = ErrorBody),
-    (status = 401, description = "Signed out", body = ErrorBody),
-    (status = 413, description = "The body is over the size limit", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    SignedOut,
+    BodyTooLarge,
+    DatabaseUnavailable,
 ))]
 /// `POST /api/tickets` `{title, price}`: lists a ticket for sale; publishes `ticket:created`.
 pub(crate) async fn create(

@@ -4,6 +4,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::{ApiError, ApiResult};
 
 use crate::listing::{next_link, ListParams, ListQuery};
@@ -14,7 +15,7 @@ use crate::ticket::Ticket;
     (status = 200, description = "With no parameters, every ticket for sale, oldest first; with any, one page of them", body = Vec<Ticket>,
         headers(("Link" = String, description = "The next page, as `<...>; rel=\"next\"`, when there may be more"))),
     (status = 400, description = "A parameter is invalid", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    DatabaseUnavailable,
 ))]
 /// `GET /api/tickets`: the tickets for sale (see `listing` for the optional parameters).
 pub(crate) async fn list(

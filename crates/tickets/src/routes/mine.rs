@@ -1,6 +1,6 @@
 use axum::extract::State;
 use axum::Json;
-use gittix_shared::error::ErrorBody;
+use gittix_shared::openapi::responses::{DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
@@ -9,8 +9,8 @@ use crate::ticket::Ticket;
 
 #[utoipa::path(get, path = "/api/tickets/mine", operation_id = "myTickets", tag = "tickets", security(("session" = [])), responses(
     (status = 200, description = "The caller's tickets in every status, newest first", body = Vec<Ticket>),
-    (status = 401, description = "Signed out", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    SignedOut,
+    DatabaseUnavailable,
 ))]
 /// `GET /api/tickets/mine`: the caller's own tickets in every status, newest first, so a seller
 /// can follow what is for sale, reserved, sold or withdrawn.

@@ -1,30 +1,33 @@
-//! `/api/tickets*`: one module per route.
+//! `/api/tickets*`: one module per route, each declaring its path and its OpenAPI entry once.
 
 mod create;
 mod list;
 mod mine;
+mod refusal;
 mod show;
 mod update;
 mod withdraw;
 
-use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::TicketsState;
 
-pub(crate) fn router() -> Router<TicketsState> {
-    Router::new()
-        .route("/api/tickets", get(list::list).post(create::create))
+pub(crate) fn router() -> OpenApiRouter<TicketsState> {
+    OpenApiRouter::with_openapi(Schemas::openapi())
+        .routes(routes!(list::list, create::create))
         // A static segment wins over `{id}`; ticket ids are UUIDs, never "mine".
-        .route("/api/tickets/mine", get(mine::mine))
-        .route(
-            "/api/tickets/{id}",
-            get(show::show)
-                .put(update::update)
-                .delete(withdraw::withdraw),
-        )
+        .routes(routes!(mine::mine))
+        .routes(routes!(show::show, update::update, withdraw::withdraw))
 }
+
+/// What the document lists beside the routes: the values of the list's `sort`, which no handler
+/// names as a type (the parameter is read as text).
+#[derive(OpenApi)]
+#[openapi(components(schemas(crate::listing::SortParam)))]
+struct Schemas;
 
 /// The body of create and update: fields read leniently, then validated by `rules`.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -38,18 +41,3 @@ pub(crate) struct TicketBody {
     #[schema(value_type = f64, required = true, exclusive_minimum = 0, maximum = 1000000, example = 19.99)]
     price: Option<serde_json::Value>,
 }
-
-/// The tickets service's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        list::list,
-        create::create,
-        mine::mine,
-        show::show,
-        update::update,
-        withdraw::withdraw,
-    ),
-    components(schemas(crate::listing::SortParam))
-)]
-pub(crate) struct TicketsApi;

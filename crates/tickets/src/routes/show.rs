@@ -1,6 +1,7 @@
 use axum::extract::{Path, State};
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::{ApiError, ApiResult};
 
 use crate::store::TicketStore;
@@ -9,7 +10,7 @@ use crate::ticket::Ticket;
 #[utoipa::path(get, path = "/api/tickets/{id}", operation_id = "showTicket", tag = "tickets", params(("id" = String, Path, description = "The ticket's id")), responses(
     (status = 200, description = "The ticket, whatever its status", body = Ticket),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    DatabaseUnavailable,
 ))]
 /// `GET /api/tickets/:id`: any ticket, whatever its status.
 pub(crate) async fn show(

@@ -2,13 +2,14 @@ use axum::extract::{Path, State};
 use axum::Json;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
+use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable};
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
 use super::TicketBody;
 use crate::rules::validate;
 use crate::store::TicketStore;
-use crate::ticket::{Status, Ticket};
+use crate::ticket::Ticket;
 
 #[utoipa::path(put, path = "/api/tickets/{id}", operation_id = "updateTicket", tag = "tickets", security(("session" = [])), params(("id" = String, Path, description = "The ticket's id")), 
     request_body = TicketBody, responses(
@@ -16,8 +17,8 @@ use crate::ticket::{Status, Ticket};
     (status = 400, description = "A field is invalid, the body is not JSON, or the ticket is reserved, sold or withdrawn", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's ticket", body = ErrorBody),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
-    (status = 413, description = "The body is over the size limit", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    BodyTooLarge,
+    DatabaseUnavailable,
 ))]
 /// `PUT /api/tickets/:id` `{title, price}`: the seller edits a ticket that is for sale.
 /// Checked in the design's order: signed in, valid, exists, not reserved or sold, owned.
@@ -30,12 +31,6 @@ pub(crate) async fn update(
     let valid = validate(body.title.as_ref(), body.price.as_ref())?;
     let ticket = tickets
         .edit(&id, &seller.id, &valid.title, valid.price_cents)
-        .await
-        .map_err(|e| {
-            e.into_api_error(|status| match status {
-                Status::Withdrawn => "Cannot edit a withdrawn ticket".to_owned(),
-                _ => "Cannot edit a reserved ticket".to_owned(),
-            })
-        })?;
+        .await?;
     Ok(Json(ticket))
 }

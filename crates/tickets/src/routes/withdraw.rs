@@ -1,18 +1,18 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::session::RequireUser;
-use gittix_shared::{ApiError, ApiResult};
+use gittix_shared::ApiResult;
 
-use crate::store::{ChangeRefused, SellerChangeError, TicketStore};
-use crate::ticket::Status;
+use crate::store::TicketStore;
 
 #[utoipa::path(delete, path = "/api/tickets/{id}", operation_id = "withdrawTicket", tag = "tickets", security(("session" = [])), params(("id" = String, Path, description = "The ticket's id")), responses(
     (status = 204, description = "Withdrawn (or already was): publishes ticket:updated"),
     (status = 400, description = "The ticket is reserved or sold", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's ticket", body = ErrorBody),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
-    (status = 503, description = "The service's database cannot be reached", body = ErrorBody),
+    DatabaseUnavailable,
 ))]
 /// `DELETE /api/tickets/:id`: the seller withdraws a ticket that is for sale; publishes
 /// `ticket:updated` with status `withdrawn`. Withdrawing it again changes nothing (204).
@@ -21,19 +21,6 @@ pub(crate) async fn withdraw(
     RequireUser(seller): RequireUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    match tickets.withdraw(&id, &seller.id).await {
-        Ok(_) => Ok(StatusCode::NO_CONTENT),
-        Err(SellerChangeError::Refused(ChangeRefused::NoLongerForSale(Status::Withdrawn))) => {
-            let ticket = tickets.find(&id).await?.ok_or(ApiError::NotFound)?;
-            if ticket.user_id == seller.id {
-                Ok(StatusCode::NO_CONTENT)
-            } else {
-                Err(ApiError::NotAuthorized)
-            }
-        }
-        Err(error) => Err(error.into_api_error(|status| match status {
-            Status::Sold => "Cannot withdraw a sold ticket".to_owned(),
-            _ => "Cannot withdraw a reserved ticket".to_owned(),
-        })),
-    }
+    tickets.withdraw(&id, &seller.id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

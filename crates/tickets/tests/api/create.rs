@@ -1,5 +1,5 @@
-use gittix_testing::EventLog;
 use gittix_testing::topology_tests;
+use gittix_testing::EventLog;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -54,7 +54,7 @@ topology_tests! {
 
     async fn creates_a_ticket_that_shows_by_id_and_in_the_list_and_publishes_it(topology) {
         let app = TicketsApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["ticket:created"]).await;
+        let mut events = EventLog::watch(app.bus(), &["ticket:created"]).await;
         let seller = app.user();
         let ticket = app.sell(&seller, "Concert", json!(19.99)).await;
         assert_eq!(ticket["title"], "Concert");

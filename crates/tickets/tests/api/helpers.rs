@@ -1,61 +1,44 @@
-use gittix_shared::db::Backend;
-use gittix_shared::http::with_common_layers;
-use gittix_shared::relay::{self, RelaySettings};
-use gittix_testing::{
-    fresh_database, quick_listener_settings, test_sessions, TestBus, TestDatabase, TestServer,
-    TestUser, Topology,
-};
-use gittix_tickets::TicketsService;
+use gittix_shared::bus::Bus;
+use gittix_testing::{fresh_database, TestDatabase, TestPlatform, TestService, TestUser, Topology};
+use gittix_tickets::TicketsConfig;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
-use tokio::task::JoinHandle;
 
+/// The tickets service as the binary builds it (in embedded mode it keeps the list of tickets
+/// for sale between changes), on a platform of the test's own.
 pub struct TicketsApp {
-    pub server: TestServer,
-    pub bus: TestBus,
+    pub server: TestService,
     pub client: reqwest::Client,
-    sessions: gittix_shared::session::Sessions,
+    platform: TestPlatform,
     _database: TestDatabase,
-    _tasks: Vec<JoinHandle<()>>,
 }
 
 impl TicketsApp {
     pub async fn spawn(topology: Topology) -> Self {
         let database = fresh_database(topology.backend()).await;
-        let bus = TestBus::new(topology.bus()).await;
-        let sessions = test_sessions();
-        let service = TicketsService::start(database.db.clone(), sessions.clone())
-            .await
-            .unwrap();
-        // As the binary wires it: in embedded mode this process is the only writer of the
-        // tickets database and keeps the list of tickets for sale between changes.
-        let service = match topology.backend() {
-            Backend::Sqlite => service.caching_for_sale(),
-            Backend::Postgres => service,
-        };
-        let mut tasks = service
-            .listener(bus.bus.clone(), quick_listener_settings())
-            .start()
-            .await
-            .unwrap();
-        tasks.push(relay::spawn(
+        let platform = TestPlatform::new(topology).await;
+        let service = gittix_tickets::build(
+            &TicketsConfig::default(),
             database.db.clone(),
-            bus.bus.clone(),
-            RelaySettings::default(),
-        ));
-        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
+            &platform.platform,
+        )
+        .await
+        .unwrap();
+        let server = TestService::serve(service, &platform.platform).await;
         Self {
             server,
-            bus,
             client: reqwest::Client::new(),
-            sessions,
+            platform,
             _database: database,
-            _tasks: tasks,
         }
     }
 
+    pub fn bus(&self) -> &dyn Bus {
+        self.platform.bus.bus.as_ref()
+    }
+
     pub fn user(&self) -> TestUser {
-        TestUser::new(&self.sessions)
+        TestUser::new(self.platform.sessions())
     }
 
     async fn send(&self, request: reqwest::RequestBuilder, user: Option<&TestUser>) -> Response {

@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
+use gittix_shared::domain::{CancelReason, OrderStatus};
 use gittix_shared::events::{
     OrderCancelled, OrderCompleted, OrderCreated, OrderedTicket, TicketRef,
 };
-use gittix_testing::{eventually, publish_event, EventLog};
 use gittix_testing::topology_tests;
+use gittix_testing::{eventually, publish_event, EventLog};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -16,7 +17,7 @@ fn created(order: &str, ticket: &str) -> OrderCreated {
     OrderCreated {
         id: order.into(),
         version: 0,
-        status: "created".into(),
+        status: OrderStatus::Created,
         user_id: "buyer".into(),
         expires_at: "2030-01-01T00:00:00.000Z".into(),
         ticket: OrderedTicket {
@@ -31,7 +32,7 @@ fn cancelled(order: &str, ticket: &str) -> OrderCancelled {
         id: order.into(),
         version: 1,
         ticket: TicketRef { id: ticket.into() },
-        reason: "cancelled".into(),
+        reason: CancelReason::Cancelled,
     }
 }
 
@@ -56,10 +57,10 @@ topology_tests! {
         let edit = app.put(Some(&seller), &id, json!({"title": "Concert", "price": 25})).await;
         assert_eq!(edit.status(), StatusCode::OK);
         assert_eq!(app.for_sale().await, [(id.clone(), json!(25))], "the new price");
-        publish_event(app.bus.bus.as_ref(), &created("order-1", &id)).await;
+        publish_event(app.bus(), &created("order-1", &id)).await;
         wait_for(&app, &id, "reserved", Some("order-1")).await;
         assert!(app.for_sale().await.is_empty(), "reserved by an order event");
-        publish_event(app.bus.bus.as_ref(), &cancelled("order-1", &id)).await;
+        publish_event(app.bus(), &cancelled("order-1", &id)).await;
         wait_for(&app, &id, "for_sale", None).await;
         assert_eq!(app.for_sale().await, [(id.clone(), json!(25))], "released");
         assert_eq!(app.delete(Some(&seller), &id).await.status(), StatusCode::NO_CONTENT);
@@ -68,10 +69,10 @@ topology_tests! {
 
     async fn order_created_reserves_and_then_edits_are_refused(topology) {
         let app = TicketsApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["ticket:updated"]).await;
+        let mut events = EventLog::watch(app.bus(), &["ticket:updated"]).await;
         let seller = app.user();
         let id = app.sell(&seller, "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
-        publish_event(app.bus.bus.as_ref(), &created("order-1", &id)).await;
+        publish_event(app.bus(), &created("order-1", &id)).await;
         let ticket = wait_for(&app, &id, "reserved", Some("order-1")).await;
         assert_eq!(ticket["version"], 1);
         assert!(app.listed("").await.is_empty(), "a reserved ticket is hidden from the list");
@@ -86,7 +87,7 @@ topology_tests! {
     async fn order_cancelled_releases_only_the_order_holding_the_ticket(topology) {
         let app = TicketsApp::spawn(topology).await;
         let id = app.sell(&app.user(), "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
-        let bus = app.bus.bus.as_ref();
+        let bus = app.bus();
         publish_event(bus, &created("order-a", &id)).await;
         wait_for(&app, &id, "reserved", Some("order-a")).await;
         publish_event(bus, &cancelled("order-a", &id)).await;
@@ -103,7 +104,7 @@ topology_tests! {
     async fn a_newer_order_waits_for_the_end_of_the_older_one(topology) {
         let app = TicketsApp::spawn(topology).await;
         let id = app.sell(&app.user(), "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
-        let bus = app.bus.bus.as_ref();
+        let bus = app.bus();
         publish_event(bus, &created("order-a", &id)).await;
         wait_for(&app, &id, "reserved", Some("order-a")).await;
         // order-b's creation overtakes order-a's cancellation on the bus.
@@ -124,7 +125,7 @@ topology_tests! {
         let app = TicketsApp::spawn(topology).await;
         let seller = app.user();
         let id = app.sell(&seller, "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
-        let bus = app.bus.bus.as_ref();
+        let bus = app.bus();
         publish_event(bus, &created("order-1", &id)).await;
         wait_for(&app, &id, "reserved", Some("order-1")).await;
         publish_event(bus, &OrderCompleted { id: "order-1".into(), version: 1, ticket: TicketRef { id: id.clone() } }).await;
@@ -140,7 +141,7 @@ topology_tests! {
     async fn a_redelivered_order_event_is_applied_once(topology) {
         let app = TicketsApp::spawn(topology).await;
         let id = app.sell(&app.user(), "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
-        let bus = app.bus.bus.as_ref();
+        let bus = app.bus();
         let event = created("order-1", &id);
         let message = gittix_shared::bus::Message::new("same-event", "order:created", serde_json::to_vec(&event).unwrap());
         bus.publish(&message).await.unwrap();
@@ -163,7 +164,7 @@ mod concurrency {
             for n in 0..20 {
                 ids.push(app.sell(&seller, &format!("Seat {n}"), json!(20)).await["id"].as_str().unwrap().to_owned());
             }
-            let bus = app.bus.bus.as_ref();
+            let bus = app.bus();
             // The listener's workers take both events of one order at the same moment.
             for (n, id) in ids.iter().enumerate() {
                 let order = format!("order-{n}");

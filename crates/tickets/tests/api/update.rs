@@ -1,5 +1,5 @@
-use gittix_testing::EventLog;
 use gittix_testing::topology_tests;
+use gittix_testing::EventLog;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -37,7 +37,7 @@ topology_tests! {
 
     async fn updates_bumps_the_version_and_publishes(topology) {
         let app = TicketsApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["ticket:updated"]).await;
+        let mut events = EventLog::watch(app.bus(), &["ticket:updated"]).await;
         let seller = app.user();
         let id = app.sell(&seller, "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
         let response = app.put(Some(&seller), &id, json!({"title": "Opera", "price": "100.5"})).await;

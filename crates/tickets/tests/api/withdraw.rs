@@ -1,5 +1,5 @@
-use gittix_testing::EventLog;
 use gittix_testing::topology_tests;
+use gittix_testing::EventLog;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -8,7 +8,7 @@ use crate::helpers::*;
 topology_tests! {
     async fn the_seller_withdraws_a_ticket_for_sale(topology) {
         let app = TicketsApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["ticket:updated"]).await;
+        let mut events = EventLog::watch(app.bus(), &["ticket:updated"]).await;
         let seller = app.user();
         let id = app.sell(&seller, "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
 

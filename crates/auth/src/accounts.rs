@@ -1,0 +1,80 @@
+//! What signing up, signing in and changing an account do once the request is valid: the
+//! sign-in limits, the password checks and the writes, with no HTTP in them.
+
+use std::net::IpAddr;
+
+use gittix_shared::error::DomainResult;
+
+use crate::password;
+use crate::rate_limit::SignInLimiter;
+use crate::refusal::Refusal;
+use crate::store::{email_key, AccountChange, User, UserStore};
+
+#[derive(Clone)]
+pub(crate) struct Accounts {
+    pub users: UserStore,
+    pub limiter: SignInLimiter,
+}
+
+/// A change of a signed-in account, confirmed by its current password.
+pub(crate) struct Change {
+    pub current_password: String,
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+impl Accounts {
+    /// Creates the account, with its password hashed.
+    pub async fn sign_up(&self, email: &str, password: String) -> DomainResult<User, Refusal> {
+        let password_hash = password::hash(password).await?;
+        self.users.create(email, &password_hash).await
+    }
+
+    /// The account of `email` if `password` is its password; the attempt counts against the
+    /// limits of `client` and of the account.
+    pub async fn sign_in(
+        &self,
+        client: IpAddr,
+        email: &str,
+        password: String,
+    ) -> DomainResult<User, Refusal> {
+        self.limiter.check(client, &email_key(email))?;
+        let user = self.users.find_by_email(email).await?;
+        // An unknown account is checked against a decoy hash, so timing does not tell it apart.
+        let matches =
+            password::verify(password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+        match user {
+            Some(user) if matches => Ok(user),
+            _ => Err(Refusal::InvalidCredentials.into()),
+        }
+    }
+
+    /// Applies `change` to the account `id`. Checking the current password counts as a sign-in
+    /// attempt, so a stolen cookie can neither take over the account nor guess its password
+    /// quickly.
+    pub async fn change(
+        &self,
+        client: IpAddr,
+        id: &str,
+        change: Change,
+    ) -> DomainResult<User, Refusal> {
+        let user = self
+            .users
+            .find_by_id(id)
+            .await?
+            .ok_or(Refusal::NoSuchUser)?;
+        self.limiter.check(client, &email_key(&user.email))?;
+        if !password::verify(change.current_password, Some(user.password_hash)).await? {
+            return Err(Refusal::InvalidCredentials.into());
+        }
+        let password_hash = match change.password {
+            Some(p) => Some(password::hash(p).await?),
+            None => None,
+        };
+        let change = AccountChange {
+            email: change.email,
+            password_hash,
+        };
+        self.users.update(&user.id, change).await
+    }
+}

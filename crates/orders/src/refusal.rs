@@ -1,0 +1,17 @@
+//! Every way the orders domain refuses a request. `routes/` alone says how each is answered.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The replica does not know the ticket, or its seller withdrew it.
+    NoSuchTicket,
+    /// The buyer is the ticket's seller.
+    OwnTicket,
+    /// Another active order holds the ticket, or it is sold.
+    AlreadyReserved,
+    /// No order has this id.
+    NoSuchOrder,
+    /// The order is another user's.
+    NotYourOrder,
+    /// The order is complete: it can no longer be cancelled.
+    OrderComplete,
+}

@@ -1,0 +1,17 @@
+//! How each refusal of the orders domain is answered: the only place one becomes HTTP.
+
+use gittix_shared::ApiError;
+
+use crate::refusal::Refusal;
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NoSuchTicket | Refusal::NoSuchOrder => ApiError::NotFound,
+            Refusal::OwnTicket => ApiError::bad_request("You cannot buy your own ticket"),
+            Refusal::AlreadyReserved => ApiError::bad_request("Ticket is already reserved"),
+            Refusal::NotYourOrder => ApiError::NotAuthorized,
+            Refusal::OrderComplete => ApiError::bad_request("Cannot cancel a completed order"),
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! Every way the tickets domain refuses a request. What each one answers over HTTP is decided in
+//! `routes/refusal.rs`, and only there.
+
+use gittix_shared::domain::TicketStatus;
+use gittix_shared::error::DomainError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// No ticket has this id.
+    NoSuchTicket,
+    /// The ticket is another user's.
+    SomeoneElses,
+    /// Only a ticket for sale can be edited; this one is reserved, sold or withdrawn.
+    NotEditable(TicketStatus),
+    /// Only a ticket for sale can be withdrawn; this one is reserved or sold.
+    NotWithdrawable(TicketStatus),
+}
+
+impl From<Refusal> for DomainError<Refusal> {
+    fn from(refusal: Refusal) -> Self {
+        Self::Refused(refusal)
+    }
+}

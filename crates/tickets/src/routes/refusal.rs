@@ -1,0 +1,24 @@
+//! The one place a refusal of the tickets domain becomes an HTTP answer.
+
+use gittix_shared::domain::TicketStatus;
+use gittix_shared::ApiError;
+
+use crate::refusal::Refusal;
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::NoSuchTicket => Self::NotFound,
+            Refusal::SomeoneElses => Self::NotAuthorized,
+            Refusal::NotEditable(TicketStatus::Withdrawn) => {
+                Self::bad_request("Cannot edit a withdrawn ticket")
+            }
+            // Sold too, as the API has always answered.
+            Refusal::NotEditable(_) => Self::bad_request("Cannot edit a reserved ticket"),
+            Refusal::NotWithdrawable(TicketStatus::Sold) => {
+                Self::bad_request("Cannot withdraw a sold ticket")
+            }
+            Refusal::NotWithdrawable(_) => Self::bad_request("Cannot withdraw a reserved ticket"),
+        }
+    }
+}
