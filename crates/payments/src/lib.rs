@@ -3,32 +3,29 @@
 //! `charge:created` / `charge:failed`, and refunds (`charge:refunded`) any successful charge of
 //! an order that ended without a sale.
 
+mod config;
 mod listeners;
 mod payments;
 pub mod provider;
+mod reconciliation;
+mod refusal;
 mod routes;
 mod store;
+mod stripe_events;
 pub mod webhook;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::extract::FromRef;
-use axum::Router;
-use gittix_shared::bus::Bus;
 use gittix_shared::db::{Db, Migrations};
-use gittix_shared::listener::{Listener, ListenerSettings};
-use gittix_shared::session::Sessions;
-use tokio::task::JoinHandle;
+use gittix_shared::service::{Platform, Service};
 
+pub use config::PaymentsConfig;
 use payments::Payments;
-pub use payments::MAX_DECLINED_ATTEMPTS;
 use provider::PaymentProvider;
+use routes::PaymentsState;
 use store::PaymentStore;
-
-/// This service's part of the OpenAPI document, derived from its handlers.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    <routes::PaymentsApi as utoipa::OpenApi>::openapi()
-}
+use stripe_events::StripeEvents;
 
 /// The payments schema for both backends.
 pub static MIGRATIONS: Migrations = Migrations {
@@ -39,99 +36,52 @@ pub static MIGRATIONS: Migrations = Migrations {
 /// The consumer group of the payments service.
 pub const CONSUMER_GROUP: &str = "payments-service";
 
-/// Settings of the payments service.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct PaymentsArgs {
-    /// Stripe's secret key. Without it, embedded mode uses a simulator of Stripe's test mode
-    /// (`tok_visa` pays, `tok_chargeDeclined` is declined); `serve payments` requires it.
-    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
-    pub stripe_secret_key: Option<String>,
-    /// Stripe's API base URL; point it at a Stripe-compatible server to stand in for Stripe.
-    #[arg(
-        long,
-        env = "STRIPE_API_BASE",
-        default_value = "https://api.stripe.com"
-    )]
-    pub stripe_api_base: String,
-    /// The signing secret of the Stripe webhook endpoint (`whsec_...`); without it the webhook
-    /// route refuses every call.
-    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
-    pub stripe_webhook_secret: Option<String>,
-    /// How long a call to Stripe may take before its outcome counts as unknown (and is settled
-    /// later by asking again with the same idempotency key).
-    #[arg(long, env = "STRIPE_TIMEOUT_SECONDS", default_value_t = 30)]
-    pub stripe_timeout_seconds: u64,
+/// The payments service, charging through `provider` (the binary passes
+/// [`PaymentsConfig::provider`]): migrates `db`, keeps the orders replica and refunds from the
+/// bus, and reconciles unsettled charges until the platform's shutdown.
+pub async fn build(
+    config: &PaymentsConfig,
+    provider: Arc<dyn PaymentProvider>,
+    db: Db,
+    platform: &Platform,
+) -> anyhow::Result<Service> {
+    db.migrate(&MIGRATIONS).await?;
+    let store = PaymentStore::new(db.clone());
+    let payments = Payments::new(store.clone(), provider);
+    let mut tasks = listeners::listener(
+        payments.clone(),
+        platform.bus.clone(),
+        platform.listener.clone(),
+    )
+    .start(platform.shutdown.clone())
+    .await?;
+    tasks.push(tokio::spawn(reconciliation::reconcile_until(
+        payments.clone(),
+        platform.shutdown.clone(),
+    )));
+    let state = PaymentsState {
+        payments,
+        stripe_events: StripeEvents::new(store, config.stripe_webhook_secret.clone()),
+        sessions: platform.sessions.clone(),
+    };
+    let routes = routes::router().with_state(state);
+    Ok(Service::new("payments", routes)
+        .with_database(&db, platform)
+        .with_tasks(tasks))
 }
 
-impl PaymentsArgs {
-    /// Stripe when a key is set, else the simulator.
-    pub fn provider(&self) -> Arc<dyn PaymentProvider> {
-        match &self.stripe_secret_key {
-            Some(key) => Arc::new(
-                provider::stripe::StripeProvider::new(&self.stripe_api_base, key).with_timeout(
-                    std::time::Duration::from_secs(self.stripe_timeout_seconds.max(1)),
-                ),
-            ),
-            None => Arc::new(provider::simulator::SimulatedStripe::default()),
-        }
-    }
+/// One round of reconciliation now, on a database [`build`] migrated: settles the attempts
+/// unsettled for at least `unsettled_for` through `provider`, and makes the refunds left undone.
+pub async fn reconcile_once(
+    db: Db,
+    provider: Arc<dyn PaymentProvider>,
+    unsettled_for: Duration,
+) -> anyhow::Result<()> {
+    let payments = Payments::new(PaymentStore::new(db), provider);
+    Ok(payments.reconcile(unsettled_for).await?)
 }
 
-#[derive(Clone, FromRef)]
-pub(crate) struct PaymentsState {
-    pub payments: Payments,
-    pub store: PaymentStore,
-    pub sessions: Sessions,
-    pub webhook_secret: WebhookSecret,
-}
-
-/// The Stripe webhook signing secret, if configured.
-#[derive(Clone)]
-pub(crate) struct WebhookSecret(pub Option<String>);
-
-/// A running payments service.
-pub struct PaymentsService {
-    state: PaymentsState,
-}
-
-impl PaymentsService {
-    /// Applies the payments migrations to `db` and prepares the service.
-    pub async fn start(
-        db: Db,
-        sessions: Sessions,
-        provider: Arc<dyn PaymentProvider>,
-        webhook_secret: Option<String>,
-    ) -> anyhow::Result<Self> {
-        db.migrate(&MIGRATIONS).await?;
-        let store = PaymentStore::new(db);
-        let payments = Payments::new(store.clone(), provider);
-        Ok(Self {
-            state: PaymentsState {
-                payments,
-                store,
-                sessions,
-                webhook_secret: WebhookSecret(webhook_secret),
-            },
-        })
-    }
-
-    /// The routes under `/api/payments`.
-    pub fn router(&self) -> Router {
-        routes::router().with_state(self.state.clone())
-    }
-
-    /// The consumer group keeping the orders replica and refunding; start it with [`Listener::start`].
-    pub fn listener(&self, bus: Arc<dyn Bus>, settings: ListenerSettings) -> Listener {
-        listeners::listener(self.state.payments.clone(), bus, settings)
-    }
-
-    /// Settles charges whose outcome is unknown and refunds left undone, every few seconds.
-    pub fn spawn_reconciliation(&self) -> JoinHandle<()> {
-        self.state.payments.spawn_reconciliation()
-    }
-
-    /// One round of reconciliation now, for attempts unsettled for at least `unsettled_for`.
-    pub async fn reconcile(&self, unsettled_for: std::time::Duration) -> anyhow::Result<()> {
-        Ok(self.state.payments.reconcile(unsettled_for).await?)
-    }
+/// This service's part of the OpenAPI document, derived from its routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes::router().into_openapi()
 }

@@ -1,5 +1,9 @@
 //! Order events kept in the replica; a cancelled order's successful charges are refunded.
 
+use std::sync::Arc;
+
+use gittix_shared::bus::Bus;
+use gittix_shared::domain::OrderStatus;
 use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderCreated};
 use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
@@ -11,7 +15,7 @@ use crate::CONSUMER_GROUP;
 
 pub(crate) fn listener(
     payments: Payments,
-    bus: std::sync::Arc<dyn gittix_shared::bus::Bus>,
+    bus: Arc<dyn Bus>,
     settings: ListenerSettings,
 ) -> Listener {
     let (on_cancelled, on_completed) = (payments.clone(), payments.clone());
@@ -46,7 +50,7 @@ pub(crate) fn listener(
                 let change = OrderChange::Status {
                     id: order.id.clone(),
                     version: order.version,
-                    status: "cancelled".into(),
+                    status: OrderStatus::Cancelled,
                 };
                 let check = payments.store.apply_order(&event.id, change).await?;
                 if check == VersionCheck::Apply {
@@ -63,7 +67,7 @@ pub(crate) fn listener(
                 let change = OrderChange::Status {
                     id: order.id,
                     version: order.version,
-                    status: "complete".into(),
+                    status: OrderStatus::Complete,
                 };
                 outcome(payments.store.apply_order(&event.id, change).await?)
             }

@@ -4,14 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gittix_shared::domain::{OrderStatus, MAX_DECLINED_ATTEMPTS};
 use gittix_shared::time::unix_millis;
-use gittix_shared::ApiError;
+use gittix_shared::DomainResult;
 
 use crate::provider::{ChargeOutcome, ChargeRequest, PaymentProvider};
-use crate::store::{Charge, PaymentStore};
-
-/// Declined attempts after which the order is cancelled (by orders, on the third `charge:failed`).
-pub const MAX_DECLINED_ATTEMPTS: usize = 3;
+use crate::refusal::Refusal;
+use crate::store::{Charge, ChargeStatus, PaymentStore};
 
 #[derive(Clone)]
 pub struct Payments {
@@ -25,53 +24,58 @@ impl Payments {
     }
 
     /// `POST /api/payments`: charges the order's price to `token`; returns the charge id.
-    pub async fn pay(&self, buyer: &str, order_id: &str, token: &str) -> Result<String, ApiError> {
+    pub async fn pay(
+        &self,
+        buyer: &str,
+        order_id: &str,
+        token: &str,
+    ) -> DomainResult<String, Refusal> {
         let order = self
             .store
             .order(order_id)
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(Refusal::UnknownOrder)?;
         if order.user_id != buyer {
-            return Err(ApiError::NotAuthorized);
+            return Err(Refusal::NotTheBuyer.into());
         }
-        match order.status.as_str() {
-            "cancelled" => return Err(ApiError::bad_request("Cannot pay for an cancelled order")),
-            "complete" => return Err(ApiError::bad_request("Order has already been paid")),
-            _ => {}
+        match order.status {
+            OrderStatus::Cancelled => return Err(Refusal::OrderCancelled.into()),
+            OrderStatus::Complete => return Err(Refusal::AlreadyPaid.into()),
+            OrderStatus::Created | OrderStatus::AwaitingPayment => {}
         }
         if order.expires_at <= unix_millis() {
-            return Err(ApiError::bad_request("Order has expired"));
+            return Err(Refusal::OrderExpired.into());
         }
         let declined = self
             .store
             .charges_of(order_id)
             .await?
             .iter()
-            .filter(|c| c.status == "failed")
+            .filter(|c| c.status == ChargeStatus::Failed)
             .count();
-        if declined >= MAX_DECLINED_ATTEMPTS {
-            return Err(ApiError::bad_request(
-                "Too many declined payments for this order",
-            ));
+        if declined >= MAX_DECLINED_ATTEMPTS as usize {
+            return Err(Refusal::TooManyDeclines.into());
         }
         let Some(charge) = self.store.start_attempt(&order, token).await? else {
+            // Another attempt holds the order (the partial unique index): did it succeed?
             let paid = self
                 .store
                 .charges_of(order_id)
                 .await?
                 .iter()
-                .any(|c| c.status != "created" && c.status != "failed");
-            return Err(ApiError::bad_request(if paid {
-                "Order has already been paid"
+                .any(|c| matches!(c.status, ChargeStatus::Completed | ChargeStatus::Refunded));
+            return Err(if paid {
+                Refusal::AlreadyPaid
             } else {
-                "A payment for this order is already in progress"
-            }));
+                Refusal::AttemptInProgress
+            }
+            .into());
         };
         match self.settle(&charge).await? {
             Settled::Paid => Ok(charge.id),
-            Settled::Declined(message) => Err(ApiError::BadRequest(message)),
+            Settled::Declined(message) => Err(Refusal::Declined(message).into()),
             // Reconciliation asks again with the same idempotency key and settles the charge.
-            Settled::Unknown => Err(ApiError::ProviderUnavailable),
+            Settled::Unknown => Err(Refusal::OutcomeUnknown.into()),
         }
     }
 
@@ -108,7 +112,7 @@ impl Payments {
     /// Refunds every successful charge of an order that ended without a sale.
     pub async fn refund_all(&self, order_id: &str) -> Result<(), sqlx::Error> {
         for charge in self.store.charges_of(order_id).await? {
-            if charge.status == "completed" {
+            if charge.status == ChargeStatus::Completed {
                 self.refund(&charge).await?;
             }
         }
@@ -144,25 +148,7 @@ impl Payments {
         }
         Ok(())
     }
-
-    /// Runs [`Payments::reconcile`] every few seconds until the handle is aborted.
-    pub fn spawn_reconciliation(&self) -> tokio::task::JoinHandle<()> {
-        let payments = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(RECONCILE_EVERY);
-            loop {
-                tick.tick().await;
-                if let Err(error) = payments.reconcile(RECONCILE_AFTER).await {
-                    tracing::warn!(%error, "reconciliation failed; will retry");
-                }
-            }
-        })
-    }
 }
-
-/// An attempt left unsettled this long is asked about again.
-const RECONCILE_AFTER: Duration = Duration::from_secs(10);
-const RECONCILE_EVERY: Duration = Duration::from_secs(5);
 
 enum Settled {
     Paid,

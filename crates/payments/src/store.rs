@@ -1,6 +1,7 @@
 //! Charges and the orders replica, on SQLite or PostgreSQL through one code path.
 
 use gittix_shared::db::{is_unique_violation, Db};
+use gittix_shared::domain::OrderStatus;
 use gittix_shared::events::{ChargeCreated, ChargeFailed, ChargeRefunded};
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::unix_millis;
@@ -11,10 +12,24 @@ use gittix_shared::{inbox, outbox};
 pub struct ReplicaOrder {
     pub id: String,
     pub user_id: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub price_cents: i64,
     pub expires_at: i64,
     pub version: i64,
+}
+
+gittix_shared::wire_enum! {
+    /// Where a payment attempt stands.
+    pub enum ChargeStatus {
+        /// Sent to the provider, outcome not known yet.
+        Created = "created",
+        /// The card was declined.
+        Failed = "failed",
+        /// The card was charged.
+        Completed = "completed",
+        /// The charge was refunded (by GitTix, or in Stripe's dashboard).
+        Refunded = "refunded",
+    }
 }
 
 /// A payment attempt.
@@ -23,7 +38,7 @@ pub struct Charge {
     pub id: String,
     pub order_id: String,
     pub attempt: i64,
-    pub status: String,
+    pub status: ChargeStatus,
     pub amount: i64,
     pub token: String,
     pub idempotency_key: String,
@@ -41,7 +56,7 @@ pub enum OrderChange {
     Status {
         id: String,
         version: i64,
-        status: String,
+        status: OrderStatus,
     },
 }
 
@@ -67,7 +82,7 @@ impl PaymentStore {
         &self,
         event_id: &str,
         change: OrderChange,
-    ) -> anyhow::Result<VersionCheck> {
+    ) -> Result<VersionCheck, sqlx::Error> {
         let mut tx = self.db.pool().begin().await?;
         if !inbox::record(&mut tx, event_id).await? {
             return Ok(VersionCheck::AlreadyApplied);
@@ -92,7 +107,7 @@ impl PaymentStore {
                 )
                 .bind(&order.id)
                 .bind(&order.user_id)
-                .bind(&order.status)
+                .bind(order.status)
                 .bind(order.price_cents)
                 .bind(order.expires_at)
                 .bind(order.version)
@@ -106,7 +121,7 @@ impl PaymentStore {
             } => {
                 sqlx::query("UPDATE orders SET status = $2, version = $3 WHERE id = $1")
                     .bind(&id)
-                    .bind(&status)
+                    .bind(status)
                     .bind(version)
                     .execute(&mut *tx)
                     .await?;
@@ -132,7 +147,7 @@ impl PaymentStore {
             id: uuid::Uuid::now_v7().to_string(),
             order_id: order.id.clone(),
             attempt,
-            status: "created".to_owned(),
+            status: ChargeStatus::Created,
             amount: order.price_cents,
             token: token.to_owned(),
             idempotency_key: format!("gittix-charge-{}-{attempt}", order.id),
@@ -147,8 +162,8 @@ impl PaymentStore {
         .bind(&charge.id)
         .bind(&charge.order_id)
         .bind(charge.attempt)
-        .bind(&charge.status)
-                .bind(charge.amount)
+        .bind(charge.status)
+        .bind(charge.amount)
         .bind(&charge.token)
         .bind(&charge.idempotency_key)
         .bind(now)
@@ -166,11 +181,13 @@ impl PaymentStore {
     pub async fn complete(&self, charge: &Charge, stripe_id: &str) -> Result<bool, sqlx::Error> {
         let mut tx = self.db.pool().begin().await?;
         let updated = sqlx::query(
-            "UPDATE charges SET status = 'completed', stripe_id = $2, updated_at = $3 WHERE id = $1 AND status = 'created'",
+            "UPDATE charges SET status = $2, stripe_id = $3, updated_at = $4 WHERE id = $1 AND status = $5",
         )
         .bind(&charge.id)
+        .bind(ChargeStatus::Completed)
         .bind(stripe_id)
         .bind(unix_millis())
+        .bind(ChargeStatus::Created)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 1 {
@@ -182,23 +199,26 @@ impl PaymentStore {
             };
             outbox::enqueue(&mut tx, &event).await?;
         }
-        let status: Option<String> = sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-            .bind(&charge.order_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let status: Option<OrderStatus> =
+            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
+                .bind(&charge.order_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         outbox::commit(tx, &self.db).await?;
-        Ok(status.as_deref() == Some("cancelled"))
+        Ok(status == Some(OrderStatus::Cancelled))
     }
 
     /// The card was declined: records it and `charge:failed`.
     pub async fn fail(&self, charge: &Charge, reason: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.db.pool().begin().await?;
         let updated = sqlx::query(
-            "UPDATE charges SET status = 'failed', failure_reason = $2, updated_at = $3 WHERE id = $1 AND status = 'created'",
+            "UPDATE charges SET status = $2, failure_reason = $3, updated_at = $4 WHERE id = $1 AND status = $5",
         )
         .bind(&charge.id)
+        .bind(ChargeStatus::Failed)
         .bind(reason)
         .bind(unix_millis())
+        .bind(ChargeStatus::Created)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 1 {
@@ -217,11 +237,13 @@ impl PaymentStore {
     pub async fn refunded(&self, charge: &Charge, refund_id: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.db.pool().begin().await?;
         let updated = sqlx::query(
-            "UPDATE charges SET status = 'refunded', stripe_refund_id = $2, updated_at = $3 WHERE id = $1 AND status = 'completed'",
+            "UPDATE charges SET status = $2, stripe_refund_id = $3, updated_at = $4 WHERE id = $1 AND status = $5",
         )
         .bind(&charge.id)
+        .bind(ChargeStatus::Refunded)
         .bind(refund_id)
         .bind(unix_millis())
+        .bind(ChargeStatus::Completed)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 1 {
@@ -247,8 +269,9 @@ impl PaymentStore {
     /// Attempts whose outcome is unknown (the provider did not answer), last touched `age_ms` ago or more.
     pub async fn unsettled(&self, age_ms: i64) -> Result<Vec<Charge>, sqlx::Error> {
         sqlx::query_as(&format!(
-            "SELECT {CHARGE_COLUMNS} FROM charges WHERE status = 'created' AND updated_at <= $1 ORDER BY created_at LIMIT 100"
+            "SELECT {CHARGE_COLUMNS} FROM charges WHERE status = $1 AND updated_at <= $2 ORDER BY created_at LIMIT 100"
         ))
+        .bind(ChargeStatus::Created)
         .bind(unix_millis() - age_ms)
         .fetch_all(self.db.pool())
         .await
@@ -258,12 +281,15 @@ impl PaymentStore {
     /// replicas never settle the same attempt at once.
     pub async fn claim_unsettled(&self, id: &str, age_ms: i64) -> Result<bool, sqlx::Error> {
         let now = unix_millis();
-        let claimed = sqlx::query("UPDATE charges SET updated_at = $2 WHERE id = $1 AND status = 'created' AND updated_at <= $3")
-            .bind(id)
-            .bind(now)
-            .bind(now - age_ms)
-            .execute(self.db.pool())
-            .await?;
+        let claimed = sqlx::query(
+            "UPDATE charges SET updated_at = $2 WHERE id = $1 AND status = $3 AND updated_at <= $4",
+        )
+        .bind(id)
+        .bind(now)
+        .bind(ChargeStatus::Created)
+        .bind(now - age_ms)
+        .execute(self.db.pool())
+        .await?;
         Ok(claimed.rows_affected() == 1)
     }
 
@@ -281,13 +307,15 @@ impl PaymentStore {
     pub async fn to_refund(&self) -> Result<Vec<Charge>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT {} FROM charges c JOIN orders o ON o.id = c.order_id \
-             WHERE c.status = 'completed' AND o.status = 'cancelled' ORDER BY c.updated_at LIMIT 100",
+             WHERE c.status = $1 AND o.status = $2 ORDER BY c.updated_at LIMIT 100",
             CHARGE_COLUMNS
                 .split(", ")
                 .map(|c| format!("c.{c}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
+        .bind(ChargeStatus::Completed)
+        .bind(OrderStatus::Cancelled)
         .fetch_all(self.db.pool())
         .await
     }

@@ -16,7 +16,7 @@ use super::{ChargeOutcome, ChargeRequest, PaymentProvider, Unavailable};
 /// limit of its own, and a call that never returned held up the request, and the reconciliation
 /// loop behind it, for good. An unknown outcome is asked about again later with the same
 /// idempotency key, so giving up loses nothing.
-const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct StripeProvider {
     client: Client,

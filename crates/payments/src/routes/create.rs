@@ -3,6 +3,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::json::JsonBody;
+use gittix_shared::openapi::responses::BodyTooLarge;
 use gittix_shared::session::RequireUser;
 use gittix_shared::validation::{lenient_string, Validator};
 use gittix_shared::ApiResult;
@@ -35,8 +36,8 @@ pub(crate) struct Paid {
     (status = 400, description = "A field is missing, the body is not JSON, the order is cancelled, paid or expired, or the card was declined (its message)", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
     (status = 404, description = "No order has this id (yet: payments learns of orders through events)", body = ErrorBody),
-    (status = 413, description = "The body is over the size limit", body = ErrorBody),
     (status = 503, description = "The database cannot be reached, or the card processor did not answer (\"the payment will be settled shortly\": the charge is settled later, and the order completes or its ticket is released)", body = ErrorBody),
+    BodyTooLarge,
 ))]
 /// `POST /api/payments` `{token, orderId}`: charges the order's price; publishes `charge:created`
 /// (or `charge:failed` with the card's decline message).

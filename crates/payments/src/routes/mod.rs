@@ -1,20 +1,27 @@
-//! `/api/payments`.
+//! `/api/payments`: each route declared once, with its OpenAPI entry.
 
 mod create;
+mod refusal;
 mod webhook;
 
-use axum::routing::post;
-use axum::Router;
+use axum::extract::FromRef;
+use gittix_shared::session::Sessions;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::PaymentsState;
+use crate::payments::Payments;
+use crate::stripe_events::StripeEvents;
 
-/// The payments service's part of the OpenAPI document.
-#[derive(utoipa::OpenApi)]
-#[openapi(paths(create::create, webhook::webhook))]
-pub(crate) struct PaymentsApi;
+/// What the handlers read.
+#[derive(Clone, FromRef)]
+pub(crate) struct PaymentsState {
+    pub payments: Payments,
+    pub stripe_events: StripeEvents,
+    pub sessions: Sessions,
+}
 
-pub(crate) fn router() -> Router<PaymentsState> {
-    Router::new()
-        .route("/api/payments", post(create::create))
-        .route("/api/payments/webhook", post(webhook::webhook))
+pub(crate) fn router() -> OpenApiRouter<PaymentsState> {
+    OpenApiRouter::new()
+        .routes(routes!(create::create))
+        .routes(routes!(webhook::webhook))
 }

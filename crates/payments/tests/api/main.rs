@@ -2,33 +2,31 @@
 //! simulator, the distributed one through async-stripe and the Stripe stand-in.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use gittix_payments::provider::simulator::SimulatedStripe;
 use gittix_payments::provider::stripe::StripeProvider;
 use gittix_payments::provider::PaymentProvider;
-use gittix_payments::PaymentsService;
+use gittix_payments::PaymentsConfig;
+use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
+use gittix_shared::domain::{CancelReason, OrderStatus};
 use gittix_shared::events::{OrderCancelled, OrderCreated, OrderedTicket, TicketRef};
-use gittix_shared::http::with_common_layers;
-use gittix_shared::relay::{self, RelaySettings};
-use gittix_testing::{
-    eventually, fresh_database, publish_event, quick_listener_settings, stripe_url, test_sessions,
-    EventLog, TestBus, TestDatabase, TestServer, TestUser, Topology,
-};
 use gittix_shared::time::{iso8601, unix_millis};
 use gittix_testing::topology_tests;
+use gittix_testing::{
+    eventually, fresh_database, publish_event, stripe_url, EventLog, TestDatabase, TestPlatform,
+    TestService, TestUser, Topology,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::task::JoinHandle;
 
 struct PaymentsApp {
-    server: TestServer,
-    bus: TestBus,
+    service: TestService,
+    platform: TestPlatform,
     db: Db,
-    sessions: gittix_shared::session::Sessions,
-    service: PaymentsService,
+    provider: Arc<dyn PaymentProvider>,
     _database: TestDatabase,
-    _tasks: Vec<JoinHandle<()>>,
 }
 
 impl PaymentsApp {
@@ -43,40 +41,40 @@ impl PaymentsApp {
 
     async fn spawn_with(topology: Topology, provider: Arc<dyn PaymentProvider>) -> Self {
         let database = fresh_database(topology.backend()).await;
-        let bus = TestBus::new(topology.bus()).await;
-        let sessions = test_sessions();
-        let service = PaymentsService::start(
+        let platform = TestPlatform::new(topology).await;
+        let config = PaymentsConfig {
+            stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
+            ..PaymentsConfig::default()
+        };
+        let built = gittix_payments::build(
+            &config,
+            provider.clone(),
             database.db.clone(),
-            sessions.clone(),
-            provider,
-            Some(WEBHOOK_SECRET.to_owned()),
+            &platform.platform,
         )
         .await
         .unwrap();
-        let mut tasks = service
-            .listener(bus.bus.clone(), quick_listener_settings())
-            .start()
-            .await
-            .unwrap();
-        tasks.push(relay::spawn(
-            database.db.clone(),
-            bus.bus.clone(),
-            RelaySettings::default(),
-        ));
-        let server = TestServer::spawn(with_common_layers(service.router(), 64 * 1024)).await;
+        let service = TestService::serve(built, &platform.platform).await;
         Self {
-            server,
-            bus,
-            db: database.db.clone(),
-            sessions,
             service,
+            platform,
+            db: database.db.clone(),
+            provider,
             _database: database,
-            _tasks: tasks,
         }
     }
 
+    fn bus(&self) -> &dyn Bus {
+        self.platform.bus.bus.as_ref()
+    }
+
+    /// One round of reconciliation now, through the service's provider.
+    async fn reconcile(&self, unsettled_for: Duration) -> anyhow::Result<()> {
+        gittix_payments::reconcile_once(self.db.clone(), self.provider.clone(), unsettled_for).await
+    }
+
     fn user(&self) -> TestUser {
-        TestUser::new(&self.sessions)
+        TestUser::new(self.platform.sessions())
     }
 
     /// An order the orders service created, as its event reaches payments; waits for the replica.
@@ -90,7 +88,7 @@ impl PaymentsApp {
         let event = OrderCreated {
             id: id.clone(),
             version: 0,
-            status: "created".into(),
+            status: OrderStatus::Created,
             user_id: buyer.id.clone(),
             expires_at: iso8601(unix_millis() + expires_in_ms),
             ticket: OrderedTicket {
@@ -98,7 +96,7 @@ impl PaymentsApp {
                 price: price_cents,
             },
         };
-        publish_event(self.bus.bus.as_ref(), &event).await;
+        publish_event(self.bus(), &event).await;
         self.replica_status_is(&id, "created").await;
         id
     }
@@ -121,7 +119,7 @@ impl PaymentsApp {
 
     async fn pay(&self, user: Option<&TestUser>, body: Value) -> (StatusCode, Value) {
         let mut request = reqwest::Client::new()
-            .post(self.server.url("/api/payments"))
+            .post(self.service.url("/api/payments"))
             .json(&body);
         if let Some(user) = user {
             request = request.header("cookie", &user.cookie);
@@ -173,8 +171,8 @@ topology_tests! {
         let app = PaymentsApp::spawn(topology).await;
         let buyer = app.user();
         let order = app.order_created(&buyer, 2000, 60_000).await;
-        let cancelled = OrderCancelled { id: order.clone(), version: 1, ticket: TicketRef { id: "ticket".into() }, reason: "cancelled".into() };
-        publish_event(app.bus.bus.as_ref(), &cancelled).await;
+        let cancelled = OrderCancelled { id: order.clone(), version: 1, ticket: TicketRef { id: "ticket".into() }, reason: CancelReason::Cancelled };
+        publish_event(app.bus(), &cancelled).await;
         app.replica_status_is(&order, "cancelled").await;
         let paid = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
         assert_eq!(paid, (StatusCode::BAD_REQUEST, error("Cannot pay for an cancelled order")));
@@ -182,7 +180,7 @@ topology_tests! {
 
     async fn tok_visa_pays_the_orders_price_in_cents_and_publishes_charge_created(topology) {
         let app = PaymentsApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["charge:created"]).await;
+        let mut events = EventLog::watch(app.bus(), &["charge:created"]).await;
         let buyer = app.user();
         let order = app.order_created(&buyer, 1999, 60_000).await;
         let (status, body) = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
@@ -208,7 +206,7 @@ topology_tests! {
 
     async fn a_declined_card_says_why_and_the_order_stays_payable(topology) {
         let app = PaymentsApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["charge:failed"]).await;
+        let mut events = EventLog::watch(app.bus(), &["charge:failed"]).await;
         let buyer = app.user();
         let order = app.order_created(&buyer, 2000, 60_000).await;
         let declined = app.pay(Some(&buyer), json!({"token": "tok_chargeDeclined", "orderId": order})).await;
@@ -222,7 +220,7 @@ topology_tests! {
 
     async fn three_declines_end_the_attempts(topology) {
         let app = PaymentsApp::spawn(topology).await;
-        let mut events = EventLog::watch(app.bus.bus.as_ref(), &["charge:failed"]).await;
+        let mut events = EventLog::watch(app.bus(), &["charge:failed"]).await;
         let buyer = app.user();
         let order = app.order_created(&buyer, 2000, 60_000).await;
         for attempt in 1..=3 {
@@ -257,14 +255,14 @@ topology_tests! {
 
     async fn a_charge_for_an_order_cancelled_meanwhile_is_refunded(topology) {
         let app = PaymentsApp::spawn(topology).await;
-        let mut refunds = EventLog::watch(app.bus.bus.as_ref(), &["charge:refunded"]).await;
+        let mut refunds = EventLog::watch(app.bus(), &["charge:refunded"]).await;
         let buyer = app.user();
         let order = app.order_created(&buyer, 2000, 60_000).await;
         let (status, body) = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
         assert_eq!(status, StatusCode::CREATED);
         // The expiry won at the orders service: the order is cancelled after the charge.
-        let cancelled = OrderCancelled { id: order.clone(), version: 1, ticket: TicketRef { id: "ticket".into() }, reason: "expired".into() };
-        publish_event(app.bus.bus.as_ref(), &cancelled).await;
+        let cancelled = OrderCancelled { id: order.clone(), version: 1, ticket: TicketRef { id: "ticket".into() }, reason: CancelReason::Expired };
+        publish_event(app.bus(), &cancelled).await;
         let (_, data) = refunds.next().await;
         assert_eq!(data["id"], body["id"]);
         assert!(data["stripeRefundId"].as_str().unwrap().starts_with("re_"));
@@ -283,7 +281,7 @@ mod webhooks {
         async fn webhook(&self, body: &Value, signed_at: i64, secret: &str) -> (StatusCode, Value) {
             let body = serde_json::to_vec(body).unwrap();
             let response = reqwest::Client::new()
-                .post(self.server.url("/api/payments/webhook"))
+                .post(self.service.url("/api/payments/webhook"))
                 .header("stripe-signature", sign(secret, &body, signed_at))
                 .header("content-type", "application/json")
                 .body(body)
@@ -321,7 +319,7 @@ mod webhooks {
     topology_tests! {
         async fn a_refund_made_in_stripe_is_recorded_once(topology) {
             let app = PaymentsApp::spawn(topology).await;
-            let mut refunds = EventLog::watch(app.bus.bus.as_ref(), &["charge:refunded"]).await;
+            let mut refunds = EventLog::watch(app.bus(), &["charge:refunded"]).await;
             let (order, stripe_id) = app.paid_charge().await;
             let event = json!({"id": "evt_refund_1", "type": "charge.refunded",
                 "data": {"object": {"id": stripe_id, "refunds": {"data": [{"id": "re_dashboard"}]}}}});
@@ -400,8 +398,7 @@ mod reconciliation {
             lost: std::sync::Mutex::default(),
         });
         let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
-        let service = &app.service;
-        let mut paid = EventLog::watch(app.bus.bus.as_ref(), &["charge:created"]).await;
+        let mut paid = EventLog::watch(app.bus(), &["charge:created"]).await;
 
         let buyer = app.user();
         let order = app.order_created(&buyer, 4200, 60_000).await;
@@ -423,7 +420,7 @@ mod reconciliation {
             "no second attempt while the first is unsettled"
         );
 
-        service.reconcile(std::time::Duration::ZERO).await.unwrap();
+        app.reconcile(Duration::ZERO).await.unwrap();
         assert_eq!(
             app.charges(&order).await,
             [("completed".to_owned(), 4200, 1)]
@@ -443,7 +440,6 @@ mod reconciliation {
             lost: std::sync::Mutex::default(),
         });
         let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
-        let service = &app.service;
 
         let buyer = app.user();
         let order = app.order_created(&buyer, 2000, 60_000).await;
@@ -469,7 +465,7 @@ mod reconciliation {
         let body = serde_json::to_vec(&event).unwrap();
         let send = || async {
             reqwest::Client::new()
-                .post(app.server.url("/api/payments/webhook"))
+                .post(app.service.url("/api/payments/webhook"))
                 .header(
                     "stripe-signature",
                     gittix_payments::webhook::sign(
@@ -489,7 +485,7 @@ mod reconciliation {
             StatusCode::BAD_REQUEST,
             "refused, so Stripe sends it again later"
         );
-        service.reconcile(std::time::Duration::ZERO).await.unwrap();
+        app.reconcile(Duration::ZERO).await.unwrap();
         assert_eq!(send().await, StatusCode::OK);
         assert_eq!(
             app.charges(&order).await,

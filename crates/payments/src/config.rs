@@ -1,0 +1,55 @@
+//! The payments service's settings: which card processor it charges through, and the secret that
+//! authenticates Stripe's webhook calls.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::provider::simulator::SimulatedStripe;
+use crate::provider::stripe::{StripeProvider, CALL_TIMEOUT};
+use crate::provider::PaymentProvider;
+
+const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
+
+/// Settings of the payments service.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PaymentsConfig {
+    /// Stripe's secret key. Without it, embedded mode uses a simulator of Stripe's test mode
+    /// (`tok_visa` pays, `tok_chargeDeclined` is declined); `serve payments` requires it.
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    pub stripe_secret_key: Option<String>,
+    /// Stripe's API base URL; point it at a Stripe-compatible server to stand in for Stripe.
+    #[arg(long, env = "STRIPE_API_BASE", default_value = DEFAULT_STRIPE_API_BASE)]
+    pub stripe_api_base: String,
+    /// The signing secret of the Stripe webhook endpoint (`whsec_...`); without it the webhook
+    /// route refuses every call.
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_webhook_secret: Option<String>,
+    /// How long a call to Stripe may take before its outcome counts as unknown (and is settled
+    /// later by asking again with the same idempotency key).
+    #[arg(long, env = "STRIPE_TIMEOUT_SECONDS", default_value_t = CALL_TIMEOUT.as_secs())]
+    pub stripe_timeout_seconds: u64,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        Self {
+            stripe_secret_key: None,
+            stripe_api_base: DEFAULT_STRIPE_API_BASE.to_owned(),
+            stripe_webhook_secret: None,
+            stripe_timeout_seconds: CALL_TIMEOUT.as_secs(),
+        }
+    }
+}
+
+impl PaymentsConfig {
+    /// Stripe when a key is set, else the simulator.
+    pub fn provider(&self) -> Arc<dyn PaymentProvider> {
+        match &self.stripe_secret_key {
+            Some(key) => Arc::new(
+                StripeProvider::new(&self.stripe_api_base, key)
+                    .with_timeout(Duration::from_secs(self.stripe_timeout_seconds.max(1))),
+            ),
+            None => Arc::new(SimulatedStripe::default()),
+        }
+    }
+}

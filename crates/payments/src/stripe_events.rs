@@ -1,0 +1,113 @@
+//! What Stripe's webhook reports about our charges: a refund made in Stripe's dashboard marks the
+//! charge refunded (and publishes `charge:refunded`); a dispute is recorded. Each event is
+//! applied once, however often Stripe delivers it.
+
+use gittix_shared::DomainResult;
+
+use crate::refusal::Refusal;
+use crate::store::{ChargeStatus, PaymentStore};
+use crate::webhook::{verify, StripeEvent};
+
+#[derive(Clone)]
+pub(crate) struct StripeEvents {
+    store: PaymentStore,
+    /// The webhook endpoint's signing secret; without it every call is refused.
+    secret: Option<String>,
+}
+
+/// What became of a webhook call.
+pub(crate) enum Receipt {
+    Applied,
+    /// Received before: nothing changed.
+    Duplicate,
+}
+
+impl StripeEvents {
+    pub(crate) fn new(store: PaymentStore, secret: Option<String>) -> Self {
+        Self { store, secret }
+    }
+
+    /// Checks `signature` (the `Stripe-Signature` header) against `body` at `now` (unix
+    /// seconds), then applies the event the body carries.
+    pub(crate) async fn receive(
+        &self,
+        signature: Option<&str>,
+        body: &[u8],
+        now: i64,
+    ) -> DomainResult<Receipt, Refusal> {
+        let secret = self
+            .secret
+            .as_deref()
+            .ok_or(Refusal::WebhooksNotConfigured)?;
+        verify(secret, signature, body, now).map_err(|_| Refusal::BadSignature)?;
+        let event: StripeEvent =
+            serde_json::from_slice(body).map_err(|_| Refusal::NotAStripeEvent)?;
+        if self.store.webhook_event_seen(&event.id).await? {
+            return Ok(Receipt::Duplicate);
+        }
+        let object = &event.data.object;
+        match event.kind.as_str() {
+            "charge.refunded" => self.refunded(object).await?,
+            "charge.dispute.created" | "charge.dispute.updated" | "charge.dispute.closed" => {
+                self.disputed(object).await?;
+            }
+            other => tracing::debug!(kind = other, "webhook event ignored"),
+        }
+        // Recorded after its effect (which is idempotent), so a crash in between only repeats it.
+        self.store
+            .record_webhook_event(&event.id, &event.kind)
+            .await?;
+        Ok(Receipt::Applied)
+    }
+
+    /// A charge refunded in Stripe: ours moves to refunded.
+    async fn refunded(&self, charge: &serde_json::Value) -> DomainResult<(), Refusal> {
+        let ours = match charge
+            .pointer("/metadata/gittix_charge_id")
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(id) => self.store.charge_by_id(id).await?,
+            None => self.store.charge_by_stripe_id(&text(charge, "id")).await?,
+        };
+        let Some(ours) = ours else {
+            return Ok(());
+        };
+        if ours.status == ChargeStatus::Created {
+            // Our attempt is not settled yet; refuse so Stripe sends it again.
+            return Err(Refusal::ChargeNotSettled.into());
+        }
+        let refund_id = charge
+            .pointer("/refunds/data/0/id")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("refunded-in-stripe");
+        // Only a completed charge moves to refunded; one refunded by GitTix stays as is.
+        Ok(self.store.refunded(&ours, refund_id).await?)
+    }
+
+    async fn disputed(&self, dispute: &serde_json::Value) -> Result<(), sqlx::Error> {
+        let amount = dispute
+            .get("amount")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or_default();
+        self.store
+            .record_dispute(
+                &text(dispute, "id"),
+                &text(dispute, "charge"),
+                &text(dispute, "reason"),
+                &text(dispute, "status"),
+                amount,
+            )
+            .await?;
+        tracing::warn!(dispute = %text(dispute, "id"), charge = %text(dispute, "charge"), "a charge is disputed");
+        Ok(())
+    }
+}
+
+/// A text field of a Stripe object, empty when absent.
+fn text(object: &serde_json::Value, field: &str) -> String {
+    object
+        .get(field)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
