@@ -206,7 +206,7 @@ async fn reserve_writes(db: &Db, buyer: &str, ticket_id: &str) -> anyhow::Result
     let event = OrderCreated {
         id,
         version: 0,
-        status: "created".to_owned(),
+        status: gittix_shared::domain::OrderStatus::Created,
         user_id: buyer.to_owned(),
         expires_at: gittix_shared::time::iso8601(expires_at),
         ticket: OrderedTicket {

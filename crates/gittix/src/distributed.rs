@@ -54,7 +54,15 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     );
     let what = format!("GitTix {service:?}");
     let host = cli.http.host(Mode::Distributed);
-    serve(app, host, cli.http.port, &what, &platform.shutdown, services).await
+    serve(
+        app,
+        host,
+        cli.http.port,
+        &what,
+        &platform.shutdown,
+        services,
+    )
+    .await
 }
 
 /// The web pages: no database and no bus, only the APIs behind the gateway at `API_URL`.
@@ -81,7 +89,15 @@ async fn serve_web(cli: &Cli, sessions: &Sessions, trust_proxy: TrustProxy) -> a
     // The pages have no background work to stop.
     let host = cli.http.host(Mode::Distributed);
     let shutdown = CancellationToken::new();
-    serve(app, host, cli.http.port, "GitTix Web", &shutdown, Vec::new()).await
+    serve(
+        app,
+        host,
+        cli.http.port,
+        "GitTix Web",
+        &shutdown,
+        Vec::new(),
+    )
+    .await
 }
 
 /// The service's PostgreSQL database from `DATABASE_URL`.

@@ -70,7 +70,15 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
 
     println!("GitTix data directory: {}", data_dir.display());
     let host = cli.http.host(Mode::Embedded);
-    let served = serve(app, host, cli.http.port, "GitTix", &platform.shutdown, services).await;
+    let served = serve(
+        app,
+        host,
+        cli.http.port,
+        "GitTix",
+        &platform.shutdown,
+        services,
+    )
+    .await;
     pruning.abort();
     served
 }

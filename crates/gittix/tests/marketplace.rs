@@ -3,140 +3,104 @@
 
 use std::sync::Arc;
 
-use gittix_expiration::timers::redis::RedisTimers;
-use gittix_expiration::timers::sql::SqlTimers;
-use gittix_expiration::timers::Timers;
-use gittix_expiration::ExpirationService;
-use gittix_orders::{OrdersArgs, OrdersService};
+use gittix_expiration::{ExpirationConfig, TimerStore};
+use gittix_orders::OrdersConfig;
 use gittix_payments::provider::simulator::SimulatedStripe;
 use gittix_payments::provider::stripe::StripeProvider;
 use gittix_payments::provider::PaymentProvider;
-use gittix_payments::PaymentsService;
+use gittix_payments::PaymentsConfig;
 use gittix_shared::http::with_common_layers;
-use gittix_shared::relay::{self, RelaySettings};
-use gittix_testing::{
-    eventually, fresh_database, quick_listener_settings, redis_url, stripe_url, test_sessions,
-    TestBus, TestDatabase, TestServer, TestUser, Topology,
-};
+use gittix_shared::service::{routes_of, Service};
 use gittix_testing::topology_tests;
-use gittix_tickets::TicketsService;
+use gittix_testing::{
+    eventually, fresh_database, redis_url, stripe_url, TestDatabase, TestPlatform, TestServer,
+    TestUser, Topology, TEST_BODY_LIMIT,
+};
+use gittix_tickets::TicketsConfig;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::task::JoinHandle;
 
 struct Marketplace {
     server: TestServer,
     client: reqwest::Client,
-    sessions: gittix_shared::session::Sessions,
-    _bus: TestBus,
     orders_db: gittix_shared::db::Db,
     payments_db: gittix_shared::db::Db,
+    _services: Vec<Service>,
     _databases: Vec<TestDatabase>,
-    _tasks: Vec<JoinHandle<()>>,
+    platform: TestPlatform,
 }
 
 impl Marketplace {
     async fn spawn(topology: Topology) -> Self {
-        Self::spawn_with_lock(topology, OrdersArgs::default().order_lock_seconds).await
+        Self::spawn_with_lock(topology, OrdersConfig::default().order_lock_seconds).await
     }
 
-    /// Tickets, orders (with a lock of `lock_seconds`) and expiration, as one marketplace.
+    /// Tickets, orders (with a lock of `lock_seconds`), expiration and payments, built by their
+    /// own `build` functions and served together as embedded mode serves them.
     async fn spawn_with_lock(topology: Topology, lock_seconds: u64) -> Self {
-        let bus = TestBus::new(topology.bus()).await;
+        let platform = TestPlatform::new(topology).await;
+        let p = &platform.platform;
         let tickets_db = fresh_database(topology.backend()).await;
         let orders_db = fresh_database(topology.backend()).await;
-        let sessions = test_sessions();
-        let tickets = TicketsService::start(tickets_db.db.clone(), sessions.clone())
-            .await
-            .unwrap();
-        let lock = OrdersArgs {
+        let payments_db = fresh_database(topology.backend()).await;
+        let orders_config = OrdersConfig {
             order_lock_seconds: lock_seconds,
+            ..OrdersConfig::default()
         };
-        let orders = OrdersService::start(orders_db.db.clone(), sessions.clone(), &lock)
-            .await
-            .unwrap();
-        let mut databases = vec![tickets_db, orders_db];
-        let timers: Arc<dyn Timers> = match topology {
+        let mut expiration_config = ExpirationConfig::default();
+        let mut databases = Vec::new();
+        let timers = match topology {
             Topology::Embedded => {
                 let db = fresh_database(topology.backend()).await;
-                db.db.migrate(&gittix_expiration::MIGRATIONS).await.unwrap();
-                let timers = Arc::new(SqlTimers::new(db.db.clone()));
+                let store = TimerStore::Sql(db.db.clone());
                 databases.push(db);
-                timers
+                store
             }
             Topology::Distributed => {
-                let key = format!("test:timers:{}", uuid::Uuid::new_v4());
-                Arc::new(RedisTimers::connect(&redis_url(), key).await.unwrap())
+                expiration_config.redis_url = redis_url();
+                expiration_config.redis_timers_key =
+                    format!("test:timers:{}", uuid::Uuid::new_v4());
+                TimerStore::Redis
             }
         };
-        let expiration = ExpirationService::new(timers, bus.bus.clone());
-        let payments_db = fresh_database(topology.backend()).await;
         let provider: Arc<dyn PaymentProvider> = match topology {
             Topology::Embedded => Arc::new(SimulatedStripe::default()),
             Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
         };
-        let payments =
-            PaymentsService::start(payments_db.db.clone(), sessions.clone(), provider, None)
-                .await
-                .unwrap();
-        let mut tasks = tickets
-            .listener(bus.bus.clone(), quick_listener_settings())
-            .start()
-            .await
-            .unwrap();
-        tasks.extend(
-            orders
-                .listener(bus.bus.clone(), quick_listener_settings())
-                .start()
+        let payments_config = PaymentsConfig::default();
+        let mut services = vec![
+            gittix_tickets::build(&TicketsConfig::default(), tickets_db.db.clone(), p)
                 .await
                 .unwrap(),
-        );
-        tasks.extend(
-            expiration
-                .listener(quick_listener_settings())
-                .start()
+            gittix_orders::build(&orders_config, orders_db.db.clone(), p)
                 .await
                 .unwrap(),
-        );
-        tasks.push(expiration.spawn_firing());
-        tasks.extend(
-            payments
-                .listener(bus.bus.clone(), quick_listener_settings())
-                .start()
+            gittix_expiration::build(&expiration_config, timers, p)
                 .await
                 .unwrap(),
-        );
-        tasks.push(payments.spawn_reconciliation());
-        for db in [&databases[0].db, &databases[1].db, &payments_db.db] {
-            tasks.push(relay::spawn(
-                db.clone(),
-                bus.bus.clone(),
-                RelaySettings::default(),
-            ));
-        }
+            gittix_payments::build(&payments_config, provider, payments_db.db.clone(), p)
+                .await
+                .unwrap(),
+        ];
         let app = with_common_layers(
-            tickets
-                .router()
-                .merge(orders.router())
-                .merge(payments.router()),
-            64 * 1024,
+            routes_of(&mut services, Some(p.bus.clone())),
+            TEST_BODY_LIMIT,
         );
-        let payments_handle = payments_db.db.clone();
-        databases.push(payments_db);
+        let (orders_handle, payments_handle) = (orders_db.db.clone(), payments_db.db.clone());
+        databases.extend([tickets_db, orders_db, payments_db]);
         Self {
             server: TestServer::spawn(app).await,
             client: reqwest::Client::new(),
-            sessions,
-            _bus: bus,
-            orders_db: databases[1].db.clone(),
+            orders_db: orders_handle,
             payments_db: payments_handle,
+            _services: services,
             _databases: databases,
-            _tasks: tasks,
+            platform,
         }
     }
 
     fn user(&self) -> TestUser {
-        TestUser::new(&self.sessions)
+        TestUser::new(self.platform.sessions())
     }
 
     async fn call(

@@ -53,7 +53,7 @@ impl Payments {
             .iter()
             .filter(|c| c.status == ChargeStatus::Failed)
             .count();
-        if declined >= MAX_DECLINED_ATTEMPTS as usize {
+        if declined >= usize::try_from(MAX_DECLINED_ATTEMPTS).unwrap_or(usize::MAX) {
             return Err(Refusal::TooManyDeclines.into());
         }
         let Some(charge) = self.store.start_attempt(&order, token).await? else {
