@@ -170,7 +170,12 @@ impl ListQuery {
             None => true,
         };
         validator.check(limit_ok, "limit", "limit must be between 1 and 100");
-        let after = params.cursor.as_deref().map(|c| Cursor::decode(c, sort));
+        // An empty cursor (or one of invisible characters) is none: the first page.
+        let after = params
+            .cursor
+            .as_deref()
+            .filter(|c| !is_blank(c))
+            .map(|c| Cursor::decode(c, sort));
         validator.check(
             !matches!(after, Some(None)),
             "cursor",

@@ -32,8 +32,7 @@ struct Schemas;
 /// The body of create and update: fields read leniently, then validated by `rules`.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct TicketBody {
-    /// Not empty once trimmed (only invisible characters counts as empty), at most 200
-    /// characters, no control characters.
+    /// Not empty once trimmed (invisible characters alone are empty), at most 200 characters, no control characters.
     #[serde(default)]
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     title: Option<serde_json::Value>,

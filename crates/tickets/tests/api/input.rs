@@ -111,6 +111,10 @@ topology_tests! {
         assert_eq!(app.listed("?q=%E2%80%8B").await, [id]);
         assert_eq!(app.listed("?q=%20%E2%81%A0%20").await, [id]);
         assert!(app.listed(&format!("?cursor={id}")).await.is_empty());
+        // An empty cursor is none, in every sort: the first page.
+        for sort in ["oldest", "newest", "price", "-price"] {
+            assert_eq!(app.listed(&format!("?sort={sort}&cursor=")).await, [id], "{sort}");
+        }
         assert!(app.listed(&format!("?sort=price&cursor=1000_{id}")).await.is_empty());
     }
 
