@@ -90,11 +90,7 @@ const EXPONENT_LIMIT: i64 = 1 << 40;
 
 impl Decimal {
     fn parse(text: &str) -> Option<Self> {
-        let (negative, unsigned) = match text.as_bytes().first() {
-            Some(b'-') => (true, &text[1..]),
-            Some(b'+') => (false, &text[1..]),
-            _ => (false, text),
-        };
+        let (negative, unsigned) = split_sign(text);
         let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
             Some((mantissa, exponent)) => (mantissa, Some(exponent)),
             None => (unsigned, None),
@@ -156,13 +152,17 @@ impl Decimal {
     }
 }
 
+/// Whether `text` starts with `-`, and the rest after an optional sign.
+fn split_sign(text: &str) -> (bool, &str) {
+    match text.strip_prefix('-') {
+        Some(unsigned) => (true, unsigned),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    }
+}
+
 /// An exponent's digits, with an optional sign, clamped to ±[`EXPONENT_LIMIT`].
 fn read_exponent(text: &str) -> Option<i64> {
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
+    let (negative, digits) = split_sign(text);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -360,11 +360,11 @@ mod properties {
             at in any::<prop::sample::Index>(),
         ) {
             let blank: String = text.iter().collect();
-            prop_assert!(is_blank(&blank), "{:?}", blank);
+            prop_assert!(is_blank(&blank), "{blank:?}");
             let mut shown = text.clone();
             shown.insert(at.index(text.len() + 1), visible.chars().next().unwrap());
             let shown: String = shown.into_iter().collect();
-            prop_assert!(!is_blank(&shown), "{:?}", shown);
+            prop_assert!(!is_blank(&shown), "{shown:?}");
         }
 
         #[test]
