@@ -142,8 +142,8 @@ impl ListQuery {
             || params.cursor.is_some();
         let mut validator = Validator::new();
         // Query parameters follow the shared text rule: every one below but `q` refuses a
-        // control character with its own message already.
-        validator.no_control_characters(params.q.as_deref(), "q", "q");
+        // control character with its own message already. `q` is checked as it is used, trimmed.
+        validator.no_control_characters(params.q.as_deref().map(str::trim), "q", "q");
         let price = |text: &Option<String>| text.as_deref().map(parse_dollars);
         let (min, max) = (price(&params.min_price), price(&params.max_price));
         validator.check(

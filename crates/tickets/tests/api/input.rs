@@ -110,6 +110,8 @@ topology_tests! {
         let id = ticket["id"].as_str().unwrap();
         assert_eq!(app.listed("?q=%E2%80%8B").await, [id]);
         assert_eq!(app.listed("?q=%20%E2%81%A0%20").await, [id]);
+        // Trimmed before it is checked, as a title is.
+        assert_eq!(app.listed("?q=%09oper%0A").await, [id]);
         assert!(app.listed(&format!("?cursor={id}")).await.is_empty());
         // An empty cursor is none, in every sort: the first page.
         for sort in ["oldest", "newest", "price", "-price"] {
