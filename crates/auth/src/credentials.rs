@@ -14,11 +14,17 @@ pub fn normalize_email(email: Option<String>) -> Option<String> {
     email.map(|e| e.trim().to_owned())
 }
 
+/// An email: valid (which refuses control characters, and text of invisible characters).
 pub fn check_email(validator: &mut Validator, email: Option<&str>) {
     validator.check(email.is_some_and(is_valid_email), "email", EMAIL_MESSAGE);
 }
 
+/// A new password: the shared text rule (only invisible characters is none, so too short; a
+/// control character is "Password must not contain control characters"), then 4 to 20
+/// characters.
 pub fn check_new_password(validator: &mut Validator, field: &str, password: Option<&str>) {
-    let length_ok = password.is_some_and(|p| (4..=20).contains(&p.chars().count()));
-    validator.check(length_ok, field, PASSWORD_MESSAGE);
+    if let Some(password) = validator.required_text(password, field, "Password", PASSWORD_MESSAGE) {
+        let length_ok = (4..=20).contains(&password.chars().count());
+        validator.check(length_ok, field, PASSWORD_MESSAGE);
+    }
 }

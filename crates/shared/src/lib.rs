@@ -1,5 +1,6 @@
 //! What every GitTix service shares: the error type and its JSON shape, sign-in state, the event
-//! catalogue, configuration, storage and the outbox, telemetry, and HTTP plumbing.
+//! catalogue, configuration, storage and the outbox, telemetry, HTTP plumbing, and the input rules
+//! every route applies (`validation`, `id`, `money`, `json`).
 
 pub mod bus;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod id;
 pub mod inbox;
 pub mod json;
 pub mod listener;

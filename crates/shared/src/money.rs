@@ -28,87 +28,257 @@ pub enum PriceError {
     TooLarge,
 }
 
-/// Reads a price in dollars from a JSON number or numeric string into cents.
-pub fn parse_dollars(value: Option<&serde_json::Value>) -> Result<i64, PriceError> {
-    let text = match value {
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        Some(serde_json::Value::String(s)) => s.trim().to_owned(),
-        _ => return Err(PriceError::NotPositive),
-    };
-    let number: f64 = text.parse().map_err(|_| PriceError::NotPositive)?;
-    if !number.is_finite() || number <= 0.0 {
-        return Err(PriceError::NotPositive);
+/// A price as the request wrote it: the JSON text of the value, a number's digits exactly as
+/// sent (`19.99`, `1e1`, `1.0000000000000001`) or a string (`"19.99"`, as the original client
+/// sends). Never read through `f64`, which would round `1.0000000000000001` to `1`.
+///
+/// It holds serde_json's `RawValue` (the `raw_value` feature, which changes nothing else), so it
+/// can be read only by serde_json itself, as [`crate::json::JsonBody`] does.
+#[derive(Debug, serde::Deserialize)]
+#[serde(transparent)]
+pub struct JsonPrice(Box<serde_json::value::RawValue>);
+
+impl JsonPrice {
+    /// The price in cents: a JSON number, or a string holding one (trimmed); anything else
+    /// (`null`, `true`, an object) is [`PriceError::NotPositive`], as a missing price is.
+    pub fn cents(&self) -> Result<i64, PriceError> {
+        let text = self.0.get();
+        match text.as_bytes().first() {
+            Some(b'"') => match serde_json::from_str::<String>(text) {
+                Ok(string) => parse_dollars(&string),
+                Err(_) => Err(PriceError::NotPositive),
+            },
+            Some(b'-' | b'0'..=b'9') => parse_dollars(text),
+            _ => Err(PriceError::NotPositive),
+        }
     }
-    if number * 100.0 > MAX_PRICE_CENTS as f64 {
-        return Err(PriceError::TooLarge);
-    }
-    // Decimals are counted on the written form ("10.50" has two; "1e-3" is refused below).
-    let plain = !text.contains(['e', 'E']);
-    let decimals = text
-        .split_once('.')
-        .map_or(0, |(_, fraction)| fraction.trim_end_matches('0').len());
-    if !plain || decimals > 2 {
-        return if plain {
-            Err(PriceError::TooPrecise)
-        } else {
-            scientific_to_cents(number)
-        };
-    }
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    // ".5" and "+.5" are numbers too: no digit before the point is a whole of 0.
-    let whole = whole.strip_prefix('+').unwrap_or(whole);
-    let whole: i64 = match whole {
-        "" => 0,
-        digits => digits.parse().map_err(|_| PriceError::NotPositive)?,
-    };
-    let fraction = format!("{:0<2}", fraction.trim_end_matches('0'));
-    let cents: i64 = fraction.parse().map_err(|_| PriceError::NotPositive)?;
-    Ok(whole * 100 + cents)
 }
 
-/// A price written in exponent form (`1e2`, `1.5E1`), accepted when it is whole cents.
-fn scientific_to_cents(number: f64) -> Result<i64, PriceError> {
-    let cents = (number * 100.0).round();
-    // Under a cent (`1e-9`) rounds to 0 cents, within the tolerance: too precise, not free.
-    if cents < 1.0 || (number * 100.0 - cents).abs() > 1e-6 {
-        return Err(PriceError::TooPrecise);
+/// Reads an optional price field: missing is [`PriceError::NotPositive`].
+pub fn price_cents(price: Option<&JsonPrice>) -> Result<i64, PriceError> {
+    price.map_or(Err(PriceError::NotPositive), JsonPrice::cents)
+}
+
+/// Reads a price written in dollars (a JSON number's text, a string's content, a query
+/// parameter) into cents, exactly: the decimal value of the text must be whole cents, above 0
+/// and at most [`MAX_PRICE_CENTS`].
+///
+/// The text is trimmed, then read as Rust reads a float, without `inf` and `NaN`: an optional
+/// sign, digits with an optional point (`20`, `19.99`, `.5`, `+.5`, `5.`), and an optional
+/// exponent (`1e2`, `1.5E1`, `1999e-2`). Refused, in this order: not such a number, zero or
+/// negative ([`PriceError::NotPositive`]); above the limit ([`PriceError::TooLarge`]); a
+/// fraction of a cent ([`PriceError::TooPrecise`], `10.001`, `1.000000001e0`).
+pub fn parse_dollars(text: &str) -> Result<i64, PriceError> {
+    let decimal = Decimal::parse(text.trim()).ok_or(PriceError::NotPositive)?;
+    if decimal.digits.is_empty() || decimal.negative {
+        return Err(PriceError::NotPositive);
     }
-    // In range: checked against MAX_PRICE_CENTS above.
-    #[allow(clippy::cast_possible_truncation)]
-    Ok(cents as i64)
+    decimal.to_cents()
+}
+
+/// A number written in decimal: `digits` × 10^`scale`, with neither leading nor trailing zeros in
+/// `digits` (no digits: zero).
+struct Decimal {
+    negative: bool,
+    digits: Vec<u8>,
+    scale: i64,
+}
+
+/// How far an exponent is read: far beyond any price in either direction, and small enough that
+/// adding a body's worth of digits cannot overflow.
+const EXPONENT_LIMIT: i64 = 1 << 40;
+
+impl Decimal {
+    fn parse(text: &str) -> Option<Self> {
+        let (negative, unsigned) = split_sign(text);
+        let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+            Some((mantissa, exponent)) => (mantissa, Some(exponent)),
+            None => (unsigned, None),
+        };
+        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction)
+        {
+            return None;
+        }
+        let exponent = match exponent {
+            Some(exponent) => read_exponent(exponent)?,
+            None => 0,
+        };
+        let mut digits: Vec<u8> = whole
+            .bytes()
+            .chain(fraction.bytes())
+            .skip_while(|&b| b == b'0')
+            .map(|b| b - b'0')
+            .collect();
+        let fraction_len = i64::try_from(fraction.len()).ok()?;
+        let mut scale = exponent - fraction_len;
+        while digits.last() == Some(&0) {
+            digits.pop();
+            scale += 1;
+        }
+        Some(Self {
+            negative,
+            digits,
+            scale,
+        })
+    }
+
+    /// The value in cents, or why it is not a price (it is above 0).
+    fn to_cents(&self) -> Result<i64, PriceError> {
+        // cents = digits × 10^cents_scale; `magnitude` digits are left of the point.
+        let cents_scale = self.scale + 2;
+        let magnitude = i64::try_from(self.digits.len()).unwrap_or(i64::MAX) + cents_scale;
+        // MAX_PRICE_CENTS has 9 digits: 10 or more are above it.
+        if magnitude > 9 {
+            return Err(PriceError::TooLarge);
+        }
+        // At most 9 digits now, so the whole number of cents fits.
+        let whole_digits = usize::try_from(magnitude.max(0)).unwrap_or(0);
+        let whole = self
+            .digits
+            .iter()
+            .take(whole_digits)
+            .fold(0i64, |n, &d| n * 10 + i64::from(d))
+            * 10i64.pow(u32::try_from(cents_scale.max(0)).unwrap_or(0));
+        let exact = cents_scale >= 0;
+        if whole > MAX_PRICE_CENTS || (!exact && whole >= MAX_PRICE_CENTS) {
+            Err(PriceError::TooLarge)
+        } else if !exact {
+            Err(PriceError::TooPrecise)
+        } else {
+            Ok(whole)
+        }
+    }
+}
+
+/// Whether `text` starts with `-`, and the rest after an optional sign.
+fn split_sign(text: &str) -> (bool, &str) {
+    match text.strip_prefix('-') {
+        Some(unsigned) => (true, unsigned),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    }
+}
+
+/// An exponent's digits, with an optional sign, clamped to ±[`EXPONENT_LIMIT`].
+fn read_exponent(text: &str) -> Option<i64> {
+    let (negative, digits) = split_sign(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = digits.bytes().fold(0i64, |n, b| {
+        (n * 10 + i64::from(b - b'0')).min(EXPONENT_LIMIT)
+    });
+    Some(if negative { -value } else { value })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn parse(value: serde_json::Value) -> Result<i64, PriceError> {
-        parse_dollars(Some(&value))
+    /// The price in a JSON body's field written as `json` (the text as sent).
+    fn parse(json: &str) -> Result<i64, PriceError> {
+        serde_json::from_str::<JsonPrice>(json)
+            .expect("valid JSON")
+            .cents()
     }
 
     #[test]
     fn reads_dollars_into_cents() {
-        assert_eq!(parse(json!(20)), Ok(2000));
-        assert_eq!(parse(json!(19.99)), Ok(1999));
-        assert_eq!(parse(json!(0.01)), Ok(1));
-        assert_eq!(parse(json!(10.5)), Ok(1050));
-        assert_eq!(parse(json!("12.30")), Ok(1230));
-        assert_eq!(parse(json!(1e2)), Ok(10000));
+        assert_eq!(parse("20"), Ok(2000));
+        assert_eq!(parse("19.99"), Ok(1999));
+        assert_eq!(parse("0.01"), Ok(1));
+        assert_eq!(parse("10.5"), Ok(1050));
+        assert_eq!(parse("10.500000"), Ok(1050));
+        assert_eq!(parse(r#""12.30""#), Ok(1230));
+        assert_eq!(parse(r#"" 12.30 ""#), Ok(1230));
+        assert_eq!(parse("1e2"), Ok(10000));
+        assert_eq!(parse("1e1"), Ok(1000));
+        assert_eq!(parse("1E+1"), Ok(1000));
+        assert_eq!(parse("1999e-2"), Ok(1999));
+        assert_eq!(parse("0.1999e2"), Ok(1999));
+        assert_eq!(parse(r#""1.5E1""#), Ok(1500));
+        assert_eq!(parse(r#"".5""#), Ok(50));
+        assert_eq!(parse(r#""+.5""#), Ok(50));
+        assert_eq!(parse(r#""5.""#), Ok(500));
+        assert_eq!(parse(r#""007""#), Ok(700));
+        assert_eq!(parse("1000000"), Ok(MAX_PRICE_CENTS));
+        assert_eq!(parse("1e6"), Ok(MAX_PRICE_CENTS));
+        assert_eq!(parse("100000000e-2"), Ok(MAX_PRICE_CENTS));
     }
 
     #[test]
     fn refuses_missing_non_positive_and_too_precise_prices() {
-        assert_eq!(parse_dollars(None), Err(PriceError::NotPositive));
-        assert_eq!(parse(json!(0)), Err(PriceError::NotPositive));
-        assert_eq!(parse(json!(-10)), Err(PriceError::NotPositive));
-        assert_eq!(parse(json!("abc")), Err(PriceError::NotPositive));
-        assert_eq!(parse(json!(null)), Err(PriceError::NotPositive));
-        assert_eq!(parse(json!(10.001)), Err(PriceError::TooPrecise));
-        assert_eq!(parse(json!("1.234")), Err(PriceError::TooPrecise));
-        assert_eq!(parse(json!(1e12)), Err(PriceError::TooLarge));
-        assert_eq!(parse(json!(1e-9)), Err(PriceError::TooPrecise));
-        assert_eq!(parse(json!("1e-8")), Err(PriceError::TooPrecise));
+        assert_eq!(price_cents(None), Err(PriceError::NotPositive));
+        for json in [
+            "0",
+            "-10",
+            "-0",
+            "0.000",
+            "-0.5",
+            "null",
+            "true",
+            "{}",
+            "[1]",
+            r#""abc""#,
+            r#""""#,
+            r#""inf""#,
+            r#""NaN""#,
+            r#""infinity""#,
+            r#""1_000""#,
+            r#"".""#,
+            r#""e5""#,
+            r#""5e""#,
+            r#""1.2.3""#,
+            r#""--1""#,
+            r#""+-1""#,
+            r#""0x10""#,
+            r#""1,5""#,
+            "-1e-9",
+        ] {
+            assert_eq!(parse(json), Err(PriceError::NotPositive), "{json}");
+        }
+        for json in [
+            "10.001",
+            r#""1.234""#,
+            "1e-9",
+            r#""1e-8""#,
+            "0.001",
+            "0.009",
+            // Refused since prices are no longer read through f64, which rounded them to $1.00.
+            "1.0000000000000001",
+            "1.000000001",
+            r#""1.000000001e0""#,
+            "1.000000001e0",
+            "19.999999999999999",
+            "1e-400",
+        ] {
+            assert_eq!(parse(json), Err(PriceError::TooPrecise), "{json}");
+        }
+        for json in [
+            "1e12",
+            "1000000.01",
+            "1000000.001",
+            "1000001",
+            "1e400",
+            r#""1e99999999999999999999""#,
+            "1000000.0000000001",
+        ] {
+            assert_eq!(parse(json), Err(PriceError::TooLarge), "{json}");
+        }
+        assert_eq!(parse("999999.999"), Err(PriceError::TooPrecise));
+        assert_eq!(
+            parse("0e99999999999999999999"),
+            Err(PriceError::NotPositive)
+        );
+    }
+
+    #[test]
+    fn query_parameters_are_read_as_text() {
+        assert_eq!(parse_dollars("19.99"), Ok(1999));
+        assert_eq!(parse_dollars(" 5 "), Ok(500));
+        assert_eq!(parse_dollars("5\0"), Err(PriceError::NotPositive));
+        assert_eq!(parse_dollars(""), Err(PriceError::NotPositive));
     }
 
     #[test]
@@ -130,13 +300,54 @@ mod properties {
     use proptest::prelude::*;
     use serde_json::json;
 
+    fn parse_json(value: &serde_json::Value) -> Result<i64, PriceError> {
+        serde_json::from_str::<JsonPrice>(&value.to_string())
+            .unwrap()
+            .cents()
+    }
+
+    /// What `mantissa` × 10^`exponent` is as a price, computed with integers: the oracle the
+    /// parser is checked against.
+    fn oracle(mantissa: u64, exponent: i32) -> Result<i64, PriceError> {
+        if mantissa == 0 {
+            return Err(PriceError::NotPositive);
+        }
+        let max = i128::from(MAX_PRICE_CENTS);
+        let shift = exponent + 2;
+        if shift >= 0 {
+            let cents = 10i128
+                .checked_pow(shift.unsigned_abs())
+                .and_then(|p| p.checked_mul(i128::from(mantissa)));
+            match cents {
+                Some(cents) if cents <= max => Ok(i64::try_from(cents).unwrap()),
+                _ => Err(PriceError::TooLarge),
+            }
+        } else {
+            let divisor = 10i128.pow(shift.unsigned_abs());
+            let (whole, rest) = (
+                i128::from(mantissa) / divisor,
+                i128::from(mantissa) % divisor,
+            );
+            if whole > max || (rest != 0 && whole >= max) {
+                Err(PriceError::TooLarge)
+            } else if rest != 0 {
+                Err(PriceError::TooPrecise)
+            } else {
+                Ok(i64::try_from(whole).unwrap())
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn any_text_or_number_is_refused_or_read_into_range(text in any::<String>(), number in any::<f64>()) {
             for value in [json!(text), json!(number)] {
-                if let Ok(cents) = parse_dollars(Some(&value)) {
+                if let Ok(cents) = parse_json(&value) {
                     prop_assert!((1..=MAX_PRICE_CENTS).contains(&cents), "{value} read as {cents}");
                 }
+            }
+            if let Ok(cents) = parse_dollars(&text) {
+                prop_assert!((1..=MAX_PRICE_CENTS).contains(&cents), "{text:?} read as {cents}");
             }
         }
 
@@ -155,16 +366,49 @@ mod properties {
             } else {
                 format!("{sign}{whole}.{fraction:02}{}", "0".repeat(trailing_zeros))
             };
-            prop_assert_eq!(parse_dollars(Some(&json!(written))), Ok(cents), "{}", written);
+            prop_assert_eq!(parse_json(&json!(written)), Ok(cents), "{}", written);
             // As a JSON number (the form the API documents), through f64 like any client.
             let number = cents as f64 / 100.0;
-            prop_assert_eq!(parse_dollars(Some(&json!(number))), Ok(cents), "{}", number);
+            prop_assert_eq!(parse_json(&json!(number)), Ok(cents), "{}", number);
         }
 
         #[test]
         fn three_decimals_that_are_not_zero_are_refused(cents in 1..=MAX_PRICE_CENTS, thousandth in 1..10i64) {
             let written = format!("{}.{:02}{thousandth}", cents / 100, cents % 100);
-            prop_assert_eq!(parse_dollars(Some(&json!(written))), Err(PriceError::TooPrecise));
+            prop_assert_eq!(parse_dollars(&written), Err(PriceError::TooPrecise));
+            // Also as a JSON number written with that many digits.
+            let expected = if cents == MAX_PRICE_CENTS { PriceError::TooLarge } else { PriceError::TooPrecise };
+            prop_assert_eq!(serde_json::from_str::<JsonPrice>(&written).unwrap().cents(), Err(expected));
+        }
+
+        /// Any decimal, written with its point anywhere and an exponent that puts it back, as a
+        /// JSON number or a string, reads as the integer arithmetic says: the exact cents, or
+        /// the reason it is not a price.
+        #[test]
+        fn any_exponent_form_reads_as_its_exact_value(
+            mantissa in prop_oneof![0..1000u64, 0..=u64::MAX / 1000],
+            exponent in -24..12i32,
+            point in 0..20usize,
+            leading_zeros in 0..3usize,
+            upper in any::<bool>(),
+            quoted in any::<bool>(),
+        ) {
+            // Leading zeros only in a string: a JSON number may not have them.
+            let zeros = if quoted { leading_zeros } else { 0 };
+            let digits = format!("{}{mantissa}", "0".repeat(zeros));
+            // The point after `point` digits (none after the last) divides by 10^moved, which
+            // the written exponent puts back.
+            let point = point.clamp(1, digits.len());
+            let moved = i32::try_from(digits.len() - point).unwrap();
+            let e = if upper { "E" } else { "e" };
+            let written = if moved == 0 {
+                format!("{digits}{e}{exponent}")
+            } else {
+                format!("{}.{}{e}{}", &digits[..point], &digits[point..], exponent + moved)
+            };
+            let json = if quoted { format!("\"{written}\"") } else { written.clone() };
+            let read = serde_json::from_str::<JsonPrice>(&json).unwrap().cents();
+            prop_assert_eq!(read, oracle(mantissa, exponent), "{}", json);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The rules a ticket's title and price must follow.
 
-use gittix_shared::money::{parse_dollars, PriceError};
+use gittix_shared::money::{price_cents, JsonPrice, PriceError};
 use gittix_shared::validation::Validator;
 use gittix_shared::ApiError;
 
@@ -12,18 +12,18 @@ pub struct ValidTicket {
     pub price_cents: i64,
 }
 
-/// Checks `title` and `price` (in dollars), reporting every failure in field order.
+/// Checks `title` and `price` (in dollars), reporting every failure in field order. The title
+/// follows the shared text rule (only invisible characters is no title; no control characters).
 pub fn validate(
     title: Option<&serde_json::Value>,
-    price: Option<&serde_json::Value>,
+    price: Option<&JsonPrice>,
 ) -> Result<ValidTicket, ApiError> {
-    let title = title
-        .and_then(serde_json::Value::as_str)
-        .map(str::trim)
-        .unwrap_or_default();
-    let price = parse_dollars(price);
+    let title = title.and_then(serde_json::Value::as_str).map(str::trim);
+    let price = price_cents(price);
     let mut validator = Validator::new();
-    validator.check(!title.is_empty(), "title", "Title is required");
+    let title = validator
+        .required_text(title, "title", "Title", "Title is required")
+        .unwrap_or_default();
     validator.check(
         title.chars().count() <= MAX_TITLE_CHARS,
         "title",

@@ -57,9 +57,10 @@ pub(crate) async fn update_account(
     let email = normalize_email(body.email);
     let password = normalize_password(body.password);
     let mut validator = Validator::new();
-    validator.check(
-        current_password.as_deref().is_some_and(|p| !p.is_empty()),
+    validator.required_text(
+        current_password.as_deref(),
         "currentPassword",
+        "Current password",
         "You must supply your current password",
     );
     validator.check(

@@ -45,9 +45,10 @@ pub(crate) async fn signin(
     let password = normalize_password(body.password);
     let mut validator = Validator::new();
     check_email(&mut validator, email.as_deref());
-    validator.check(
-        password.as_deref().is_some_and(|p| !p.is_empty()),
+    validator.required_text(
+        password.as_deref(),
         "password",
+        "Password",
         "You must supply a password",
     );
     validator.finish()?;

@@ -78,6 +78,22 @@ impl TestApp {
         .await
     }
 
+    /// A request with `body` sent as written, as JSON.
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &str,
+        cookie: Option<&str>,
+    ) -> Response {
+        let request = self
+            .client
+            .request(method, self.service.url(path))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_owned());
+        self.send(request, cookie).await
+    }
+
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
         self.send(self.client.get(self.service.url(path)), cookie)
             .await

@@ -7,6 +7,7 @@ mod current_user;
 mod database_outage;
 mod errors;
 mod events;
+mod input;
 mod signin;
 mod signout;
 mod signup;

@@ -1,6 +1,7 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::id::PathId;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
@@ -19,8 +20,8 @@ use crate::store::OrderStore;
 pub(crate) async fn cancel(
     State(orders): State<OrderStore>,
     RequireUser(buyer): RequireUser,
-    Path(id): Path<String>,
+    id: PathId,
 ) -> ApiResult<StatusCode> {
-    orders.cancel_for(&id, &buyer.id).await?;
+    orders.cancel_for(id.get()?, &buyer.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

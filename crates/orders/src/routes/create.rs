@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::id::known_id;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
@@ -36,17 +37,17 @@ pub(crate) async fn create(
     RequireUser(buyer): RequireUser,
     JsonBody(body): JsonBody<CreateOrder>,
 ) -> ApiResult<(StatusCode, Json<OrderJson>)> {
-    let ticket_id = body
-        .ticket_id
-        .map(|id| id.trim().to_owned())
-        .unwrap_or_default();
-    Validator::new()
-        .check(
-            !ticket_id.is_empty(),
+    let mut validator = Validator::new();
+    let ticket_id = validator
+        .required_text(
+            body.ticket_id.as_deref().map(str::trim),
             "ticketId",
+            "TicketId",
             "TicketId must be provided",
         )
-        .finish()?;
-    let order = orders.create(&buyer.id, &ticket_id).await?;
+        .unwrap_or_default();
+    validator.finish()?;
+    // Not an id: no ticket has it (404), and the database is not asked.
+    let order = orders.create(&buyer.id, known_id(ticket_id)?).await?;
     Ok((StatusCode::CREATED, Json(order.into())))
 }

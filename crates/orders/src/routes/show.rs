@@ -1,6 +1,7 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::id::PathId;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
@@ -18,8 +19,8 @@ use crate::store::OrderStore;
 pub(crate) async fn show(
     State(orders): State<OrderStore>,
     RequireUser(buyer): RequireUser,
-    Path(id): Path<String>,
+    id: PathId,
 ) -> ApiResult<Json<OrderJson>> {
-    let order = orders.find_for(&id, &buyer.id).await?;
+    let order = orders.find_for(id.get()?, &buyer.id).await?;
     Ok(Json(order.into()))
 }

@@ -120,6 +120,18 @@ impl OrdersApp {
         .await
     }
 
+    /// `POST /api/orders` with `body` sent as written.
+    pub async fn order_raw(&self, user: Option<&TestUser>, body: &str) -> Response {
+        self.send(
+            self.client
+                .post(self.service.url("/api/orders"))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_owned()),
+            user,
+        )
+        .await
+    }
+
     pub async fn reserve(&self, buyer: &TestUser, ticket_id: &str) -> Response {
         self.order(Some(buyer), json!({ "ticketId": ticket_id }))
             .await

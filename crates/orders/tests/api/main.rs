@@ -5,5 +5,6 @@ mod helpers;
 mod cancel;
 mod concurrency;
 mod create;
+mod input;
 mod read;
 mod replica;

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::id::known_id;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::BodyTooLarge;
 use gittix_shared::session::RequireUser;
@@ -46,15 +47,25 @@ pub(crate) async fn create(
     RequireUser(buyer): RequireUser,
     JsonBody(body): JsonBody<Pay>,
 ) -> ApiResult<(StatusCode, Json<Paid>)> {
-    let token = body.token.map(|t| t.trim().to_owned()).unwrap_or_default();
-    let order_id = body
-        .order_id
-        .map(|o| o.trim().to_owned())
+    let mut validator = Validator::new();
+    let token = validator
+        .required_text(
+            body.token.as_deref().map(str::trim),
+            "token",
+            "Token",
+            "Token must be provided",
+        )
         .unwrap_or_default();
-    Validator::new()
-        .check(!token.is_empty(), "token", "Token must be provided")
-        .check(!order_id.is_empty(), "orderId", "OrderId must be provided")
-        .finish()?;
-    let id = payments.pay(&buyer.id, &order_id, &token).await?;
+    let order_id = validator
+        .required_text(
+            body.order_id.as_deref().map(str::trim),
+            "orderId",
+            "OrderId",
+            "OrderId must be provided",
+        )
+        .unwrap_or_default();
+    validator.finish()?;
+    // Not an id: no order has it (404), and the database is not asked.
+    let id = payments.pay(&buyer.id, known_id(order_id)?, token).await?;
     Ok((StatusCode::CREATED, Json(Paid { id })))
 }

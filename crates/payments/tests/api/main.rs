@@ -21,6 +21,8 @@ use gittix_testing::{
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+mod input;
+
 struct PaymentsApp {
     service: TestService,
     platform: TestPlatform,
@@ -125,6 +127,22 @@ impl PaymentsApp {
             request = request.header("cookie", &user.cookie);
         }
         let response = request.send().await.unwrap();
+        (
+            response.status(),
+            response.json().await.unwrap_or(Value::Null),
+        )
+    }
+
+    /// `POST /api/payments` with `body` sent as written.
+    async fn pay_raw(&self, user: &TestUser, body: &str) -> (StatusCode, Value) {
+        let response = reqwest::Client::new()
+            .post(self.service.url("/api/payments"))
+            .header("content-type", "application/json")
+            .header("cookie", &user.cookie)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
         (
             response.status(),
             response.json().await.unwrap_or(Value::Null),

@@ -32,12 +32,12 @@ struct Schemas;
 /// The body of create and update: fields read leniently, then validated by `rules`.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(crate) struct TicketBody {
-    /// Not empty once trimmed, at most 200 characters.
+    /// Not empty once trimmed (invisible characters alone are empty), at most 200 characters, no control characters.
     #[serde(default)]
     #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     title: Option<serde_json::Value>,
     /// In dollars: more than 0, at most 1000000, at most 2 decimals (a numeric string is read too).
     #[serde(default)]
     #[schema(value_type = f64, required = true, exclusive_minimum = 0, maximum = 1000000, example = 19.99)]
-    price: Option<serde_json::Value>,
+    price: Option<gittix_shared::money::JsonPrice>,
 }

@@ -1,6 +1,7 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::id::PathId;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::{ApiError, ApiResult};
 
@@ -15,7 +16,11 @@ use crate::ticket::Ticket;
 /// `GET /api/tickets/:id`: any ticket, whatever its status.
 pub(crate) async fn show(
     State(tickets): State<TicketStore>,
-    Path(id): Path<String>,
+    id: PathId,
 ) -> ApiResult<Json<Ticket>> {
-    tickets.find(&id).await?.map(Json).ok_or(ApiError::NotFound)
+    tickets
+        .find(id.get()?)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
 }

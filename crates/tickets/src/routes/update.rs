@@ -1,6 +1,7 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::id::PathId;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable};
 use gittix_shared::session::RequireUser;
@@ -25,12 +26,12 @@ use crate::ticket::Ticket;
 pub(crate) async fn update(
     State(tickets): State<TicketStore>,
     RequireUser(seller): RequireUser,
-    Path(id): Path<String>,
+    id: PathId,
     JsonBody(body): JsonBody<TicketBody>,
 ) -> ApiResult<Json<Ticket>> {
     let valid = validate(body.title.as_ref(), body.price.as_ref())?;
     let ticket = tickets
-        .edit(&id, &seller.id, &valid.title, valid.price_cents)
+        .edit(id.get()?, &seller.id, &valid.title, valid.price_cents)
         .await?;
     Ok(Json(ticket))
 }

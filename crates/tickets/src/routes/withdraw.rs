@@ -1,6 +1,7 @@
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::id::PathId;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
@@ -19,8 +20,8 @@ use crate::store::TicketStore;
 pub(crate) async fn withdraw(
     State(tickets): State<TicketStore>,
     RequireUser(seller): RequireUser,
-    Path(id): Path<String>,
+    id: PathId,
 ) -> ApiResult<StatusCode> {
-    tickets.withdraw(&id, &seller.id).await?;
+    tickets.withdraw(id.get()?, &seller.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

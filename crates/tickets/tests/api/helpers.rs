@@ -10,7 +10,7 @@ pub struct TicketsApp {
     pub server: TestService,
     pub client: reqwest::Client,
     platform: TestPlatform,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 impl TicketsApp {
@@ -29,7 +29,7 @@ impl TicketsApp {
             server,
             client: reqwest::Client::new(),
             platform,
-            _database: database,
+            database,
         }
     }
 
@@ -57,6 +57,35 @@ impl TicketsApp {
             user,
         )
         .await
+    }
+
+    /// `POST /api/tickets` with `body` sent as written (a price `json!` could not keep exact).
+    pub async fn post_raw(&self, user: Option<&TestUser>, body: &str) -> Response {
+        self.send(
+            self.client
+                .post(self.server.url("/api/tickets"))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_owned()),
+            user,
+        )
+        .await
+    }
+
+    /// `PUT /api/tickets/{id}` with `body` sent as written.
+    pub async fn put_raw(&self, user: Option<&TestUser>, id: &str, body: &str) -> Response {
+        let url = self.server.url(&format!("/api/tickets/{id}"));
+        let request = self
+            .client
+            .put(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_owned());
+        self.send(request, user).await
+    }
+
+    /// Closes the service's database: every query from now on fails (503), so an answer that
+    /// still comes is one given without asking it.
+    pub async fn close_database(&self) {
+        self.database.db.pool().close().await;
     }
 
     pub async fn put(&self, user: Option<&TestUser>, id: &str, body: Value) -> Response {

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod create;
+mod input;
 mod listing;
 mod mine;
 mod order_events;
