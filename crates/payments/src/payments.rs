@@ -46,30 +46,10 @@ impl Payments {
         if order.expires_at <= unix_millis() {
             return Err(Refusal::OrderExpired.into());
         }
-        let declined = self
-            .store
-            .charges_of(order_id)
-            .await?
-            .iter()
-            .filter(|c| c.status == ChargeStatus::Failed)
-            .count();
-        if declined >= usize::try_from(MAX_DECLINED_ATTEMPTS).unwrap_or(usize::MAX) {
-            return Err(Refusal::TooManyDeclines.into());
-        }
+        // The attempt's slot is claimed in the database before the card goes to the provider,
+        // so a payment the cap (or another attempt) refuses never reaches Stripe.
         let Some(charge) = self.store.start_attempt(&order, token).await? else {
-            // Another attempt holds the order (the partial unique index): did it succeed?
-            let paid = self
-                .store
-                .charges_of(order_id)
-                .await?
-                .iter()
-                .any(|c| matches!(c.status, ChargeStatus::Completed | ChargeStatus::Refunded));
-            return Err(if paid {
-                Refusal::AlreadyPaid
-            } else {
-                Refusal::AttemptInProgress
-            }
-            .into());
+            return Err(self.no_attempt_left(order_id).await?.into());
         };
         match self.settle(&charge).await? {
             Settled::Paid => Ok(charge.id),
@@ -77,6 +57,29 @@ impl Payments {
             // Reconciliation asks again with the same idempotency key and settles the charge.
             Settled::Unknown => Err(Refusal::OutcomeUnknown.into()),
         }
+    }
+
+    /// Why the database refused a new attempt for the order (`PaymentStore::start_attempt`),
+    /// in today's words: declined too often, already paid, or another attempt holds the order.
+    async fn no_attempt_left(&self, order_id: &str) -> Result<Refusal, sqlx::Error> {
+        let charges = self.store.charges_of(order_id).await?;
+        let declined = charges
+            .iter()
+            .filter(|c| c.status == ChargeStatus::Failed)
+            .count();
+        let paid = charges
+            .iter()
+            .any(|c| matches!(c.status, ChargeStatus::Completed | ChargeStatus::Refunded));
+        Ok(
+            if declined >= usize::try_from(MAX_DECLINED_ATTEMPTS).unwrap_or(usize::MAX) {
+                Refusal::TooManyDeclines
+            } else if paid {
+                Refusal::AlreadyPaid
+            } else {
+                // In flight, or a concurrent payment took the number this one wanted.
+                Refusal::AttemptInProgress
+            },
+        )
     }
 
     /// Sends an attempt to the provider (again, with the same idempotency key, when its outcome

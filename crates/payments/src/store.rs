@@ -131,18 +131,28 @@ impl PaymentStore {
         Ok(check)
     }
 
-    /// Records a new attempt for the order, in flight. `None` when another attempt is in flight
-    /// or has succeeded (the partial unique index decides between concurrent payments).
+    /// Claims the order's next attempt number and records the attempt, in flight, before its
+    /// card is sent anywhere. `None` when the database refuses the claim: another attempt is in
+    /// flight or has succeeded (the partial unique index `charges_one_live_per_order`), a
+    /// concurrent payment took the same number (`UNIQUE (order_id, attempt)`), or the order has
+    /// used all `MAX_DECLINED_ATTEMPTS` numbers (the CHECK `charges_attempt_within_cap`).
+    ///
+    /// The decline cap is race-free because the database settles it, not this code: a number
+    /// must lie in 1..=3 and be unique per order, so no interleaving of concurrent payments can
+    /// record a fourth attempt (migrations/*/0102_decline_cap.sql). Reading the highest number
+    /// and inserting the next is not atomic, and need not be: a stale read makes the insert
+    /// collide and the payment is refused; it never adds a row past the cap.
     pub async fn start_attempt(
         &self,
         order: &ReplicaOrder,
         token: &str,
     ) -> Result<Option<Charge>, sqlx::Error> {
-        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM charges WHERE order_id = $1")
-            .bind(&order.id)
-            .fetch_one(self.db.pool())
-            .await?;
-        let attempt = attempts + 1;
+        let last: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(attempt), 0) FROM charges WHERE order_id = $1")
+                .bind(&order.id)
+                .fetch_one(self.db.pool())
+                .await?;
+        let attempt = last + 1;
         let charge = Charge {
             id: uuid::Uuid::now_v7().to_string(),
             order_id: order.id.clone(),
@@ -171,7 +181,8 @@ impl PaymentStore {
         .await;
         match inserted {
             Ok(_) => Ok(Some(charge)),
-            Err(error) if is_unique_violation(&error) => Ok(None),
+            // The only CHECK this insert can fail is the cap's: its status is always `created`.
+            Err(error) if is_unique_violation(&error) || is_check_violation(&error) => Ok(None),
             Err(error) => Err(error),
         }
     }
@@ -319,6 +330,11 @@ impl PaymentStore {
         .fetch_all(self.db.pool())
         .await
     }
+}
+
+/// True when the error is a CHECK constraint refusing a row.
+fn is_check_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.is_check_violation())
 }
 
 impl PaymentStore {

@@ -288,6 +288,8 @@ topology_tests! {
     }
 }
 
+mod decline_cap;
+
 const WEBHOOK_SECRET: &str = "whsec_gittix_test";
 
 mod webhooks {
