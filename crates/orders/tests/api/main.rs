@@ -7,3 +7,4 @@ mod concurrency;
 mod create;
 mod read;
 mod replica;
+mod reservation;
