@@ -212,6 +212,7 @@ async fn reserve_writes(db: &Db, buyer: &str, ticket_id: &str) -> anyhow::Result
         ticket: OrderedTicket {
             id: ticket_id.to_owned(),
             price: price_cents,
+            version: Some(0),
         },
     };
     outbox::enqueue(&mut tx, &event).await?;

@@ -220,44 +220,83 @@ topology_tests! {
         market.reserve(&market.user(), &ticket).await;
     }
 
-    async fn a_price_change_racing_an_order_ends_consistent(topology) {
+    async fn a_price_change_racing_fifty_orders_never_records_two_prices(topology) {
         let market = Marketplace::spawn(topology).await;
-        for _round in 0..5 {
-            let (seller, buyer) = (market.user(), market.user());
+        for round in 0..ROUNDS {
+            let seller = market.user();
             let ticket = market.sell(&seller, 10).await;
             market.replica_at(&ticket, 0, 1000).await;
-
-            // The seller edits the price at the moment the buyer orders.
             let path = format!("/api/tickets/{ticket}");
             let edit = market.call(reqwest::Method::PUT, &path, &seller, Some(json!({"title": "Show", "price": 20})));
-            let order = market.call(reqwest::Method::POST, "/api/orders", &buyer, Some(json!({"ticketId": ticket})));
-            let (edit, order) = tokio::join!(edit, order);
+            let (edit, winner) = tokio::join!(edit, market.fifty_buyers(&ticket));
             let edited = match edit.status() {
                 StatusCode::OK => true,
                 StatusCode::BAD_REQUEST => false, // the reservation reached tickets first
-                other => panic!("unexpected edit status {other}"),
+                other => panic!("round {round}: unexpected edit status {other}"),
             };
-            assert_eq!(order.status(), StatusCode::CREATED);
-            let order: Value = order.json().await.unwrap();
-            let price = order["ticket"]["price"].clone();
-            assert!(price == json!(10) || (edited && price == json!(20)), "order price {price}, edited {edited}");
+            let Some((buyer, order)) = winner else {
+                panic!("round {round}: nobody won the ticket");
+            };
+            let order_id = order["id"].as_str().unwrap();
+            let ordered_at = order["ticket"]["price"].as_i64().unwrap();
+            let ended = market.settled(&buyer, order_id).await;
+            if edited && ordered_at == 10 {
+                // Made at the old price after the seller's change won: refused, nothing charged.
+                assert_eq!((ended["status"].as_str(), ended["cancelReason"].as_str()), (Some("cancelled"), Some("ticket_changed")), "round {round}");
+                assert_eq!(market.pay(&buyer, order_id, "tok_visa").await.0, StatusCode::BAD_REQUEST);
+                assert!(market.charges(order_id).await.is_empty(), "round {round}: a refused order was charged");
+                let listed = market.ticket_shows(&ticket, &seller, |t| t["status"] == "for_sale").await;
+                assert_eq!(listed["price"], 20, "round {round}");
+                continue;
+            }
+            // Confirmed: the buyer pays, and ticket, order and charge carry one price.
+            assert_eq!(ended["status"], "awaiting:payment", "round {round}: {ended}");
+            assert_eq!(market.pay(&buyer, order_id, "tok_visa").await.0, StatusCode::CREATED, "round {round}");
+            let sold = market.ticket_shows(&ticket, &seller, |t| t["status"] == "sold").await;
+            assert_eq!(sold["price"].as_i64(), Some(ordered_at), "round {round}: the ticket sold at another price than ordered");
+            assert_eq!(market.charges(order_id).await, [("completed".to_owned(), ordered_at * 100)], "round {round}");
+            assert_eq!(sold["orderId"], order_id);
+        }
+    }
 
-            // Whatever happened, the ticket is reserved by this order and the order keeps its price.
-            let order_id = order["id"].as_str().unwrap().to_owned();
-            market.ticket_shows(&ticket, &buyer, |t| t["orderId"] == order_id.as_str()).await;
-            let shown = market.json(&format!("/api/orders/{order_id}"), &buyer).await;
-            assert_eq!(shown["ticket"]["price"], price, "an order's price never changes");
-
-            // Once the order ends, the ticket's price is the seller's latest, in both services.
-            let cancel = market.call(reqwest::Method::DELETE, &format!("/api/orders/{order_id}"), &buyer, None).await;
-            assert_eq!(cancel.status(), StatusCode::NO_CONTENT);
-            let released = market.ticket_shows(&ticket, &buyer, |t| t["status"] == "for_sale").await;
-            let latest = if edited { 20 } else { 10 };
-            assert_eq!(released["price"], json!(latest));
-            let version = released["version"].as_i64().unwrap();
-            market.replica_at(&ticket, version, latest * 100).await;
-            let next = market.reserve(&market.user(), &ticket).await;
-            assert_eq!(next["ticket"]["price"], json!(latest), "the new price applies after the order ends");
+    async fn a_withdrawal_racing_fifty_orders_never_sells_a_withdrawn_ticket(topology) {
+        let market = Marketplace::spawn(topology).await;
+        for round in 0..ROUNDS {
+            let seller = market.user();
+            let ticket = market.sell(&seller, 30).await;
+            market.replica_at(&ticket, 0, 3000).await;
+            let path = format!("/api/tickets/{ticket}");
+            let withdraw = market.call(reqwest::Method::DELETE, &path, &seller, None);
+            let (withdraw, winner) = tokio::join!(withdraw, market.fifty_buyers(&ticket));
+            let withdrawn = match withdraw.status() {
+                StatusCode::NO_CONTENT => true,
+                StatusCode::BAD_REQUEST => false, // the reservation reached tickets first
+                other => panic!("round {round}: unexpected withdraw status {other}"),
+            };
+            match (withdrawn, winner) {
+                (true, None) => {}
+                (true, Some((buyer, order))) => {
+                    let order_id = order["id"].as_str().unwrap();
+                    let ended = market.settled(&buyer, order_id).await;
+                    assert_eq!((ended["status"].as_str(), ended["cancelReason"].as_str()), (Some("cancelled"), Some("ticket_changed")), "round {round}");
+                    assert_eq!(market.pay(&buyer, order_id, "tok_visa").await.0, StatusCode::BAD_REQUEST, "round {round}");
+                    assert!(market.charges(order_id).await.is_empty(), "round {round}: an order of a withdrawn ticket was charged");
+                }
+                (false, None) => panic!("round {round}: the withdrawal lost to an order nobody holds"),
+                (false, Some((buyer, order))) => {
+                    let order_id = order["id"].as_str().unwrap();
+                    assert_eq!(market.settled(&buyer, order_id).await["status"], "awaiting:payment", "round {round}");
+                    assert_eq!(market.pay(&buyer, order_id, "tok_visa").await.0, StatusCode::CREATED, "round {round}");
+                    let sold = market.ticket_shows(&ticket, &seller, |t| t["status"] == "sold").await;
+                    assert_eq!(sold["orderId"], order_id);
+                    continue;
+                }
+            }
+            // Withdrawn it stays: no order of it is active or complete.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            let shown = market.json(&path, &seller).await;
+            assert_eq!(shown["status"], "withdrawn", "round {round}: {shown}");
+            assert_eq!(market.live_orders_of(&ticket).await, 0, "round {round}");
         }
     }
 
@@ -275,7 +314,8 @@ topology_tests! {
             (shown["status"] == "cancelled").then_some(shown)
         })
         .await;
-        assert_eq!(expired["version"], 1);
+        // Created, confirmed by the tickets service, then cancelled.
+        assert_eq!(expired["version"], 2);
         let released = market.ticket_shows(&ticket, &buyer, |t| t["status"] == "for_sale").await;
         assert!(released.get("orderId").is_none());
         // Another buyer can reserve it now.
@@ -283,7 +323,60 @@ topology_tests! {
     }
 }
 
+/// Rounds of each race: enough for both outcomes to happen in each topology.
+const ROUNDS: usize = 8;
+
 impl Marketplace {
+    /// Fifty buyers order `ticket` at once: at most one wins (201); the others are told it is
+    /// reserved, or that it does not exist once the orders replica knows it was withdrawn.
+    async fn fifty_buyers(&self, ticket: &str) -> Option<(TestUser, Value)> {
+        let buyers: Vec<TestUser> = (0..50).map(|_| self.user()).collect();
+        let attempts = buyers.iter().map(|buyer| {
+            self.call(
+                reqwest::Method::POST,
+                "/api/orders",
+                buyer,
+                Some(json!({"ticketId": ticket})),
+            )
+        });
+        let answers = futures_util::future::join_all(attempts).await;
+        let mut winner = None;
+        for (buyer, answer) in buyers.into_iter().zip(answers) {
+            match answer.status() {
+                StatusCode::CREATED => {
+                    assert!(winner.is_none(), "two orders won one ticket");
+                    winner = Some((buyer, answer.json().await.unwrap()));
+                }
+                StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {}
+                other => panic!("unexpected order status {other}"),
+            }
+        }
+        winner
+    }
+
+    /// The order once the tickets service has decided on it: confirmed or cancelled.
+    async fn settled(&self, buyer: &TestUser, order: &str) -> Value {
+        eventually(
+            &format!("order {order} to be confirmed or cancelled"),
+            || async {
+                let shown = self.json(&format!("/api/orders/{order}"), buyer).await;
+                (shown["status"] != "created").then_some(shown)
+            },
+        )
+        .await
+    }
+
+    /// Orders of `ticket` that are active or complete, in the orders service.
+    async fn live_orders_of(&self, ticket: &str) -> i64 {
+        sqlx::query_scalar(
+            "SELECT count(*) FROM orders WHERE ticket_id = $1 AND status <> 'cancelled'",
+        )
+        .bind(ticket)
+        .fetch_one(self.orders_db.pool())
+        .await
+        .unwrap()
+    }
+
     async fn pay(&self, buyer: &TestUser, order: &str, token: &str) -> (StatusCode, Value) {
         let response = self
             .call(

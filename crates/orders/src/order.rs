@@ -1,6 +1,6 @@
 //! An order, as stored and as the API shows it.
 
-use gittix_shared::domain::OrderStatus;
+use gittix_shared::domain::{CancelReason, OrderStatus};
 use serde::Serialize;
 
 /// An order as stored.
@@ -15,11 +15,12 @@ pub struct Order {
     pub ticket_title: String,
     pub ticket_price_cents: i64,
     pub ticket_version: i64,
+    pub cancel_reason: Option<CancelReason>,
 }
 
 /// The columns of [`Order`], for queries.
-pub const COLUMNS: &str =
-    "id, user_id, status, expires_at, version, ticket_id, ticket_title, ticket_price_cents, ticket_version";
+pub const COLUMNS: &str = "id, user_id, status, expires_at, version, ticket_id, ticket_title, \
+    ticket_price_cents, ticket_version, cancel_reason";
 
 /// An order as the API shows it, with its ticket embedded (price in dollars).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -37,6 +38,12 @@ pub struct OrderJson {
     expires_at: String,
     version: i64,
     ticket: TicketJson,
+    /// Why a cancelled order ended: `cancelled` (by the buyer), `expired`, `payment_failed`, or
+    /// `ticket_changed` (the seller changed or withdrew the ticket before the reservation was
+    /// confirmed; order again at the new terms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "expired")]
+    cancel_reason: Option<CancelReason>,
 }
 
 /// The ticket as it was when the order was made.
@@ -66,6 +73,7 @@ impl From<Order> for OrderJson {
                 price: order.ticket_price_cents,
                 version: order.ticket_version,
             },
+            cancel_reason: order.cancel_reason,
         }
     }
 }

@@ -6,8 +6,8 @@ use gittix_shared::db::{is_unique_violation, Db};
 use gittix_shared::domain::{CancelReason, OrderStatus, TicketStatus};
 use gittix_shared::error::{DomainError, DomainResult};
 use gittix_shared::events::{
-    OrderCancelled, OrderCompleted, OrderCreated, OrderedTicket, TicketCreated, TicketRef,
-    TicketUpdated,
+    OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, OrderedTicket, TicketCreated,
+    TicketRef, TicketUpdated,
 };
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::{iso8601, unix_millis};
@@ -25,6 +25,12 @@ pub struct ReplicaTicket {
     pub seller_id: String,
     pub status: TicketStatus,
     pub version: i64,
+    /// From `ticket:updated`, not stored: the order the tickets service holds the ticket for.
+    #[sqlx(skip)]
+    pub holder: Option<String>,
+    /// From `ticket:updated`, not stored: the version of the seller's last change of terms.
+    #[sqlx(skip)]
+    pub terms_version: Option<i64>,
 }
 
 impl From<TicketCreated> for ReplicaTicket {
@@ -36,6 +42,8 @@ impl From<TicketCreated> for ReplicaTicket {
             seller_id: t.user_id,
             status: TicketStatus::ForSale,
             version: t.version,
+            holder: None,
+            terms_version: None,
         }
     }
 }
@@ -49,6 +57,8 @@ impl From<TicketUpdated> for ReplicaTicket {
             seller_id: t.user_id,
             status: t.status,
             version: t.version,
+            holder: t.order_id,
+            terms_version: t.terms_version,
         }
     }
 }
@@ -66,8 +76,13 @@ impl OrderStore {
 
     /// Reserves `ticket_id` for `buyer` and records `order:created`. The unique index over
     /// active orders decides between concurrent buyers: exactly one insert succeeds.
+    ///
+    /// The replica's row is read in the same transaction and kept from changing until it
+    /// commits: a seller's change applied meanwhile then sees this order and cancels it, rather
+    /// than slipping between the read and the insert and leaving an order nobody will confirm.
     pub async fn create(&self, buyer: &str, ticket_id: &str) -> DomainResult<Order, Refusal> {
-        let Some(ticket) = self.replica_ticket(ticket_id).await? else {
+        let mut tx = self.db.pool().begin().await?;
+        let Some(ticket) = self.replica_ticket(&mut tx, ticket_id).await? else {
             return Err(DomainError::Refused(Refusal::NoSuchTicket));
         };
         match ticket.status {
@@ -88,8 +103,8 @@ impl OrderStore {
             ticket_title: ticket.title,
             ticket_price_cents: ticket.price_cents,
             ticket_version: ticket.version,
+            cancel_reason: None,
         };
-        let mut tx = self.db.pool().begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO orders (id, user_id, status, expires_at, version, ticket_id, ticket_title, \
              ticket_price_cents, ticket_version, created_at, updated_at) \
@@ -122,6 +137,7 @@ impl OrderStore {
             ticket: OrderedTicket {
                 id: order.ticket_id.clone(),
                 price: order.ticket_price_cents,
+                version: Some(order.ticket_version),
             },
         };
         outbox::enqueue(&mut tx, &event).await?;
@@ -207,18 +223,17 @@ impl OrderStore {
         Ok(Some(order))
     }
 
-    /// Completes a paid order that is not cancelled, and records `order:completed`. Returns
-    /// `None` when the order was already cancelled (an expiry won the race: payments refunds) or
-    /// complete. One conditional update decides between a payment and an expiry.
+    /// Completes a paid order, which is `awaiting:payment` (only a confirmed order can be paid),
+    /// and records `order:completed`. Returns `None` when the order was already cancelled (an
+    /// expiry won the race: payments refunds) or complete. One conditional update decides
+    /// between a payment and an expiry.
     pub async fn complete(&self, id: &str) -> sqlx::Result<Option<Order>> {
         let mut tx = self.db.pool().begin().await?;
         let completed: Option<Order> = sqlx::query_as(&format!(
-            "UPDATE orders SET status = $4, version = version + 1, updated_at = $5 \
-             WHERE id = $1 AND status IN ($2, $3) RETURNING {COLUMNS}"
+            "UPDATE orders SET status = $3, version = version + 1, updated_at = $4 \
+             WHERE id = $1 AND status = $2 RETURNING {COLUMNS}"
         ))
         .bind(id)
-        // $2, $3: the statuses that are not final.
-        .bind(OrderStatus::Created)
         .bind(OrderStatus::AwaitingPayment)
         .bind(OrderStatus::Complete)
         .bind(unix_millis())
@@ -239,12 +254,17 @@ impl OrderStore {
         Ok(Some(order))
     }
 
-    async fn replica_ticket(&self, id: &str) -> sqlx::Result<Option<ReplicaTicket>> {
-        sqlx::query_as(
-            "SELECT id, title, price_cents, seller_id, status, version FROM tickets WHERE id = $1",
-        )
+    async fn replica_ticket(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        id: &str,
+    ) -> sqlx::Result<Option<ReplicaTicket>> {
+        sqlx::query_as(&format!(
+            "SELECT id, title, price_cents, seller_id, status, version FROM tickets WHERE id = $1{}",
+            self.db.share_rows()
+        ))
         .bind(id)
-        .fetch_optional(self.db.pool())
+        .fetch_optional(&mut **tx)
         .await
     }
 
@@ -283,9 +303,69 @@ impl OrderStore {
                 .bind(ticket.version)
                 .execute(&mut *tx)
                 .await?;
+                settle_reservations(&mut tx, &ticket).await?;
             }
         }
-        tx.commit().await?;
+        outbox::commit(tx, &self.db).await?;
         Ok(check)
     }
+}
+
+/// What a ticket's new version says about the orders made for it, applied with the replica in
+/// one transaction: the tickets service reserved it for an order (that order is confirmed and
+/// may be paid), or the seller changed its terms (every unconfirmed order made from an older
+/// version was made at other terms: the tickets service refused it, and it is cancelled here,
+/// `ticket_changed`, before any money moves).
+async fn settle_reservations(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ticket: &ReplicaTicket,
+) -> sqlx::Result<()> {
+    if let (TicketStatus::Reserved, Some(holder)) = (ticket.status, &ticket.holder) {
+        let confirmed: Option<Order> = sqlx::query_as(&format!(
+            "UPDATE orders SET status = $3, version = version + 1, updated_at = $4 \
+             WHERE id = $1 AND status = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(holder)
+        .bind(OrderStatus::Created)
+        .bind(OrderStatus::AwaitingPayment)
+        .bind(unix_millis())
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(order) = confirmed {
+            let event = OrderConfirmed {
+                id: order.id,
+                version: order.version,
+                ticket: TicketRef {
+                    id: order.ticket_id,
+                },
+            };
+            outbox::enqueue(tx, &event).await?;
+        }
+    }
+    if let Some(terms_version) = ticket.terms_version {
+        let refused: Vec<Order> = sqlx::query_as(&format!(
+            "UPDATE orders SET status = $4, cancel_reason = $5, version = version + 1, updated_at = $6 \
+             WHERE ticket_id = $1 AND status = $2 AND ticket_version < $3 RETURNING {COLUMNS}"
+        ))
+        .bind(&ticket.id)
+        .bind(OrderStatus::Created)
+        .bind(terms_version)
+        .bind(OrderStatus::Cancelled)
+        .bind(CancelReason::TicketChanged)
+        .bind(unix_millis())
+        .fetch_all(&mut **tx)
+        .await?;
+        for order in refused {
+            let event = OrderCancelled {
+                id: order.id,
+                version: order.version,
+                ticket: TicketRef {
+                    id: order.ticket_id,
+                },
+                reason: CancelReason::TicketChanged,
+            };
+            outbox::enqueue(tx, &event).await?;
+        }
+    }
+    Ok(())
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use gittix_shared::bus::Bus;
 use gittix_shared::domain::OrderStatus;
-use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderCreated};
+use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated};
 use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
 use gittix_shared::time::parse_iso8601;
@@ -18,7 +18,8 @@ pub(crate) fn listener(
     bus: Arc<dyn Bus>,
     settings: ListenerSettings,
 ) -> Listener {
-    let (on_cancelled, on_completed) = (payments.clone(), payments.clone());
+    let (on_confirmed, on_cancelled, on_completed) =
+        (payments.clone(), payments.clone(), payments.clone());
     Listener::new(bus, CONSUMER_GROUP, settings)
         .on(move |event: Received<OrderCreated>| {
             let payments = payments.clone();
@@ -41,6 +42,17 @@ pub(crate) fn listener(
                         .apply_order(&event.id, OrderChange::Created(replica))
                         .await?,
                 )
+            }
+        })
+        .on(move |event: Received<OrderConfirmed>| {
+            let payments = on_confirmed.clone();
+            async move {
+                let change = OrderChange::Status {
+                    id: event.data.id,
+                    version: event.data.version,
+                    status: OrderStatus::AwaitingPayment,
+                };
+                outcome(payments.store.apply_order(&event.id, change).await?)
             }
         })
         .on(move |event: Received<OrderCancelled>| {

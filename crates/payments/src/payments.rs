@@ -10,7 +10,11 @@ use gittix_shared::DomainResult;
 
 use crate::provider::{ChargeOutcome, ChargeRequest, PaymentProvider};
 use crate::refusal::Refusal;
-use crate::store::{Charge, ChargeStatus, PaymentStore};
+use crate::store::{Charge, ChargeStatus, PaymentStore, ReplicaOrder};
+
+/// How long a payment waits for its order to reach payments and be confirmed.
+const CONFIRMATION_WAIT: Duration = Duration::from_secs(2);
+const CONFIRMATION_POLL: Duration = Duration::from_millis(20);
 
 #[derive(Clone)]
 pub struct Payments {
@@ -31,8 +35,7 @@ impl Payments {
         token: &str,
     ) -> DomainResult<String, Refusal> {
         let order = self
-            .store
-            .order(order_id)
+            .settled_order(order_id)
             .await?
             .ok_or(Refusal::UnknownOrder)?;
         if order.user_id != buyer {
@@ -41,7 +44,8 @@ impl Payments {
         match order.status {
             OrderStatus::Cancelled => return Err(Refusal::OrderCancelled.into()),
             OrderStatus::Complete => return Err(Refusal::AlreadyPaid.into()),
-            OrderStatus::Created | OrderStatus::AwaitingPayment => {}
+            OrderStatus::Created => return Err(Refusal::NotConfirmed.into()),
+            OrderStatus::AwaitingPayment => {}
         }
         if order.expires_at <= unix_millis() {
             return Err(Refusal::OrderExpired.into());
@@ -80,6 +84,24 @@ impl Payments {
                 Refusal::AttemptInProgress
             },
         )
+    }
+
+    /// The replica's order once the tickets service has decided on its reservation. Payments
+    /// learns of an order and of its confirmation through events, a few milliseconds after the
+    /// buyer's `POST /api/orders` answered: a buyer who pays at once waits here (at most
+    /// [`CONFIRMATION_WAIT`]) instead of being told the order does not exist.
+    async fn settled_order(&self, order_id: &str) -> sqlx::Result<Option<ReplicaOrder>> {
+        let deadline = tokio::time::Instant::now() + CONFIRMATION_WAIT;
+        loop {
+            let order = self.store.order(order_id).await?;
+            let decided = order
+                .as_ref()
+                .is_some_and(|o| o.status != OrderStatus::Created);
+            if decided || tokio::time::Instant::now() >= deadline {
+                return Ok(order);
+            }
+            tokio::time::sleep(CONFIRMATION_POLL).await;
+        }
     }
 
     /// Sends an attempt to the provider (again, with the same idempotency key, when its outcome

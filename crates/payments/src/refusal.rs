@@ -9,6 +9,8 @@ pub(crate) enum Refusal {
     UnknownOrder,
     /// The order is another user's.
     NotTheBuyer,
+    /// The tickets service has not confirmed the reservation (yet): the order cannot be paid.
+    NotConfirmed,
     OrderCancelled,
     AlreadyPaid,
     OrderExpired,

@@ -52,7 +52,7 @@ const CHARGE_COLUMNS: &str =
 /// A change to a replicated order.
 pub enum OrderChange {
     Created(ReplicaOrder),
-    /// A later version with a new status (`cancelled` or `complete`).
+    /// A later version with a new status (`awaiting:payment`, `cancelled` or `complete`).
     Status {
         id: String,
         version: i64,

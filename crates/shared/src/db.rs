@@ -131,6 +131,15 @@ impl Db {
         }
     }
 
+    /// The clause that keeps the rows a `SELECT` reads from changing until the transaction ends,
+    /// while other readers may still read them: `FOR SHARE` on PostgreSQL; nothing on SQLite.
+    pub fn share_rows(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR SHARE",
+            Backend::Sqlite => "",
+        }
+    }
+
     pub fn outbox_signal(&self) -> &Notify {
         &self.outbox_signal
     }

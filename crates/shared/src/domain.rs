@@ -41,6 +41,9 @@ crate::wire_enum! {
         Expired = "expired",
         /// Its card was declined [`MAX_DECLINED_ATTEMPTS`] times.
         PaymentFailed = "payment_failed",
+        /// The seller changed or withdrew the ticket before the tickets service confirmed the
+        /// reservation: the buyer may order again at the new terms.
+        TicketChanged = "ticket_changed",
     }
 }
 

@@ -64,6 +64,11 @@ pub struct TicketUpdated {
     pub status: TicketStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// The version at which the seller last set the terms (title, price, listed or withdrawn).
+    /// Orders made from an older version were made at other terms: the tickets service refuses
+    /// them and orders cancels them (`ticket_changed`). Absent from events of older publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_version: Option<i64>,
 }
 
 impl Event for TicketUpdated {
@@ -76,6 +81,11 @@ pub struct OrderedTicket {
     pub id: String,
     /// The price the order fixed, in cents.
     pub price: i64,
+    /// The ticket's version the order was made at (the orders replica's); the tickets service
+    /// confirms the reservation only if the seller's terms have not changed since. Absent from
+    /// events of older publishers, which are confirmed when the price still matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
 }
 
 /// A ticket reference in order events.
@@ -112,6 +122,19 @@ pub struct OrderCancelled {
 
 impl Event for OrderCancelled {
     const SUBJECT: &'static str = "order:cancelled";
+}
+
+/// The tickets service confirmed the reservation (the ticket is reserved for this order at the
+/// terms it was made at): the order is `awaiting:payment` and may be paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderConfirmed {
+    pub id: String,
+    pub version: i64,
+    pub ticket: TicketRef,
+}
+
+impl Event for OrderConfirmed {
+    const SUBJECT: &'static str = "order:confirmed";
 }
 
 /// An order was paid: the ticket is sold.
@@ -200,18 +223,22 @@ mod properties {
             text(),
             proptest::sample::select(TicketStatus::ALL),
             proptest::option::of(text()),
+            proptest::option::of(any::<i64>()),
         )
-            .prop_map(|(id, version, title, price, user_id, status, order_id)| {
-                TicketUpdated {
-                    id,
-                    version,
-                    title,
-                    price,
-                    user_id,
-                    status,
-                    order_id,
-                }
-            })
+            .prop_map(
+                |(id, version, title, price, user_id, status, order_id, terms_version)| {
+                    TicketUpdated {
+                        id,
+                        version,
+                        title,
+                        price,
+                        user_id,
+                        status,
+                        order_id,
+                        terms_version,
+                    }
+                },
+            )
     }
 
     fn order_created() -> impl Strategy<Value = OrderCreated> {
@@ -223,18 +250,22 @@ mod properties {
             text(),
             text(),
             any::<i64>(),
+            proptest::option::of(any::<i64>()),
         )
             .prop_map(
-                |(id, version, status, user_id, expires_at, ticket_id, price)| OrderCreated {
-                    id,
-                    version,
-                    status,
-                    user_id,
-                    expires_at,
-                    ticket: OrderedTicket {
-                        id: ticket_id,
-                        price,
-                    },
+                |(id, version, status, user_id, expires_at, ticket_id, price, ticket_version)| {
+                    OrderCreated {
+                        id,
+                        version,
+                        status,
+                        user_id,
+                        expires_at,
+                        ticket: OrderedTicket {
+                            id: ticket_id,
+                            price,
+                            version: ticket_version,
+                        },
+                    }
                 },
             )
     }
@@ -319,7 +350,7 @@ mod properties {
     proptest! {
         #[test]
         fn ticket_updated_survives_the_wire(e in ticket_updated(), k in "x_[a-z]{1,10}", v in json_value(), d in any::<prop::sample::Index>()) {
-            wire_format_holds(&e, &["orderId"], &k, &v, d)?;
+            wire_format_holds(&e, &["orderId", "termsVersion"], &k, &v, d)?;
         }
 
         #[test]

@@ -20,16 +20,10 @@ pub(crate) fn listener(
         .on(move |event: Received<OrderCreated>| {
             let tickets = on_created.clone();
             async move {
-                let order = event.data;
-                Ok(
-                    match tickets
-                        .reserve(&event.id, &order.ticket.id, &order.id)
-                        .await?
-                    {
-                        Applied::Done => Outcome::Done,
-                        Applied::NotYet => Outcome::NotYet,
-                    },
-                )
+                Ok(match tickets.reserve(&event.id, &event.data).await? {
+                    Applied::Done => Outcome::Done,
+                    Applied::NotYet => Outcome::NotYet,
+                })
             }
         })
         .on(move |event: Received<OrderCancelled>| {

@@ -314,6 +314,7 @@ mod properties {
             version: 0,
             status: TicketStatus::ForSale,
             order_id: None,
+            terms_version: 0,
         }
     }
 

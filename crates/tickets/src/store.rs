@@ -6,6 +6,7 @@ use std::sync::Arc;
 use gittix_shared::db::Db;
 use gittix_shared::domain::TicketStatus;
 use gittix_shared::error::DomainResult;
+use gittix_shared::events::OrderCreated;
 use gittix_shared::time::unix_millis;
 use gittix_shared::{inbox, outbox};
 use sqlx::{Any, Transaction};
@@ -97,6 +98,7 @@ impl TicketStore {
             version: 0,
             status: TicketStatus::ForSale,
             order_id: None,
+            terms_version: 0,
         };
         let now = unix_millis();
         let mut tx = self.db.pool().begin().await?;
@@ -145,7 +147,8 @@ impl TicketStore {
         price_cents: i64,
     ) -> DomainResult<Ticket, Refusal> {
         let sql = format!(
-            "UPDATE tickets SET title = $4, title_key = $5, price_cents = $6, version = version + 1, updated_at = $7 \
+            "UPDATE tickets SET title = $4, title_key = $5, price_cents = $6, version = version + 1, \
+             terms_version = version + 1, updated_at = $7 \
              WHERE id = $1 AND user_id = $2 AND status = $3 RETURNING {COLUMNS}"
         );
         let query = sqlx::query_as(&sql)
@@ -165,8 +168,8 @@ impl TicketStore {
     /// nothing and is no refusal.
     pub async fn withdraw(&self, id: &str, seller: &str) -> DomainResult<(), Refusal> {
         let sql = format!(
-            "UPDATE tickets SET status = $4, version = version + 1, updated_at = $5 \
-             WHERE id = $1 AND user_id = $2 AND status = $3 RETURNING {COLUMNS}"
+            "UPDATE tickets SET status = $4, version = version + 1, terms_version = version + 1, \
+             updated_at = $5 WHERE id = $1 AND user_id = $2 AND status = $3 RETURNING {COLUMNS}"
         );
         let query = sqlx::query_as(&sql)
             .bind(id)
@@ -237,15 +240,16 @@ impl TicketStore {
         Ok(Some((tx, ticket)))
     }
 
-    /// `order:created`: the order holds the ticket now. A ticket held by another order waits
-    /// until that order's end has been seen (orders allows one active order per ticket, so the
-    /// other one has ended).
-    pub async fn reserve(
-        &self,
-        event_id: &str,
-        ticket_id: &str,
-        order_id: &str,
-    ) -> sqlx::Result<Applied> {
+    /// `order:created`: the tickets service, which owns the ticket, confirms the reservation
+    /// by holding the ticket for the order (`ticket:updated`, status `reserved`, which orders
+    /// turns into `awaiting:payment`), but only at the terms the order was made at: the ticket is
+    /// for sale and the seller has not changed it since the version the order saw. Otherwise it
+    /// refuses by changing nothing; orders cancels such an order when its replica sees the
+    /// seller's change (`ticket_changed`), so both services reach the same verdict from the same
+    /// versions. A ticket held by another order waits until that order's end has been seen
+    /// (orders allows one active order per ticket, so the other one has ended).
+    pub async fn reserve(&self, event_id: &str, order: &OrderCreated) -> sqlx::Result<Applied> {
+        let (ticket_id, order_id) = (order.ticket.id.as_str(), order.id.as_str());
         let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(Applied::Done);
         };
@@ -264,16 +268,19 @@ impl TicketStore {
             return Ok(Applied::Done);
         };
         match ticket.status {
-            TicketStatus::ForSale => {}
-            TicketStatus::Reserved if ticket.order_id.as_deref() != Some(order_id) => {
-                return Ok(Applied::NotYet)
+            TicketStatus::ForSale if at_the_terms_of(&ticket, order) => {}
+            TicketStatus::Reserved if ticket.order_id.as_deref() == Some(order_id) => {
+                // Confirmed before (a redelivery whose inbox entry was lost with a rollback).
+                tx.commit().await?;
+                return Ok(Applied::Done);
             }
+            TicketStatus::Reserved => return Ok(Applied::NotYet),
             status => {
-                tracing::warn!(
+                tracing::info!(
                     ticket_id,
                     order_id,
                     status = status.as_str(),
-                    "order:created for a ticket that cannot be reserved"
+                    "reservation refused: the seller changed or withdrew the ticket first"
                 );
                 tx.commit().await?;
                 return Ok(Applied::Done);
@@ -305,8 +312,9 @@ impl TicketStore {
         Ok(())
     }
 
-    /// `order:completed`: the ticket is sold to that order. Orders allows one active order per
-    /// ticket, so the completed order is the rightful holder even if a stale reservation shows.
+    /// `order:completed`: the ticket is sold to that order. Only a confirmed order can be paid,
+    /// so the completed order is the one this service reserved the ticket for; a withdrawn ticket
+    /// is never overwritten (that would sell what the seller took back), only reported.
     pub async fn sell(&self, event_id: &str, ticket_id: &str, order_id: &str) -> sqlx::Result<()> {
         let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(());
@@ -318,11 +326,27 @@ impl TicketStore {
                     tracing::error!(ticket_id, order_id, sold_to = ?t.order_id, "a second order completed for a sold ticket");
                 }
             }
+            Some(t) if t.status == TicketStatus::Withdrawn => {
+                tracing::error!(
+                    ticket_id,
+                    order_id,
+                    "order:completed for a withdrawn ticket"
+                );
+            }
             Some(_) => set_holder(&mut tx, ticket_id, TicketStatus::Sold, Some(order_id)).await?,
             None => tracing::error!(ticket_id, order_id, "order:completed for an unknown ticket"),
         }
         self.commit(tx).await?;
         Ok(())
+    }
+}
+
+/// Whether `order` was made at the ticket's current terms: no seller change since the version it
+/// saw. An order from an older publisher carries no version; its price must still match.
+fn at_the_terms_of(ticket: &Ticket, order: &OrderCreated) -> bool {
+    match order.ticket.version {
+        Some(seen) => ticket.terms_version <= seen,
+        None => ticket.price_cents == order.ticket.price,
     }
 }
 
@@ -384,8 +408,9 @@ mod tests {
             let ticket = store.create("seller", "Seat", 1000).await.unwrap();
             let order = format!("order-{round}");
             let (created, cancelled) = (format!("created-{round}"), format!("cancelled-{round}"));
+            let event = order_created(&order, &ticket);
             let (reserved, released) = tokio::join!(
-                store.reserve(&created, &ticket.id, &order),
+                store.reserve(&created, &event),
                 store.release(&cancelled, &ticket.id, &order),
             );
             assert_eq!(reserved.unwrap(), Applied::Done);
@@ -393,5 +418,90 @@ mod tests {
             let now = store.find(&ticket.id).await.unwrap().unwrap();
             assert_eq!(now.status, TicketStatus::ForSale, "round {round}: {now:?}");
         }
+    }
+
+    fn order_created(order_id: &str, ticket: &Ticket) -> OrderCreated {
+        OrderCreated {
+            id: order_id.to_owned(),
+            version: 0,
+            status: gittix_shared::domain::OrderStatus::Created,
+            user_id: "buyer".to_owned(),
+            expires_at: "2100-01-01T00:00:00.000Z".to_owned(),
+            ticket: gittix_shared::events::OrderedTicket {
+                id: ticket.id.clone(),
+                price: ticket.price_cents,
+                version: Some(ticket.version),
+            },
+        }
+    }
+
+    /// What a reservation must match is the seller's terms, not the version: bumps made by a
+    /// reservation and its release refuse nobody, an edit or a withdrawal since the order's
+    /// version refuses it. (SQLite: the rule is in Rust, one code path for both backends.)
+    #[tokio::test]
+    async fn a_reservation_is_confirmed_only_at_the_terms_it_was_made_at() {
+        let database = fresh_database(Backend::Sqlite).await;
+        database.db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let store = TicketStore::new(database.db.clone());
+        let listed = store.create("seller", "Seat", 1000).await.unwrap();
+
+        // Reserved and released by a first order: the version moves on, the terms do not.
+        store
+            .reserve("e1", &order_created("first", &listed))
+            .await
+            .unwrap();
+        store.release("e2", &listed.id, "first").await.unwrap();
+        let released = store.find(&listed.id).await.unwrap().unwrap();
+        assert_eq!(released.version, 2);
+        // A buyer whose replica still shows version 0 is served.
+        store
+            .reserve("e3", &order_created("second", &listed))
+            .await
+            .unwrap();
+        let held = store.find(&listed.id).await.unwrap().unwrap();
+        assert_eq!(
+            (held.status, held.order_id.as_deref()),
+            (TicketStatus::Reserved, Some("second"))
+        );
+        store.release("e4", &listed.id, "second").await.unwrap();
+
+        // The seller changes the price: an order made at any version before it is refused.
+        let before_edit = store.find(&listed.id).await.unwrap().unwrap();
+        let edited = store
+            .edit(&listed.id, "seller", "Seat", 5000)
+            .await
+            .unwrap();
+        assert_eq!(edited.terms_version, edited.version);
+        store
+            .reserve("e5", &order_created("stale", &before_edit))
+            .await
+            .unwrap();
+        let refused = store.find(&listed.id).await.unwrap().unwrap();
+        assert_eq!(
+            (refused.status, refused.version),
+            (TicketStatus::ForSale, edited.version)
+        );
+        // At the new terms it is served.
+        store
+            .reserve("e6", &order_created("fresh", &edited))
+            .await
+            .unwrap();
+        let held = store.find(&listed.id).await.unwrap().unwrap();
+        assert_eq!(held.order_id.as_deref(), Some("fresh"));
+        store.release("e7", &listed.id, "fresh").await.unwrap();
+
+        // Withdrawn: refused, and a completion can never sell it.
+        let before_withdrawal = store.find(&listed.id).await.unwrap().unwrap();
+        store.withdraw(&listed.id, "seller").await.unwrap();
+        store
+            .reserve("e8", &order_created("late", &before_withdrawal))
+            .await
+            .unwrap();
+        store.sell("e9", &listed.id, "late").await.unwrap();
+        let withdrawn = store.find(&listed.id).await.unwrap().unwrap();
+        assert_eq!(
+            (withdrawn.status, withdrawn.order_id),
+            (TicketStatus::Withdrawn, None)
+        );
     }
 }

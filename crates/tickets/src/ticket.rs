@@ -24,6 +24,11 @@ pub struct Ticket {
     /// The order that holds or bought it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
+    /// The version at which the seller last set the terms (listed, edited or withdrew it). A
+    /// reservation made from an older version is refused (design, section 5); versions bumped by
+    /// reservations and releases leave it alone, so they refuse nobody. Not shown by the API.
+    #[serde(skip)]
+    pub terms_version: i64,
 }
 
 impl Ticket {
@@ -46,9 +51,11 @@ impl Ticket {
             user_id: self.user_id.clone(),
             status: self.status,
             order_id: self.order_id.clone(),
+            terms_version: Some(self.terms_version),
         }
     }
 }
 
 /// The columns of [`Ticket`], for queries.
-pub const COLUMNS: &str = "id, title, price_cents, user_id, version, status, order_id";
+pub const COLUMNS: &str =
+    "id, title, price_cents, user_id, version, status, order_id, terms_version";

@@ -23,6 +23,7 @@ fn order_expiring_at(id: &str, at_ms: i64) -> OrderCreated {
         ticket: OrderedTicket {
             id: "ticket".into(),
             price: 1000,
+            version: Some(0),
         },
     }
 }

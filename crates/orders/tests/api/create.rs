@@ -44,7 +44,7 @@ topology_tests! {
         assert_eq!(
             data,
             json!({"id": order["id"], "version": 0, "status": "created", "userId": buyer.id,
-                   "expiresAt": expires_at, "ticket": {"id": ticket, "price": 1999}})
+                   "expiresAt": expires_at, "ticket": {"id": ticket, "price": 1999, "version": 0}})
         );
     }
 

@@ -69,6 +69,7 @@ impl OrdersApp {
     }
 
     /// Publishes a `ticket:updated` from the tickets service.
+    /// Publishes a seller's change of a ticket (`ticket:updated` that sets the terms).
     pub async fn ticket_updated(
         &self,
         seller: &TestUser,
@@ -86,8 +87,44 @@ impl OrdersApp {
             user_id: seller.id.clone(),
             status,
             order_id: None,
+            terms_version: Some(version),
         };
         publish_event(self.bus(), &event).await;
+    }
+
+    /// Publishes the tickets service's reservation (or release, with `holder` None) of a ticket
+    /// listed at version 0 as "Seat" for $20 whose terms never changed.
+    pub async fn ticket_held(
+        &self,
+        seller: &TestUser,
+        id: &str,
+        version: i64,
+        holder: Option<&str>,
+    ) {
+        let event = TicketUpdated {
+            id: id.into(),
+            version,
+            title: "Seat".into(),
+            price: 2000,
+            user_id: seller.id.clone(),
+            status: if holder.is_some() {
+                TicketStatus::Reserved
+            } else {
+                TicketStatus::ForSale
+            },
+            order_id: holder.map(str::to_owned),
+            terms_version: Some(0),
+        };
+        publish_event(self.bus(), &event).await;
+    }
+
+    /// The order's status and cancel reason in the database.
+    pub async fn order_status(&self, id: &str) -> (String, Option<String>) {
+        sqlx::query_as("SELECT status, cancel_reason FROM orders WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
     }
 
     pub async fn replica_version_is(&self, id: &str, version: i64) {

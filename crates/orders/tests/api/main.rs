@@ -8,3 +8,4 @@ mod create;
 mod input;
 mod read;
 mod replica;
+mod reservation;

@@ -9,6 +9,9 @@ impl From<Refusal> for ApiError {
         match refusal {
             Refusal::UnknownOrder => Self::NotFound,
             Refusal::NotTheBuyer => Self::NotAuthorized,
+            Refusal::NotConfirmed => {
+                Self::bad_request("The ticket is not confirmed for this order yet; try again")
+            }
             Refusal::OrderCancelled => Self::bad_request("Cannot pay for an cancelled order"),
             Refusal::AlreadyPaid => Self::bad_request("Order has already been paid"),
             Refusal::OrderExpired => Self::bad_request("Order has expired"),

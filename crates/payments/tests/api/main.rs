@@ -11,7 +11,9 @@ use gittix_payments::PaymentsConfig;
 use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
 use gittix_shared::domain::{CancelReason, OrderStatus};
-use gittix_shared::events::{OrderCancelled, OrderCreated, OrderedTicket, TicketRef};
+use gittix_shared::events::{
+    OrderCancelled, OrderConfirmed, OrderCreated, OrderedTicket, TicketRef,
+};
 use gittix_shared::time::{iso8601, unix_millis};
 use gittix_testing::topology_tests;
 use gittix_testing::{
@@ -79,14 +81,55 @@ impl PaymentsApp {
         TestUser::new(self.platform.sessions())
     }
 
-    /// An order the orders service created, as its event reaches payments; waits for the replica.
+    /// An order the orders service created and confirmed (the tickets service reserved its
+    /// ticket), as its events reach payments; waits for the replica. Its next version is 2.
     async fn order_created(
         &self,
         buyer: &TestUser,
         price_cents: i64,
         expires_in_ms: i64,
     ) -> String {
+        let id = self
+            .order_unconfirmed(buyer, price_cents, expires_in_ms)
+            .await;
+        self.replica_status_is(&id, "created").await;
+        self.order_confirmed(&id).await;
+        self.replica_status_is(&id, "awaiting:payment").await;
+        id
+    }
+
+    /// `order:created` alone: the reservation is not confirmed yet.
+    async fn order_unconfirmed(
+        &self,
+        buyer: &TestUser,
+        price_cents: i64,
+        expires_in_ms: i64,
+    ) -> String {
         let id = uuid::Uuid::now_v7().to_string();
+        self.publish_order_created(&id, buyer, price_cents, expires_in_ms)
+            .await;
+        id
+    }
+
+    async fn order_unconfirmed_with_id(
+        &self,
+        id: &str,
+        buyer: &TestUser,
+        price_cents: i64,
+    ) -> String {
+        self.publish_order_created(id, buyer, price_cents, 60_000)
+            .await;
+        id.to_owned()
+    }
+
+    async fn publish_order_created(
+        &self,
+        id: &str,
+        buyer: &TestUser,
+        price_cents: i64,
+        expires_in_ms: i64,
+    ) {
+        let id = id.to_owned();
         let event = OrderCreated {
             id: id.clone(),
             version: 0,
@@ -96,11 +139,21 @@ impl PaymentsApp {
             ticket: OrderedTicket {
                 id: "ticket".into(),
                 price: price_cents,
+                version: Some(0),
             },
         };
         publish_event(self.bus(), &event).await;
-        self.replica_status_is(&id, "created").await;
-        id
+    }
+
+    async fn order_confirmed(&self, id: &str) {
+        let event = OrderConfirmed {
+            id: id.to_owned(),
+            version: 1,
+            ticket: TicketRef {
+                id: "ticket".into(),
+            },
+        };
+        publish_event(self.bus(), &event).await;
     }
 
     async fn replica_status_is(&self, id: &str, status: &str) {
@@ -189,11 +242,38 @@ topology_tests! {
         let app = PaymentsApp::spawn(topology).await;
         let buyer = app.user();
         let order = app.order_created(&buyer, 2000, 60_000).await;
-        let cancelled = OrderCancelled { id: order.clone(), version: 1, ticket: TicketRef { id: "ticket".into() }, reason: CancelReason::Cancelled };
+        let cancelled = OrderCancelled { id: order.clone(), version: 2, ticket: TicketRef { id: "ticket".into() }, reason: CancelReason::Cancelled };
         publish_event(app.bus(), &cancelled).await;
         app.replica_status_is(&order, "cancelled").await;
         let paid = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
         assert_eq!(paid, (StatusCode::BAD_REQUEST, error("Cannot pay for an cancelled order")));
+    }
+
+    async fn a_payment_right_after_ordering_waits_for_the_confirmation(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let buyer = app.user();
+        // The buyer pays the moment the order is made: payments has not even heard of it.
+        let order = uuid::Uuid::now_v7().to_string();
+        let paying = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}));
+        let events = async {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let id = app.order_unconfirmed_with_id(&order, &buyer, 2000).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            app.order_confirmed(&id).await;
+        };
+        let (paid, ()) = tokio::join!(paying, events);
+        assert_eq!(paid.0, StatusCode::CREATED, "{}", paid.1);
+        assert_eq!(app.charges(&order).await, [("completed".to_owned(), 2000, 1)]);
+    }
+
+    async fn an_order_the_tickets_service_never_confirmed_cannot_be_paid(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let buyer = app.user();
+        let order = app.order_unconfirmed(&buyer, 2000, 60_000).await;
+        app.replica_status_is(&order, "created").await;
+        let paid = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(paid, (StatusCode::BAD_REQUEST, error("The ticket is not confirmed for this order yet; try again")));
+        assert!(app.charges(&order).await.is_empty());
     }
 
     async fn tok_visa_pays_the_orders_price_in_cents_and_publishes_charge_created(topology) {
@@ -279,7 +359,7 @@ topology_tests! {
         let (status, body) = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
         assert_eq!(status, StatusCode::CREATED);
         // The expiry won at the orders service: the order is cancelled after the charge.
-        let cancelled = OrderCancelled { id: order.clone(), version: 1, ticket: TicketRef { id: "ticket".into() }, reason: CancelReason::Expired };
+        let cancelled = OrderCancelled { id: order.clone(), version: 2, ticket: TicketRef { id: "ticket".into() }, reason: CancelReason::Expired };
         publish_event(app.bus(), &cancelled).await;
         let (_, data) = refunds.next().await;
         assert_eq!(data["id"], body["id"]);

@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-fn created(order: &str, ticket: &str) -> OrderCreated {
+/// `order:created` as orders would publish it now: made at the ticket's current version and price.
+async fn created(app: &TicketsApp, order: &str, ticket: &str) -> OrderCreated {
+    let seen = app.ticket(ticket).await;
     OrderCreated {
         id: order.into(),
         version: 0,
@@ -22,7 +24,8 @@ fn created(order: &str, ticket: &str) -> OrderCreated {
         expires_at: "2030-01-01T00:00:00.000Z".into(),
         ticket: OrderedTicket {
             id: ticket.into(),
-            price: 2000,
+            price: (seen["price"].as_f64().unwrap() * 100.0).round() as i64,
+            version: seen["version"].as_i64(),
         },
     }
 }
@@ -57,7 +60,7 @@ topology_tests! {
         let edit = app.put(Some(&seller), &id, json!({"title": "Concert", "price": 25})).await;
         assert_eq!(edit.status(), StatusCode::OK);
         assert_eq!(app.for_sale().await, [(id.clone(), json!(25))], "the new price");
-        publish_event(app.bus(), &created("order-1", &id)).await;
+        publish_event(app.bus(), &created(&app, "order-1", &id).await).await;
         wait_for(&app, &id, "reserved", Some("order-1")).await;
         assert!(app.for_sale().await.is_empty(), "reserved by an order event");
         publish_event(app.bus(), &cancelled("order-1", &id)).await;
@@ -72,7 +75,7 @@ topology_tests! {
         let mut events = EventLog::watch(app.bus(), &["ticket:updated"]).await;
         let seller = app.user();
         let id = app.sell(&seller, "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
-        publish_event(app.bus(), &created("order-1", &id)).await;
+        publish_event(app.bus(), &created(&app, "order-1", &id).await).await;
         let ticket = wait_for(&app, &id, "reserved", Some("order-1")).await;
         assert_eq!(ticket["version"], 1);
         assert!(app.listed("").await.is_empty(), "a reserved ticket is hidden from the list");
@@ -88,11 +91,11 @@ topology_tests! {
         let app = TicketsApp::spawn(topology).await;
         let id = app.sell(&app.user(), "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
         let bus = app.bus();
-        publish_event(bus, &created("order-a", &id)).await;
+        publish_event(bus, &created(&app, "order-a", &id).await).await;
         wait_for(&app, &id, "reserved", Some("order-a")).await;
         publish_event(bus, &cancelled("order-a", &id)).await;
         wait_for(&app, &id, "for_sale", None).await;
-        publish_event(bus, &created("order-b", &id)).await;
+        publish_event(bus, &created(&app, "order-b", &id).await).await;
         wait_for(&app, &id, "reserved", Some("order-b")).await;
         // A late order:cancelled for the older order changes nothing.
         publish_event(bus, &cancelled("order-a", &id)).await;
@@ -105,10 +108,10 @@ topology_tests! {
         let app = TicketsApp::spawn(topology).await;
         let id = app.sell(&app.user(), "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
         let bus = app.bus();
-        publish_event(bus, &created("order-a", &id)).await;
+        publish_event(bus, &created(&app, "order-a", &id).await).await;
         wait_for(&app, &id, "reserved", Some("order-a")).await;
         // order-b's creation overtakes order-a's cancellation on the bus.
-        publish_event(bus, &created("order-b", &id)).await;
+        publish_event(bus, &created(&app, "order-b", &id).await).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(app.ticket(&id).await["orderId"], "order-a", "order-b must wait");
         publish_event(bus, &cancelled("order-a", &id)).await;
@@ -116,7 +119,7 @@ topology_tests! {
         // A late order:created for an order already ended reserves nothing.
         publish_event(bus, &cancelled("order-b", &id)).await;
         wait_for(&app, &id, "for_sale", None).await;
-        publish_event(bus, &created("order-a", &id)).await;
+        publish_event(bus, &created(&app, "order-a", &id).await).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(app.ticket(&id).await["status"], "for_sale");
     }
@@ -126,7 +129,7 @@ topology_tests! {
         let seller = app.user();
         let id = app.sell(&seller, "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
         let bus = app.bus();
-        publish_event(bus, &created("order-1", &id)).await;
+        publish_event(bus, &created(&app, "order-1", &id).await).await;
         wait_for(&app, &id, "reserved", Some("order-1")).await;
         publish_event(bus, &OrderCompleted { id: "order-1".into(), version: 1, ticket: TicketRef { id: id.clone() } }).await;
         wait_for(&app, &id, "sold", Some("order-1")).await;
@@ -142,7 +145,7 @@ topology_tests! {
         let app = TicketsApp::spawn(topology).await;
         let id = app.sell(&app.user(), "Concert", json!(20)).await["id"].as_str().unwrap().to_owned();
         let bus = app.bus();
-        let event = created("order-1", &id);
+        let event = created(&app, "order-1", &id).await;
         let message = gittix_shared::bus::Message::new("same-event", "order:created", serde_json::to_vec(&event).unwrap());
         bus.publish(&message).await.unwrap();
         wait_for(&app, &id, "reserved", Some("order-1")).await;
@@ -168,7 +171,7 @@ mod concurrency {
             // The listener's workers take both events of one order at the same moment.
             for (n, id) in ids.iter().enumerate() {
                 let order = format!("order-{n}");
-                publish_event(bus, &created(&order, id)).await;
+                publish_event(bus, &created(&app, &order, id).await).await;
                 publish_event(bus, &cancelled(&order, id)).await;
             }
             for id in &ids {

@@ -49,7 +49,7 @@ topology_tests! {
         assert_eq!(subject, "ticket:updated");
         assert_eq!(
             data,
-            json!({"id": id, "version": 1, "title": "Opera", "price": 10050, "userId": seller.id, "status": "for_sale"})
+            json!({"id": id, "version": 1, "title": "Opera", "price": 10050, "userId": seller.id, "status": "for_sale", "termsVersion": 1})
         );
     }
 }
