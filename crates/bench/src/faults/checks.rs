@@ -69,8 +69,70 @@ pub async fn all(
         )
         .await?,
     );
+    checks.push(one_price_per_sale(databases).await?);
+    checks.push(withdrawn_tickets_unsold(databases).await?);
     checks.extend(dead_letters(nats_url).await?);
     Ok(checks)
+}
+
+/// Every sold ticket's price equals its order's price and its charge's amount: the sale has one
+/// price in every record (design, section 5).
+async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {
+    let sold: Vec<(String, Option<String>, i64)> =
+        sqlx::query_as("SELECT id, order_id, price_cents FROM tickets WHERE status = 'sold'")
+            .fetch_all(databases.tickets.pool())
+            .await?;
+    let ordered: HashMap<String, i64> =
+        sqlx::query_as("SELECT id, ticket_price_cents FROM orders WHERE status = 'complete'")
+            .fetch_all(databases.orders.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let charged: HashMap<String, i64> =
+        sqlx::query_as("SELECT order_id, amount FROM charges WHERE status = 'completed'")
+            .fetch_all(databases.payments.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let differing: Vec<&(String, Option<String>, i64)> = sold
+        .iter()
+        .filter(|(_, order, price)| {
+            let order = order.as_deref().unwrap_or_default();
+            ordered.get(order) != Some(price) || charged.get(order) != Some(price)
+        })
+        .collect();
+    let mut check = Check::zero(
+        "every sold ticket's price equals its order's price and its charge's amount",
+        differing.len() as u64,
+    );
+    if let Some((ticket, order, price)) = differing.first() {
+        let order = order.as_deref().unwrap_or_default();
+        check.detail += &format!(
+            " (e.g. ticket {ticket} at {price}: order {:?}, charge {:?})",
+            ordered.get(order),
+            charged.get(order)
+        );
+    }
+    Ok(check)
+}
+
+/// No order of a withdrawn ticket is active or complete: a withdrawal that wins leaves no order
+/// behind, and one that loses does not happen.
+async fn withdrawn_tickets_unsold(databases: &Databases) -> anyhow::Result<Check> {
+    let withdrawn: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM tickets WHERE status = 'withdrawn'")
+            .fetch_all(databases.tickets.pool())
+            .await?;
+    let live: Vec<String> =
+        sqlx::query_scalar("SELECT ticket_id FROM orders WHERE status <> 'cancelled'")
+            .fetch_all(databases.orders.pool())
+            .await?;
+    let live: std::collections::HashSet<String> = live.into_iter().collect();
+    let found = withdrawn.iter().filter(|id| live.contains(*id)).count();
+    Ok(Check::zero(
+        "no order of a withdrawn ticket is active or complete",
+        found as u64,
+    ))
 }
 
 /// Rows (id, value) of `source` missing from `copy` or different there, waited for up to 30 s.

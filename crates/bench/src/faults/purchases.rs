@@ -130,6 +130,31 @@ impl Worker {
                     Err(_) => self.unexpected("cancel", "no answer"),
                 }
             }
+            // The seller changes the price, or withdraws the ticket, the moment it is ordered:
+            // whichever the tickets service sees first wins, and the buyer pays only for a
+            // reservation it confirmed.
+            3 | 5 => {
+                let path = format!("/api/tickets/{ticket}");
+                let seller = Some(self.seller.cookie.as_str());
+                let changed = if round % 10 == 3 {
+                    let terms =
+                        json!({"title": format!("fault suite {round}"), "price": 11 + round % 90});
+                    self.http
+                        .send(hyper::Method::PUT, &path, seller, Some(&terms))
+                        .await
+                } else {
+                    self.http
+                        .send(hyper::Method::DELETE, &path, seller, None)
+                        .await
+                };
+                match changed {
+                    // 400: the reservation came first, so the seller may not change it.
+                    Ok(reply) if [200, 204, 400].contains(&reply.status.as_u16()) => {}
+                    Ok(reply) => self.unexpected("change", reply.status.as_str()),
+                    Err(_) => self.unexpected("change", "no answer"),
+                }
+                self.pay_unless_refused(&order).await;
+            }
             // Walks away: the order expires.
             9 => {}
             _ => self.pay(&order, "tok_visa", 201).await,
@@ -151,6 +176,34 @@ impl Worker {
             let mut tally = self.tally.lock().expect("not poisoned");
             tally.paid += 1;
             tally.paid_at.push(Instant::now());
+        }
+    }
+
+    /// Pays for an order whose seller raced it: 201 when the reservation was confirmed, 400 when
+    /// the seller's change won and the order was cancelled (`ticket_changed`).
+    async fn pay_unless_refused(&self, order: &str) {
+        let body = json!({"token": "tok_visa", "orderId": order});
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match self
+                .http
+                .post("/api/payments", Some(&self.buyer.cookie), &body)
+                .await
+            {
+                Ok(reply) if reply.status == 201 => {
+                    let mut tally = self.tally.lock().expect("not poisoned");
+                    tally.paid += 1;
+                    tally.paid_at.push(Instant::now());
+                    return;
+                }
+                Ok(reply) if reply.status == 400 => return,
+                Ok(reply)
+                    if [404, 502].contains(&reply.status.as_u16()) && Instant::now() < deadline => {
+                }
+                Ok(reply) => return self.unexpected("pay", reply.status.as_str()),
+                Err(_) => return self.unexpected("pay", "no answer"),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

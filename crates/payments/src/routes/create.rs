@@ -34,7 +34,7 @@ pub(crate) struct Paid {
 #[utoipa::path(post, path = "/api/payments", operation_id = "pay", tag = "payments", security(("session" = [])),
     request_body = Pay, responses(
     (status = 201, description = "Charged: publishes charge:created", body = Paid),
-    (status = 400, description = "A field is missing, the body is not JSON, the order is cancelled, paid or expired, or the card was declined (its message)", body = ErrorBody),
+    (status = 400, description = "A field is missing, the body is not JSON, the order is not confirmed (after waiting up to 2 s), cancelled, paid or expired, or the card was declined (its message)", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's order", body = ErrorBody),
     (status = 404, description = "No order has this id (yet: payments learns of orders through events)", body = ErrorBody),
     (status = 503, description = "The database cannot be reached, or the card processor did not answer (\"the payment will be settled shortly\": the charge is settled later, and the order completes or its ticket is released)", body = ErrorBody),
