@@ -227,30 +227,30 @@ topology_tests! {
             let ticket = market.sell(&seller, 10).await;
             market.replica_at(&ticket, 0, 1000).await;
             let path = format!("/api/tickets/{ticket}");
-            let edit = market.call(reqwest::Method::PUT, &path, &seller, Some(json!({"title": "Show", "price": 20})));
-            let (edit, winner) = tokio::join!(edit, market.fifty_buyers(&ticket));
+            // The seller's change leaves a little later each round, so that it wins some races
+            // and loses others.
+            let edit = async {
+                tokio::time::sleep(seller_delay(round)).await;
+                market.call(reqwest::Method::PUT, &path, &seller, Some(json!({"title": "Show", "price": 20}))).await
+            };
+            let (edit, winners) = tokio::join!(edit, market.fifty_buyers(&ticket));
             let edited = match edit.status() {
                 StatusCode::OK => true,
-                StatusCode::BAD_REQUEST => false, // the reservation reached tickets first
+                StatusCode::BAD_REQUEST => false, // a reservation reached tickets first
                 other => panic!("round {round}: unexpected edit status {other}"),
             };
-            let Some((buyer, order)) = winner else {
-                panic!("round {round}: nobody won the ticket");
-            };
-            let order_id = order["id"].as_str().unwrap();
-            let ordered_at = order["ticket"]["price"].as_i64().unwrap();
-            let ended = market.settled(&buyer, order_id).await;
-            if edited && ordered_at == 10 {
-                // Made at the old price after the seller's change won: refused, nothing charged.
-                assert_eq!((ended["status"].as_str(), ended["cancelReason"].as_str()), (Some("cancelled"), Some("ticket_changed")), "round {round}");
-                assert_eq!(market.pay(&buyer, order_id, "tok_visa").await.0, StatusCode::BAD_REQUEST);
-                assert!(market.charges(order_id).await.is_empty(), "round {round}: a refused order was charged");
+            eprintln!("price race, round {round}: edit won {edited}, {} orders won", winners.len());
+            let confirmed = market.one_confirmed(round, &winners, edited).await;
+            let Some((buyer, order)) = confirmed else {
+                assert!(edited, "round {round}: the edit lost, yet no order was confirmed");
                 let listed = market.ticket_shows(&ticket, &seller, |t| t["status"] == "for_sale").await;
                 assert_eq!(listed["price"], 20, "round {round}");
                 continue;
-            }
+            };
             // Confirmed: the buyer pays, and ticket, order and charge carry one price.
-            assert_eq!(ended["status"], "awaiting:payment", "round {round}: {ended}");
+            let order_id = order["id"].as_str().unwrap();
+            let ordered_at = order["ticket"]["price"].as_i64().unwrap();
+            assert!(!edited || ordered_at == 20, "round {round}: confirmed at the old price after the edit won");
             assert_eq!(market.pay(&buyer, order_id, "tok_visa").await.0, StatusCode::CREATED, "round {round}");
             let sold = market.ticket_shows(&ticket, &seller, |t| t["status"] == "sold").await;
             assert_eq!(sold["price"].as_i64(), Some(ordered_at), "round {round}: the ticket sold at another price than ordered");
@@ -266,37 +266,34 @@ topology_tests! {
             let ticket = market.sell(&seller, 30).await;
             market.replica_at(&ticket, 0, 3000).await;
             let path = format!("/api/tickets/{ticket}");
-            let withdraw = market.call(reqwest::Method::DELETE, &path, &seller, None);
-            let (withdraw, winner) = tokio::join!(withdraw, market.fifty_buyers(&ticket));
+            let withdraw = async {
+                tokio::time::sleep(seller_delay(round)).await;
+                market.call(reqwest::Method::DELETE, &path, &seller, None).await
+            };
+            let (withdraw, winners) = tokio::join!(withdraw, market.fifty_buyers(&ticket));
             let withdrawn = match withdraw.status() {
                 StatusCode::NO_CONTENT => true,
-                StatusCode::BAD_REQUEST => false, // the reservation reached tickets first
+                StatusCode::BAD_REQUEST => false, // a reservation reached tickets first
                 other => panic!("round {round}: unexpected withdraw status {other}"),
             };
-            match (withdrawn, winner) {
-                (true, None) => {}
-                (true, Some((buyer, order))) => {
+            eprintln!("withdraw race, round {round}: withdrawal won {withdrawn}, {} orders won", winners.len());
+            match market.one_confirmed(round, &winners, withdrawn).await {
+                Some(_) if withdrawn => panic!("round {round}: an order of a withdrawn ticket was confirmed"),
+                Some((buyer, order)) => {
                     let order_id = order["id"].as_str().unwrap();
-                    let ended = market.settled(&buyer, order_id).await;
-                    assert_eq!((ended["status"].as_str(), ended["cancelReason"].as_str()), (Some("cancelled"), Some("ticket_changed")), "round {round}");
-                    assert_eq!(market.pay(&buyer, order_id, "tok_visa").await.0, StatusCode::BAD_REQUEST, "round {round}");
-                    assert!(market.charges(order_id).await.is_empty(), "round {round}: an order of a withdrawn ticket was charged");
-                }
-                (false, None) => panic!("round {round}: the withdrawal lost to an order nobody holds"),
-                (false, Some((buyer, order))) => {
-                    let order_id = order["id"].as_str().unwrap();
-                    assert_eq!(market.settled(&buyer, order_id).await["status"], "awaiting:payment", "round {round}");
                     assert_eq!(market.pay(&buyer, order_id, "tok_visa").await.0, StatusCode::CREATED, "round {round}");
                     let sold = market.ticket_shows(&ticket, &seller, |t| t["status"] == "sold").await;
                     assert_eq!(sold["orderId"], order_id);
-                    continue;
+                }
+                None => {
+                    assert!(withdrawn, "round {round}: the withdrawal lost, yet no order was confirmed");
+                    // Withdrawn it stays: no order of it is active or complete.
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    let shown = market.json(&path, &seller).await;
+                    assert_eq!(shown["status"], "withdrawn", "round {round}: {shown}");
+                    assert_eq!(market.live_orders_of(&ticket).await, 0, "round {round}");
                 }
             }
-            // Withdrawn it stays: no order of it is active or complete.
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-            let shown = market.json(&path, &seller).await;
-            assert_eq!(shown["status"], "withdrawn", "round {round}: {shown}");
-            assert_eq!(market.live_orders_of(&ticket).await, 0, "round {round}");
         }
     }
 
@@ -324,12 +321,19 @@ topology_tests! {
 }
 
 /// Rounds of each race: enough for both outcomes to happen in each topology.
-const ROUNDS: usize = 8;
+const ROUNDS: usize = 12;
+
+/// How long the seller's change waits in `round` of a race: 0 to 88 ms, about the time an order
+/// takes to reach the tickets service, so either side may win.
+fn seller_delay(round: usize) -> std::time::Duration {
+    std::time::Duration::from_millis(8 * round as u64)
+}
 
 impl Marketplace {
-    /// Fifty buyers order `ticket` at once: at most one wins (201); the others are told it is
-    /// reserved, or that it does not exist once the orders replica knows it was withdrawn.
-    async fn fifty_buyers(&self, ticket: &str) -> Option<(TestUser, Value)> {
+    /// Fifty buyers order `ticket` at once. At any moment at most one order holds it; a second
+    /// one can win only after the first was refused (cancelled, `ticket_changed`). The others
+    /// are told it is reserved, or that it does not exist once orders knows it was withdrawn.
+    async fn fifty_buyers(&self, ticket: &str) -> Vec<(TestUser, Value)> {
         let buyers: Vec<TestUser> = (0..50).map(|_| self.user()).collect();
         let attempts = buyers.iter().map(|buyer| {
             self.call(
@@ -340,18 +344,58 @@ impl Marketplace {
             )
         });
         let answers = futures_util::future::join_all(attempts).await;
-        let mut winner = None;
+        let mut winners = Vec::new();
         for (buyer, answer) in buyers.into_iter().zip(answers) {
             match answer.status() {
-                StatusCode::CREATED => {
-                    assert!(winner.is_none(), "two orders won one ticket");
-                    winner = Some((buyer, answer.json().await.unwrap()));
-                }
+                StatusCode::CREATED => winners.push((buyer, answer.json().await.unwrap())),
                 StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {}
                 other => panic!("unexpected order status {other}"),
             }
         }
-        winner
+        winners
+    }
+
+    /// Waits for the tickets service to decide on every winning order: at most one is confirmed
+    /// (returned), every other one is cancelled as `ticket_changed` (only after the seller's
+    /// change won) and charged nothing.
+    async fn one_confirmed(
+        &self,
+        round: usize,
+        winners: &[(TestUser, Value)],
+        seller_won: bool,
+    ) -> Option<(TestUser, Value)> {
+        let mut confirmed = None;
+        for (buyer, order) in winners {
+            let order_id = order["id"].as_str().unwrap();
+            let ended = self.settled(buyer, order_id).await;
+            if ended["status"] == "awaiting:payment" {
+                assert!(
+                    confirmed.is_none(),
+                    "round {round}: two orders confirmed for one ticket"
+                );
+                confirmed = Some((buyer.clone(), order.clone()));
+                continue;
+            }
+            assert_eq!(
+                (ended["status"].as_str(), ended["cancelReason"].as_str()),
+                (Some("cancelled"), Some("ticket_changed")),
+                "round {round}"
+            );
+            assert!(
+                seller_won,
+                "round {round}: an order was refused though the seller's change lost"
+            );
+            assert_eq!(
+                self.pay(buyer, order_id, "tok_visa").await.0,
+                StatusCode::BAD_REQUEST,
+                "round {round}"
+            );
+            assert!(
+                self.charges(order_id).await.is_empty(),
+                "round {round}: a refused order was charged"
+            );
+        }
+        confirmed
     }
 
     /// The order once the tickets service has decided on it: confirmed or cancelled.

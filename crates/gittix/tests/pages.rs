@@ -408,8 +408,9 @@ async fn every_form_needs_the_token_and_the_owner() {
     let seen_by_seller = seller.get(&order_page).await;
     assert!(seen_by_seller.body.contains("belongs to another account"));
     let shown = api(&buyer, &format!("/api/orders/{order}")).await;
-    assert_eq!(
-        shown["status"], "created",
+    // Untouched: not cancelled (the tickets service may have confirmed it meanwhile).
+    assert!(
+        shown["status"] == "created" || shown["status"] == "awaiting:payment",
         "the order is untouched: {shown}"
     );
 }
