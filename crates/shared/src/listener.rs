@@ -68,6 +68,10 @@ impl ListenerSettings {
     }
 }
 
+/// How long a handler's delivery is kept from redelivery by heartbeats: far longer than any
+/// handler needs (a Stripe call gives up after `STRIPE_TIMEOUT_SECONDS`, 30 s by default).
+const MAX_HANDLING: Duration = Duration::from_secs(120);
+
 type HandlerFuture = Pin<Box<dyn Future<Output = Result<Outcome, HandlerError>> + Send>>;
 type Handler = Arc<dyn Fn(Message, u32) -> HandlerFuture + Send + Sync>;
 
@@ -193,7 +197,7 @@ impl Listener {
                 .await;
         };
         crate::metrics::delivered(&self.group, &delivery.message.subject, delivery.attempt);
-        match handler(delivery.message.clone(), delivery.attempt).await {
+        match self.with_heartbeats(&delivery, handler).await {
             Ok(Outcome::Done) => delivery.ack().await,
             Ok(Outcome::NotYet) if delivery.attempt < max => {
                 tracing::debug!("not applicable yet; will retry");
@@ -217,6 +221,35 @@ impl Listener {
             }
             Err(HandlerError::Failed(error)) => {
                 self.dead_letter(delivery, &format!("{error:#}")).await
+            }
+        }
+    }
+
+    /// Runs the handler, telling the bus every quarter of the ack wait that the delivery is still
+    /// being worked on, so a slow handler (a card processor taking its time) keeps its message
+    /// while the ack wait stays short enough for a crashed member's messages to come back soon.
+    async fn with_heartbeats(
+        &self,
+        delivery: &Delivery,
+        handler: &Handler,
+    ) -> Result<Outcome, HandlerError> {
+        let work = handler(delivery.message.clone(), delivery.attempt);
+        tokio::pin!(work);
+        let beat = (self.settings.delivery.ack_wait / 4).max(Duration::from_millis(50));
+        // A handler that hangs stops being vouched for: its message is then delivered again,
+        // counts towards the dead-letter bound, and nothing is held forever.
+        let vouch_until = tokio::time::Instant::now() + MAX_HANDLING;
+        loop {
+            tokio::select! {
+                outcome = &mut work => return outcome,
+                () = tokio::time::sleep(beat) => {
+                    if tokio::time::Instant::now() >= vouch_until {
+                        return work.await;
+                    }
+                    if let Err(error) = delivery.in_progress().await {
+                        tracing::warn!(%error, "could not extend a delivery's ack wait");
+                    }
+                }
             }
         }
     }

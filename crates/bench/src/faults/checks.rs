@@ -75,6 +75,26 @@ pub async fn all(
     Ok(checks)
 }
 
+/// The orders paid before a killed process was back were all complete within `limit` of it.
+pub fn resumed_in_time(took: Option<Duration>, orders: usize, limit: Duration) -> Check {
+    let name = "every order paid before the restart completed within 5 s of it";
+    match took {
+        Some(took) => Check {
+            name,
+            held: took <= limit,
+            detail: format!(
+                "{orders} orders, all complete {:.1} s after the restart",
+                took.as_secs_f64()
+            ),
+        },
+        None => Check {
+            name,
+            held: false,
+            detail: format!("{orders} orders, not all complete 30 s after the restart"),
+        },
+    }
+}
+
 /// Every sold ticket's price equals its order's price and its charge's amount: the sale has one
 /// price in every record (design, section 5).
 async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {

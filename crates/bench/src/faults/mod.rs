@@ -22,6 +22,8 @@ use crate::target::Target;
 
 /// How long a stopped server stays stopped, and a failing Stripe fails.
 const OUTAGE: Duration = Duration::from_secs(10);
+/// How soon after a killed process is back the work it had in flight must be done (issue 16).
+const RESUME_WITHIN: Duration = Duration::from_secs(5);
 /// How long payments waits for Stripe in this suite before the outcome counts as unknown.
 const STRIPE_TIMEOUT_SECONDS: u64 = 3;
 
@@ -147,11 +149,23 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
             .await
             .with_context(|| fault.describe())?;
         let restored = Instant::now();
-        // The load goes on after the fault: purchases must succeed again.
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        // The load goes on after the fault: purchases must succeed again. Meanwhile, how long
+        // the work in flight took to resume: every order paid before now, complete.
+        let paid_before = load.paid_before(restored);
+        let (resumed, ()) = tokio::join!(
+            completed_within(&target.databases, &paid_before, Duration::from_secs(30)),
+            tokio::time::sleep(Duration::from_secs(5)),
+        );
         let tally = load.stop().await;
         let paid_after = tally.paid_at.iter().filter(|at| **at > restored).count();
-        let checks = checks::all(&target.databases, &nats_url, patience).await?;
+        let mut checks = checks::all(&target.databases, &nats_url, patience).await?;
+        if let Fault::Kill(_) = fault {
+            checks.push(checks::resumed_in_time(
+                resumed?,
+                paid_before.len(),
+                RESUME_WITHIN,
+            ));
+        }
         for check in &checks {
             println!(
                 "  {} {}: {}",
@@ -187,6 +201,30 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
         failed.join("; ")
     );
     Ok(())
+}
+
+/// How long until every one of `orders` is complete in the orders service, polled every 100 ms;
+/// `None` if they are not within `limit`.
+async fn completed_within(
+    databases: &crate::target::Databases,
+    orders: &[String],
+    limit: Duration,
+) -> anyhow::Result<Option<Duration>> {
+    let started = Instant::now();
+    loop {
+        let complete: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM orders WHERE status = 'complete'")
+                .fetch_all(databases.orders.pool())
+                .await?;
+        let complete: std::collections::HashSet<String> = complete.into_iter().collect();
+        if orders.iter().all(|order| complete.contains(order)) {
+            return Ok(Some(started.elapsed()));
+        }
+        if started.elapsed() > limit {
+            return Ok(None);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Restarts payments with its Stripe calls going through the fault proxy, and a short timeout.

@@ -21,6 +21,8 @@ pub struct Tally {
     pub paid: u64,
     /// When each accepted payment was answered.
     pub paid_at: Vec<Instant>,
+    /// The orders those payments were for, in the same order.
+    pub paid_orders: Vec<String>,
     /// Answers other than the expected ones, by "step status" (`pay 503`, `list error`, ...).
     pub unexpected: BTreeMap<String, u64>,
 }
@@ -61,6 +63,18 @@ impl Load {
             tally,
             workers,
         }
+    }
+
+    /// The orders whose payment was accepted before `at`.
+    pub fn paid_before(&self, at: Instant) -> Vec<String> {
+        let tally = self.tally.lock().expect("not poisoned");
+        tally
+            .paid_at
+            .iter()
+            .zip(&tally.paid_orders)
+            .filter(|(paid_at, _)| **paid_at < at)
+            .map(|(_, order)| order.clone())
+            .collect()
     }
 
     /// Lets each worker finish its purchase, then returns the tally.
@@ -173,10 +187,15 @@ impl Worker {
             })
             .await;
         if paid.is_some() && expected == 201 {
-            let mut tally = self.tally.lock().expect("not poisoned");
-            tally.paid += 1;
-            tally.paid_at.push(Instant::now());
+            self.paid(order);
         }
+    }
+
+    fn paid(&self, order: &str) {
+        let mut tally = self.tally.lock().expect("not poisoned");
+        tally.paid += 1;
+        tally.paid_at.push(Instant::now());
+        tally.paid_orders.push(order.to_owned());
     }
 
     /// Pays for an order whose seller raced it: 201 when the reservation was confirmed, 400 when
@@ -190,12 +209,7 @@ impl Worker {
                 .post("/api/payments", Some(&self.buyer.cookie), &body)
                 .await
             {
-                Ok(reply) if reply.status == 201 => {
-                    let mut tally = self.tally.lock().expect("not poisoned");
-                    tally.paid += 1;
-                    tally.paid_at.push(Instant::now());
-                    return;
-                }
+                Ok(reply) if reply.status == 201 => return self.paid(order),
                 Ok(reply) if reply.status == 400 => return,
                 Ok(reply)
                     if [404, 502].contains(&reply.status.as_u16()) && Instant::now() < deadline => {

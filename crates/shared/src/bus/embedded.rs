@@ -141,13 +141,15 @@ struct EmbeddedSubscription {
     inner: Arc<Inner>,
     group: String,
     ack_wait: Duration,
-    /// Claimed and not yet handed out. Their ack wait runs from the claim: a member that dies
-    /// with some here lets them come back like any unacknowledged delivery.
-    claimed: VecDeque<Delivery>,
+    /// Claimed and not yet handed out, each with the time (ms) its claim runs out. Their ack
+    /// wait runs from the claim: a member that dies with some here lets them come back like any
+    /// unacknowledged delivery, and one whose claim ran out while it waited here is dropped
+    /// (it is due again, to any member) rather than handled a second time.
+    claimed: VecDeque<(i64, Delivery)>,
 }
 
 enum Claim {
-    Delivered(Vec<Delivery>),
+    Delivered(Vec<(i64, Delivery)>),
     /// Nothing due now; the earliest pending delivery falls due at this time (ms), if any.
     NothingDue(Option<i64>),
 }
@@ -210,11 +212,16 @@ impl EmbeddedSubscription {
                 inner: self.inner.clone(),
                 group: self.group.clone(),
                 seq,
+                ack_wait_ms,
             };
-            deliveries.push(Delivery::new(
-                message,
-                u32::try_from(attempt).unwrap_or(u32::MAX),
-                Box::new(acknowledger),
+            let claimed_until = now.saturating_add(ack_wait_ms);
+            deliveries.push((
+                claimed_until,
+                Delivery::new(
+                    message,
+                    u32::try_from(attempt).unwrap_or(u32::MAX),
+                    Box::new(acknowledger),
+                ),
             ));
         }
         tx.commit().await?;
@@ -223,6 +230,17 @@ impl EmbeddedSubscription {
 }
 
 impl EmbeddedSubscription {
+    /// The next claimed delivery whose claim still holds.
+    fn take_claimed(&mut self) -> Option<Delivery> {
+        let now = unix_millis();
+        while let Some((claimed_until, delivery)) = self.claimed.pop_front() {
+            if claimed_until > now {
+                return Some(delivery);
+            }
+        }
+        None
+    }
+
     /// Whether the log holds a message on the group's subjects past its cursor, or a delivery of
     /// the group is due.
     async fn has_work(&self, now: i64) -> anyhow::Result<bool> {
@@ -253,10 +271,10 @@ impl EmbeddedSubscription {
 #[async_trait]
 impl Subscription for EmbeddedSubscription {
     async fn next(&mut self) -> anyhow::Result<Delivery> {
-        if let Some(delivery) = self.claimed.pop_front() {
-            return Ok(delivery);
-        }
         loop {
+            if let Some(delivery) = self.take_claimed() {
+                return Ok(delivery);
+            }
             // Register for wake-ups before looking, so a publish between the look and the wait
             // is not missed.
             let activity = self.inner.activity.notified();
@@ -265,9 +283,6 @@ impl Subscription for EmbeddedSubscription {
             let wait = match self.claim().await? {
                 Claim::Delivered(deliveries) => {
                     self.claimed.extend(deliveries);
-                    if let Some(delivery) = self.claimed.pop_front() {
-                        return Ok(delivery);
-                    }
                     continue;
                 }
                 Claim::NothingDue(Some(due_at)) => {
@@ -288,6 +303,7 @@ struct EmbeddedAck {
     inner: Arc<Inner>,
     group: String,
     seq: i64,
+    ack_wait_ms: i64,
 }
 
 impl EmbeddedAck {
@@ -322,6 +338,16 @@ impl Acknowledge for EmbeddedAck {
 
     async fn term(&self) -> anyhow::Result<()> {
         self.forget().await
+    }
+
+    async fn in_progress(&self) -> anyhow::Result<()> {
+        sqlx::query("UPDATE bus_pending SET visible_at = $3 WHERE grp = $1 AND seq = $2")
+            .bind(&self.group)
+            .bind(self.seq)
+            .bind(unix_millis().saturating_add(self.ack_wait_ms))
+            .execute(self.inner.db.pool())
+            .await?;
+        Ok(())
     }
 }
 

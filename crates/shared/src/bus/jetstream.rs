@@ -304,4 +304,12 @@ impl Acknowledge for JetStreamAck {
     async fn term(&self) -> anyhow::Result<()> {
         self.settle(AckKind::Term).await
     }
+
+    async fn in_progress(&self) -> anyhow::Result<()> {
+        // Not waited for: a lost heartbeat costs at most a redelivery, which the inbox absorbs.
+        self.0
+            .ack_with(AckKind::Progress)
+            .await
+            .map_err(|e| anyhow::anyhow!("telling JetStream a message is in progress: {e}"))
+    }
 }

@@ -9,6 +9,8 @@
 //! - each consumer group gets every message on its subjects, shared among the group's members;
 //! - a delivery not acknowledged within `ack_wait` is delivered again, with `attempt` + 1;
 //! - `nak(delay)` redelivers no sooner than `delay`; `term` never redelivers;
+//! - `in_progress` restarts the delivery's ack wait: a handler still at work keeps its message,
+//!   so the ack wait can be short and a crashed member's messages come back soon;
 //! - the adapters never give up on a message by themselves: [`crate::listener`] decides when a
 //!   message has failed too often and moves it to the dead-letter subject.
 
@@ -79,8 +81,11 @@ pub struct DeliverySettings {
 
 impl Default for DeliverySettings {
     fn default() -> Self {
+        // Short, so what a crashed process held is delivered again within seconds of its
+        // restart; a handler that takes longer keeps its message with `in_progress` heartbeats
+        // (the listener sends them).
         Self {
-            ack_wait: Duration::from_secs(30),
+            ack_wait: Duration::from_secs(4),
         }
     }
 }
@@ -150,6 +155,11 @@ impl Delivery {
     pub async fn term(self) -> anyhow::Result<()> {
         self.acknowledger.term().await
     }
+
+    /// Still at work: the ack wait starts again from now.
+    pub async fn in_progress(&self) -> anyhow::Result<()> {
+        self.acknowledger.in_progress().await
+    }
 }
 
 /// How an adapter settles one delivery.
@@ -158,4 +168,5 @@ pub trait Acknowledge: Send + Sync {
     async fn ack(&self) -> anyhow::Result<()>;
     async fn nak(&self, delay: Duration) -> anyhow::Result<()>;
     async fn term(&self) -> anyhow::Result<()>;
+    async fn in_progress(&self) -> anyhow::Result<()>;
 }

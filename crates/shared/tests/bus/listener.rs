@@ -130,6 +130,30 @@ bus_tests! {
         assert_eq!(ran.load(Ordering::SeqCst), 0);
     }
 
+    async fn a_handler_slower_than_the_ack_wait_keeps_its_message(kind) {
+        let test = TestBus::new(kind).await;
+        let ran = Arc::new(AtomicU32::new(0));
+        let counter = ran.clone();
+        // A short ack wait and two members: without heartbeats the other member would be handed
+        // the message while the first still works on it.
+        let short = ListenerSettings { delivery: DeliverySettings { ack_wait: Duration::from_millis(400) }, ..settings(5, 2) };
+        let _workers = Listener::new(test.bus.clone(), "slow", short)
+            .on::<Thing, _, _>(move |_| {
+                let counter = counter.clone();
+                async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(1600)).await;
+                    Ok(Outcome::Done)
+                }
+            })
+            .start(CancellationToken::new())
+            .await
+            .unwrap();
+        test.bus.publish(&message("slow-1", Thing::SUBJECT, r#"{"n":1}"#)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        assert_eq!(ran.load(Ordering::SeqCst), 1, "handled once, though it took four ack waits");
+    }
+
     async fn on_shutdown_the_members_stop_taking_messages(kind) {
         let test = TestBus::new(kind).await;
         let (handled, mut handled_rx) = mpsc::unbounded_channel();
