@@ -60,7 +60,9 @@ pub fn spawn(
                 }
                 Err(error) => {
                     failures = failures.saturating_add(1);
-                    let backoff = Duration::from_millis(100 * 2u64.pow(failures.min(6)));
+                    // At most 800 ms: once the bus or the database is back, the backlog goes out
+                    // within a second (the fault suite requires work to resume within 5 s).
+                    let backoff = Duration::from_millis(100 * 2u64.pow(failures.min(3)));
                     tracing::warn!(
                         error = format!("{error:#}"),
                         ?backoff,

@@ -53,6 +53,9 @@ pub struct JetStreamBus {
     settings: JetStreamSettings,
 }
 
+/// The longest wait between two attempts to reach a NATS server that went away.
+const RECONNECT_DELAY_CAP: Duration = Duration::from_millis(500);
+
 impl JetStreamBus {
     /// Connects (retrying until the server answers) and creates the stream if it is missing.
     pub async fn connect(settings: JetStreamSettings) -> anyhow::Result<Self> {
@@ -63,6 +66,12 @@ impl JetStreamBus {
         let client = async_nats::ConnectOptions::new()
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(5))
+            // The client's own backoff grows to 4 s; a restarted server is found again within
+            // half a second, so the work it interrupted resumes soon.
+            .reconnect_delay_callback(|attempts| {
+                Duration::from_millis(50 * u64::try_from(attempts).unwrap_or(u64::MAX))
+                    .min(RECONNECT_DELAY_CAP)
+            })
             .connect(&settings.url)
             .await
             .with_context(|| format!("connecting to NATS at {}", settings.url))?;
