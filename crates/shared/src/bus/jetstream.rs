@@ -69,8 +69,8 @@ impl JetStreamBus {
             // The client's own backoff grows to 4 s; a restarted server is found again within
             // half a second, so the work it interrupted resumes soon.
             .reconnect_delay_callback(|attempts| {
-                Duration::from_millis(50 * u64::try_from(attempts).unwrap_or(u64::MAX))
-                    .min(RECONNECT_DELAY_CAP)
+                let attempts = u32::try_from(attempts).unwrap_or(u32::MAX);
+                (Duration::from_millis(50).saturating_mul(attempts)).min(RECONNECT_DELAY_CAP)
             })
             .connect(&settings.url)
             .await
