@@ -130,7 +130,9 @@ impl Account {
     }
 
     /// Pays for `order` with the test card, retrying until payments has answered 201, or
-    /// says the order is already paid (an earlier attempt whose answer was lost).
+    /// says the order is already paid (an earlier attempt whose answer was lost). An order whose
+    /// confirmation was in the killed replica's hands comes back after its ack wait, longer than
+    /// payments waits for it: "not confirmed yet; try again" is retried, as it asks.
     async fn pay(&self, order: &str) {
         let started = Instant::now();
         loop {
@@ -148,6 +150,13 @@ impl Account {
                     if error.to_string().contains("already been paid") =>
                 {
                     return
+                }
+                Some((StatusCode::BAD_REQUEST, error))
+                    if error
+                        .to_string()
+                        .contains("not confirmed for this order yet") =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await
                 }
                 Some((StatusCode::BAD_REQUEST, error)) => panic!("paying {order}: {error}"),
                 // 404 while payments has not heard of the order yet; 5xx or nothing: retry.
