@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use gittix_testing::servers::launch::{self, Postgres, Result, Server, StopMode};
 
 #[derive(Parser)]
@@ -30,7 +30,7 @@ enum Cli {
     /// Prints where SERVER is installed (PostgreSQL: its bin directory); fails if it is not.
     Find {
         #[arg(value_enum)]
-        server: Installed,
+        server: Server,
     },
     /// PostgreSQL in a private directory, driven with pg_ctl.
     #[command(subcommand)]
@@ -39,13 +39,6 @@ enum Cli {
     Nats(Foreground),
     /// Runs redis-server with an append-only file in the foreground (this process becomes it).
     Redis(Foreground),
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Installed {
-    Postgres,
-    Nats,
-    Redis,
 }
 
 #[derive(Subcommand)]
@@ -73,7 +66,7 @@ enum PostgresCommand {
         #[command(flatten)]
         cluster: Cluster,
         #[arg(long, value_enum, default_value = "immediate")]
-        mode: Mode,
+        mode: StopMode,
     },
     /// Creates database NAME on the server listening on PORT.
     Createdb {
@@ -93,14 +86,6 @@ struct Cluster {
     /// The private directory.
     #[arg(long)]
     dir: PathBuf,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Mode {
-    /// As a crash would: the next start recovers from the WAL.
-    Immediate,
-    /// Closing every connection, then a clean shutdown.
-    Fast,
 }
 
 #[derive(Args)]
@@ -136,14 +121,7 @@ fn run(cli: Cli) -> Result<()> {
                 return Err(format!("nothing listens on {}:{port}", launch::HOST));
             }
         }
-        Cli::Find { server } => {
-            let server = match server {
-                Installed::Postgres => Server::Postgres,
-                Installed::Nats => Server::Nats,
-                Installed::Redis => Server::Redis,
-            };
-            println!("{}", server.installed()?.display());
-        }
+        Cli::Find { server } => println!("{}", server.installed()?.display()),
         Cli::Postgres(command) => postgres(command)?,
         Cli::Nats(server) => {
             let program = program(Server::Nats, server.bin)?;
@@ -175,10 +153,7 @@ fn postgres(command: PostgresCommand) -> Result<()> {
             log,
             durable,
         } => cluster(dir)?.start(port, &log, durable)?,
-        PostgresCommand::Stop { cluster: dir, mode } => cluster(dir)?.stop(match mode {
-            Mode::Immediate => StopMode::Immediate,
-            Mode::Fast => StopMode::Fast,
-        })?,
+        PostgresCommand::Stop { cluster: dir, mode } => cluster(dir)?.stop(mode)?,
         PostgresCommand::Createdb { bin, port, name } => {
             let bin = program(Server::Postgres, bin)?;
             // The directory only matters to the server's own commands.

@@ -57,7 +57,7 @@ pub fn wait_for_port(port: u16, patience: Duration) -> bool {
 }
 
 /// The servers this module starts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Server {
     Postgres,
     Nats,
@@ -201,7 +201,7 @@ fn running_as_root() -> bool {
 }
 
 /// How PostgreSQL stops (pg_ctl's `-m`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StopMode {
     /// Every connection closed, then a clean shutdown.
     Fast,
