@@ -27,7 +27,7 @@ pub struct PrivatePostgres {
 
 impl PrivatePostgres {
     pub fn start() -> Self {
-        let bin = launch::Server::Postgres
+        let bin = Server::Postgres
             .installed()
             .unwrap_or_else(|e| panic!("{e}"));
         let dir = tempfile::Builder::new()
