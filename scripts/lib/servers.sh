@@ -2,11 +2,30 @@
 # `scripts/cluster`. Source it, call `servers_init`, then the `start_*` functions you need; each
 # sets variables naming what it started and registers its own stop with `on_exit`. Everything
 # started is stopped when the sourcing script exits, however it exits.
+#
+# The servers themselves are started by `gittix-dev` (crates/testing/src/bin/gittix-dev.rs), with
+# the code the tests' private servers use (crates/testing/src/servers/launch.rs): how each is
+# found, its arguments, its port. What stays here: installing packages, recording pids and
+# command lines, and stopping everything on exit.
 
 say() { printf '\n==> %s\n' "$*" >&2; }
 
-# Creates the private directory `$work` and the exit trap that stops what was started.
+# gittix-dev: $GITTIX_DEV_BIN when set, else a debug build of it, made before any server
+# starts. Exported, so the scripts this one runs use the same build. Sets gittix_dev.
+dev_binary() {
+  if [ -z "${GITTIX_DEV_BIN:-}" ]; then
+    say "building gittix-dev"
+    (cd "$repo" && cargo build --locked --quiet -p gittix-testing --bin gittix-dev) >&2
+    GITTIX_DEV_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/gittix-dev"
+  fi
+  export GITTIX_DEV_BIN
+  gittix_dev=$GITTIX_DEV_BIN
+}
+
+# Builds gittix-dev, creates the private directory `$work` and the exit trap that stops what
+# was started.
 servers_init() {
+  dev_binary
   work=$(mktemp -d "${TMPDIR:-/tmp}/gittix-$1.XXXXXX")
   chmod 755 "$work"
   # pids/<name>.pid and pids/<name>.command (the line that starts it again) of each server, for
@@ -61,30 +80,11 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on, below the kernel's range of ephemeral ports
-# (32768 and up by default): a port in that range can be taken at any moment as the source
-# port of some outgoing connection, and a server binding it later fails.
-free_port() {
-  local port
-  while :; do
-    port=$((12000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-}
+# A TCP port on 127.0.0.1 that nothing listens on, below the kernel's range of ephemeral ports.
+free_port() { "$gittix_dev" free-port; }
 
 # Waits up to 10 s for something to listen on `port`; prints `log` and fails otherwise.
-wait_for_port() {
-  local port=$1 log=$2
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  cat "$log" >&2
-  return 1
-}
+wait_for_port() { "$gittix_dev" wait-port "$1" --log "$2"; }
 
 # The gittix binary: $GITTIX_BIN when set (scripts/test passes the one its test build made,
 # so nothing is compiled twice), else a debug build of it.
@@ -99,87 +99,64 @@ gittix_binary() {
 }
 
 # --- PostgreSQL ------------------------------------------------------------------------------
-pg_bin_dir() {
-  local dir
-  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
-    [ -x "$dir/initdb" ] && { echo "$dir"; return; }
-  done
-  if command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ]; then pg_config --bindir; fi
-}
-
-as_pg() { if [ -n "$pg_user" ]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi; }
-
-# Sets pg_bin, pg_user, pg_port and pg_url (no database: append /name).
+# Sets pg_bin, pg_user (whom it runs as: `postgres` when this runs as root, as PostgreSQL refuses
+# root), pg_port and pg_url (no database: append /name). It logs to logs/postgres.log. For the
+# fault suite, pids/postgres.stop stops it as a crash would and pids/postgres.start starts it again.
 start_postgres() {
-  pg_bin=$(pg_bin_dir)
-  if [ -z "$pg_bin" ]; then
+  pg_bin=$("$gittix_dev" find postgres 2>/dev/null) || {
     apt_install postgresql
-    pg_bin=$(pg_bin_dir)
-  fi
-  # PostgreSQL refuses to run as root, so as root it runs as the unprivileged user `postgres`.
-  pg_user=""
-  if [ "$(id -u)" = 0 ]; then
-    pg_user=postgres
-    id -u "$pg_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$pg_user"
-  fi
-  local dir="$work/postgres"
-  mkdir "$dir"
-  [ -z "$pg_user" ] || chown "$pg_user" "$dir"
+    pg_bin=$("$gittix_dev" find postgres)
+  }
+  pg_user=$("$gittix_dev" postgres user)
   pg_port=$(free_port)
   say "starting PostgreSQL ($pg_bin) on 127.0.0.1:$pg_port"
-  (cd "$work" && as_pg "$pg_bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-sync >"$dir/initdb.log")
-  # Durability settings are off: these databases are thrown away, and tests that kill processes
-  # kill GitTix, not the machine. GITTIX_PG_DURABLE=1 keeps PostgreSQL's defaults (the
-  # benchmarks measure what a deployment would do).
-  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-  [ "${GITTIX_PG_DURABLE:-0}" != 1 ] || durability=""
-  local options="-p $pg_port -c listen_addresses=127.0.0.1 -k $dir/data $durability -c max_connections=500"
-  (cd "$work" && as_pg "$pg_bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$options" start >/dev/null)
-  on_exit "cd '$work' && as_pg '$pg_bin/pg_ctl' -D '$dir/data' -m immediate stop >/dev/null"
-  # For the fault suite: the lines that stop the server (as a crash would) and start it again.
-  local as_user=""
-  [ -z "$pg_user" ] || as_user="runuser -u $pg_user --"
-  printf 'cd %q && %s %q -D %q -m immediate stop\n' "$work" "$as_user" "$pg_bin/pg_ctl" "$dir/data" \
-    >"$work/pids/postgres.stop"
-  printf 'cd %q && %s %q -D %q -l %q -w -o %q start\n' "$work" "$as_user" "$pg_bin/pg_ctl" \
-    "$dir/data" "$dir/server.log" "$options" >"$work/pids/postgres.start"
+  local cluster=(--bin "$pg_bin" --dir "$work/postgres")
+  "$gittix_dev" postgres init "${cluster[@]}"
+  # Durability settings are off unless GITTIX_PG_DURABLE=1 (the benchmarks measure what a
+  # deployment would do; the fault suite crashes PostgreSQL).
+  local durable=()
+  [ "${GITTIX_PG_DURABLE:-0}" != 1 ] || durable=(--durable)
+  local start=("$gittix_dev" postgres start "${cluster[@]}" --port "$pg_port" \
+    --log "$work/logs/postgres.log" "${durable[@]}")
+  local stop=("$gittix_dev" postgres stop "${cluster[@]}" --mode immediate)
+  "${start[@]}"
+  on_exit "$(printf '%q ' "${stop[@]}")"
+  printf '%q ' "${stop[@]}" >"$work/pids/postgres.stop"
+  printf '%q ' "${start[@]}" >"$work/pids/postgres.start"
   pg_url="postgres://postgres@127.0.0.1:$pg_port"
 }
 
 # Creates database `$1` on the server start_postgres started.
 create_database() {
-  (cd "$work" && as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres "$1")
+  "$gittix_dev" postgres createdb --bin "$pg_bin" --port "$pg_port" "$1"
 }
 
 # --- NATS with JetStream ---------------------------------------------------------------------
-# Sets nats_bin, nats_port and nats_url.
+# Sets nats_bin, nats_port and nats_url. JetStream's files in $work/nats.
 start_nats() {
-  nats_bin=$(command -v nats-server || true)
-  [ -n "$nats_bin" ] || { [ -x /usr/sbin/nats-server ] && nats_bin=/usr/sbin/nats-server; } || true
-  if [ -z "$nats_bin" ]; then
+  nats_bin=$("$gittix_dev" find nats 2>/dev/null) || {
     apt_install nats-server
-    nats_bin=$(command -v nats-server || echo /usr/sbin/nats-server)
-  fi
+    nats_bin=$("$gittix_dev" find nats)
+  }
   nats_port=$(free_port)
   say "starting NATS with JetStream ($nats_bin) on 127.0.0.1:$nats_port"
-  start_server nats "$work/logs/nats.log" "$nats_bin" -a 127.0.0.1 -p "$nats_port" -js -sd "$work/nats"
+  start_server nats "$work/logs/nats.log" \
+    "$gittix_dev" nats --bin "$nats_bin" --dir "$work/nats" --port "$nats_port"
   wait_for_port "$nats_port" "$work/logs/nats.log"
   nats_url="nats://127.0.0.1:$nats_port"
 }
 
 # --- Redis -----------------------------------------------------------------------------------
-# Sets redis_bin, redis_port and redis_url. Persistence on: append-only file.
+# Sets redis_bin, redis_port and redis_url. Persistence on: an append-only file in $work/redis.
 start_redis() {
-  redis_bin=$(command -v redis-server || true)
-  if [ -z "$redis_bin" ]; then
+  redis_bin=$("$gittix_dev" find redis 2>/dev/null) || {
     apt_install redis-server
-    redis_bin=$(command -v redis-server)
-  fi
+    redis_bin=$("$gittix_dev" find redis)
+  }
   redis_port=$(free_port)
   say "starting Redis ($redis_bin) on 127.0.0.1:$redis_port"
-  mkdir "$work/redis"
-  start_server redis /dev/null "$redis_bin" --bind 127.0.0.1 --port "$redis_port" --dir "$work/redis" \
-    --save "" --appendonly yes --daemonize no --logfile "$work/logs/redis.log"
+  start_server redis "$work/logs/redis.log" \
+    "$gittix_dev" redis --bin "$redis_bin" --dir "$work/redis" --port "$redis_port"
   wait_for_port "$redis_port" "$work/logs/redis.log"
   redis_url="redis://127.0.0.1:$redis_port"
 }
