@@ -229,15 +229,12 @@ impl OrderStore {
     /// between a payment and an expiry.
     pub async fn complete(&self, id: &str) -> sqlx::Result<Option<Order>> {
         let mut tx = self.db.pool().begin().await?;
-        let completed: Option<Order> = sqlx::query_as(&format!(
-            "UPDATE orders SET status = $3, version = version + 1, updated_at = $4 \
-             WHERE id = $1 AND status = $2 RETURNING {COLUMNS}"
-        ))
-        .bind(id)
-        .bind(OrderStatus::AwaitingPayment)
-        .bind(OrderStatus::Complete)
-        .bind(unix_millis())
-        .fetch_optional(&mut *tx)
+        let completed = transition(
+            &mut tx,
+            id,
+            OrderStatus::AwaitingPayment,
+            OrderStatus::Complete,
+        )
         .await?;
         let Some(order) = completed else {
             return Ok(None);
@@ -311,6 +308,26 @@ impl OrderStore {
     }
 }
 
+/// Moves order `id` from `from` to `to` (version + 1) when it is in `from`, and returns it; one
+/// conditional update, so events racing for one order (a payment and an expiry) have one outcome.
+async fn transition(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    from: OrderStatus,
+    to: OrderStatus,
+) -> sqlx::Result<Option<Order>> {
+    sqlx::query_as(&format!(
+        "UPDATE orders SET status = $3, version = version + 1, updated_at = $4 \
+         WHERE id = $1 AND status = $2 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(unix_millis())
+    .fetch_optional(&mut **tx)
+    .await
+}
+
 /// What a ticket's new version says about the orders made for it, applied with the replica in
 /// one transaction: the tickets service reserved it for an order (that order is confirmed and
 /// may be paid), or the seller changed its terms (every unconfirmed order made from an older
@@ -321,15 +338,12 @@ async fn settle_reservations(
     ticket: &ReplicaTicket,
 ) -> sqlx::Result<()> {
     if let (TicketStatus::Reserved, Some(holder)) = (ticket.status, &ticket.holder) {
-        let confirmed: Option<Order> = sqlx::query_as(&format!(
-            "UPDATE orders SET status = $3, version = version + 1, updated_at = $4 \
-             WHERE id = $1 AND status = $2 RETURNING {COLUMNS}"
-        ))
-        .bind(holder)
-        .bind(OrderStatus::Created)
-        .bind(OrderStatus::AwaitingPayment)
-        .bind(unix_millis())
-        .fetch_optional(&mut **tx)
+        let confirmed = transition(
+            tx,
+            holder,
+            OrderStatus::Created,
+            OrderStatus::AwaitingPayment,
+        )
         .await?;
         if let Some(order) = confirmed {
             let event = OrderConfirmed {
