@@ -12,10 +12,12 @@ say() { printf '\n==> %s\n' "$*" >&2; }
 
 # gittix-dev: $GITTIX_DEV_BIN when set, else a debug build of it, made before any server
 # starts. Exported, so the scripts this one runs use the same build. Sets gittix_dev.
+# --workspace, so its dependencies are compiled with the features the workspace's own builds
+# use, and not a second time for it alone.
 dev_binary() {
   if [ -z "${GITTIX_DEV_BIN:-}" ]; then
     say "building gittix-dev"
-    (cd "$repo" && cargo build --locked --quiet -p gittix-testing --bin gittix-dev) >&2
+    (cd "$repo" && cargo build --locked --quiet --workspace --bin gittix-dev) >&2
     GITTIX_DEV_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/gittix-dev"
   fi
   export GITTIX_DEV_BIN

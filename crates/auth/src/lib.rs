@@ -24,10 +24,7 @@ use crate::state::AuthState;
 use crate::store::UserStore;
 
 /// The auth schema for both backends.
-pub static MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
+pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 
 /// Migrates `db` and returns the running service: the routes under `/api/users`, the relay of
 /// its outbox, and the sign-in limiter's cleanup, both stopping on `platform.shutdown`.

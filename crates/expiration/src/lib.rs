@@ -22,10 +22,7 @@ use timers::sql::SqlTimers;
 use timers::Timers;
 
 /// The schema of the SQL timer store (embedded mode).
-pub static MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
+pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 
 /// The consumer group of the expiration service.
 pub const CONSUMER_GROUP: &str = "expiration-service";
@@ -66,14 +63,8 @@ pub async fn build_with_clock(
     };
     // Wakes the firing loop when a timer is scheduled, so it never sleeps past a new one.
     let scheduled = Arc::new(Notify::new());
-    let mut tasks = listeners::listener(
-        timers.clone(),
-        scheduled.clone(),
-        platform.bus.clone(),
-        platform.listener.clone(),
-    )
-    .start(platform.shutdown.clone())
-    .await?;
+    let listener = listeners::listener(timers.clone(), scheduled.clone(), platform);
+    let mut tasks = platform.start(listener).await?;
     tasks.push(tokio::spawn(firing::fire_forever(
         timers.clone(),
         platform.bus.clone(),

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use gittix_shared::bus::Bus;
 use gittix_shared::events::OrderCreated;
-use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
+use gittix_shared::listener::{Listener, Outcome, Received};
+use gittix_shared::service::Platform;
 use gittix_shared::time::parse_iso8601;
 use tokio::sync::Notify;
 
@@ -16,22 +16,23 @@ use crate::CONSUMER_GROUP;
 pub(crate) fn listener(
     timers: Arc<dyn Timers>,
     scheduled: Arc<Notify>,
-    bus: Arc<dyn Bus>,
-    settings: ListenerSettings,
+    platform: &Platform,
 ) -> Listener {
-    Listener::new(bus, CONSUMER_GROUP, settings).on(move |event: Received<OrderCreated>| {
-        let (timers, scheduled) = (timers.clone(), scheduled.clone());
-        async move {
-            let order = event.data;
-            let due_at = parse_iso8601(&order.expires_at).with_context(|| {
-                format!(
-                    "order {} has an unreadable expiresAt {:?}",
-                    order.id, order.expires_at
-                )
-            })?;
-            timers.schedule(&order.id, due_at).await?;
-            scheduled.notify_one();
-            Ok(Outcome::Done)
-        }
-    })
+    platform
+        .consumer_group(CONSUMER_GROUP)
+        .on(move |event: Received<OrderCreated>| {
+            let (timers, scheduled) = (timers.clone(), scheduled.clone());
+            async move {
+                let order = event.data;
+                let due_at = parse_iso8601(&order.expires_at).with_context(|| {
+                    format!(
+                        "order {} has an unreadable expiresAt {:?}",
+                        order.id, order.expires_at
+                    )
+                })?;
+                timers.schedule(&order.id, due_at).await?;
+                scheduled.notify_one();
+                Ok(Outcome::Done)
+            }
+        })
 }

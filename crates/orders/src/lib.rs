@@ -20,10 +20,7 @@ pub use crate::config::OrdersConfig;
 use crate::store::OrderStore;
 
 /// The orders schema for both backends.
-pub static MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
+pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 
 /// The consumer group of the orders service.
 pub const CONSUMER_GROUP: &str = "orders-service";
@@ -39,13 +36,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow::Result<Service> {
     db.migrate(&MIGRATIONS).await?;
     let orders = OrderStore::new(db.clone(), Duration::from_secs(config.order_lock_seconds));
-    let listener = listeners::listener(
-        orders.clone(),
-        platform.bus.clone(),
-        platform.listener.clone(),
-    )
-    .start(platform.shutdown.clone())
-    .await?;
+    let listener = platform
+        .start(listeners::listener(orders.clone(), platform))
+        .await?;
     let state = OrdersState {
         orders,
         sessions: platform.sessions.clone(),

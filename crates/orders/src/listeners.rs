@@ -1,31 +1,26 @@
 //! Ticket events kept in the replica, strictly in version order; `order:expired` and a third
 //! declined payment cancel an order; `charge:created` completes it.
 
-use std::sync::Arc;
-
-use gittix_shared::bus::Bus;
 use gittix_shared::domain::{CancelReason, MAX_DECLINED_ATTEMPTS};
 use gittix_shared::events::{
     ChargeCreated, ChargeFailed, OrderExpired, TicketCreated, TicketUpdated,
 };
-use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
+use gittix_shared::listener::{Listener, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
+use gittix_shared::service::Platform;
 
 use crate::store::OrderStore;
 use crate::CONSUMER_GROUP;
 
-pub(crate) fn listener(
-    orders: OrderStore,
-    bus: Arc<dyn Bus>,
-    settings: ListenerSettings,
-) -> Listener {
+pub(crate) fn listener(orders: OrderStore, platform: &Platform) -> Listener {
     let (on_updated, on_expired, on_paid, on_declined) = (
         orders.clone(),
         orders.clone(),
         orders.clone(),
         orders.clone(),
     );
-    Listener::new(bus, CONSUMER_GROUP, settings)
+    platform
+        .consumer_group(CONSUMER_GROUP)
         .on(move |event: Received<TicketCreated>| {
             let orders = orders.clone();
             async move { outcome(orders.apply_ticket(&event.id, event.data.into()).await?) }

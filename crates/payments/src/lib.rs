@@ -28,10 +28,7 @@ use store::PaymentStore;
 use stripe_events::StripeEvents;
 
 /// The payments schema for both backends.
-pub static MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
+pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 
 /// The consumer group of the payments service.
 pub const CONSUMER_GROUP: &str = "payments-service";
@@ -48,13 +45,9 @@ pub async fn build(
     db.migrate(&MIGRATIONS).await?;
     let store = PaymentStore::new(db.clone());
     let payments = Payments::new(store.clone(), provider);
-    let mut tasks = listeners::listener(
-        payments.clone(),
-        platform.bus.clone(),
-        platform.listener.clone(),
-    )
-    .start(platform.shutdown.clone())
-    .await?;
+    let mut tasks = platform
+        .start(listeners::listener(payments.clone(), platform))
+        .await?;
     tasks.push(tokio::spawn(reconciliation::reconcile_until(
         payments.clone(),
         platform.shutdown.clone(),

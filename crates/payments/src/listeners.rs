@@ -1,26 +1,21 @@
 //! Order events kept in the replica; a cancelled order's successful charges are refunded.
 
-use std::sync::Arc;
-
-use gittix_shared::bus::Bus;
 use gittix_shared::domain::OrderStatus;
 use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated};
-use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
+use gittix_shared::listener::{Listener, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
+use gittix_shared::service::Platform;
 use gittix_shared::time::parse_iso8601;
 
 use crate::payments::Payments;
 use crate::store::{OrderChange, ReplicaOrder};
 use crate::CONSUMER_GROUP;
 
-pub(crate) fn listener(
-    payments: Payments,
-    bus: Arc<dyn Bus>,
-    settings: ListenerSettings,
-) -> Listener {
+pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
     let (on_confirmed, on_cancelled, on_completed) =
         (payments.clone(), payments.clone(), payments.clone());
-    Listener::new(bus, CONSUMER_GROUP, settings)
+    platform
+        .consumer_group(CONSUMER_GROUP)
         .on(move |event: Received<OrderCreated>| {
             let payments = payments.clone();
             async move {

@@ -55,12 +55,21 @@ pub struct Migrations {
     pub postgres: Migrator,
 }
 
+/// The [`Migrations`] of the calling crate: `migrations/sqlite` and `migrations/postgres` beside
+/// its `Cargo.toml`, embedded at compile time.
+#[macro_export]
+macro_rules! crate_migrations {
+    () => {
+        $crate::db::Migrations {
+            sqlite: ::sqlx::migrate!("migrations/sqlite"),
+            postgres: ::sqlx::migrate!("migrations/postgres"),
+        }
+    };
+}
+
 /// Tables of the shared machinery (the outbox), applied before each service's own migrations.
 /// Their versions stay below 100; services number theirs from 100.
-static SHARED_MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
+static SHARED_MIGRATIONS: Migrations = crate_migrations!();
 
 /// A service's database.
 #[derive(Clone, Debug)]

@@ -18,7 +18,7 @@ use crate::bus::Bus;
 use crate::config::Mode;
 use crate::db::Db;
 use crate::http::{Dependencies, Probe, TrustProxy};
-use crate::listener::ListenerSettings;
+use crate::listener::{Listener, ListenerSettings};
 use crate::relay::{self, RelaySettings};
 use crate::session::Sessions;
 
@@ -49,6 +49,17 @@ impl Platform {
             relay: RelaySettings::default(),
             shutdown: CancellationToken::new(),
         }
+    }
+
+    /// The consumer group `group` on the platform's bus, with its listener settings; add its
+    /// handlers with [`Listener::on`], then [`start`](Self::start) it.
+    pub fn consumer_group(&self, group: &str) -> Listener {
+        Listener::new(self.bus.clone(), group, self.listener.clone())
+    }
+
+    /// Runs `listener`'s consumers until the platform's shutdown.
+    pub async fn start(&self, listener: Listener) -> anyhow::Result<Vec<JoinHandle<()>>> {
+        listener.start(self.shutdown.clone()).await
     }
 }
 

@@ -9,7 +9,10 @@ use gittix_shared::http::with_common_layers;
 use gittix_shared::service::{self, Platform, Service};
 use gittix_shared::session::Sessions;
 
+use gittix_shared::db::Db;
+
 use crate::bus::{quick_listener_settings, TestBus};
+use crate::databases::{fresh_database, TestDatabase};
 use crate::http::TestServer;
 use crate::matrix::Topology;
 use crate::sessions::test_sessions;
@@ -71,14 +74,47 @@ impl TestService {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        self.server.url(path)
-    }
-
     /// Waits for the service's tasks once the platform's shutdown has fired.
     pub async fn stopped(mut self) {
         if let Some(service) = self.service.take() {
             service.stop(Duration::from_secs(10)).await;
+        }
+    }
+}
+
+/// Requests go to the server the service is served on.
+impl std::ops::Deref for TestService {
+    type Target = TestServer;
+
+    fn deref(&self) -> &TestServer {
+        &self.server
+    }
+}
+
+/// What most service tests start from: the service built by its crate's `build` on a fresh
+/// database of the topology's backend and a platform of the test's own, served on a free port.
+/// Dropping it shuts the service down, then drops its database.
+pub struct Spawned {
+    pub service: TestService,
+    pub platform: TestPlatform,
+    pub database: TestDatabase,
+}
+
+impl Spawned {
+    pub async fn new(
+        topology: Topology,
+        build: impl AsyncFnOnce(Db, &Platform) -> anyhow::Result<Service>,
+    ) -> Self {
+        let database = fresh_database(topology.backend()).await;
+        let platform = TestPlatform::new(topology).await;
+        let built = build(database.db.clone(), &platform.platform)
+            .await
+            .expect("building the service");
+        let service = TestService::serve(built, &platform.platform).await;
+        Self {
+            service,
+            platform,
+            database,
         }
     }
 }

@@ -13,7 +13,7 @@ pub mod polling;
 pub mod servers;
 pub mod sessions;
 
-pub use app::{TestPlatform, TestService, TEST_BODY_LIMIT};
+pub use app::{Spawned, TestPlatform, TestService, TEST_BODY_LIMIT};
 pub use bus::{
     jetstream_test_settings, publish_event, quick_listener_settings, BusKind, EventLog, TestBus,
 };
@@ -24,7 +24,7 @@ pub use env::{
     nats_url, postgres_url, redis_url, stripe_url, NATS_URL_VAR, POSTGRES_URL_VAR, REDIS_URL_VAR,
     STRIPE_URL_VAR,
 };
-pub use http::{session_cookie, set_cookie_headers, TestServer};
+pub use http::{session_cookie, set_cookie_headers, status_and_json, Body, Caller, TestServer};
 pub use matrix::Topology;
 pub use polling::eventually;
 pub use servers::{free_port, PrivateNats, PrivatePostgres, PrivateRedis};

@@ -14,52 +14,66 @@ use crate::bus::BusKind;
 /// ```
 #[macro_export]
 macro_rules! backend_tests {
-    ($( $(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block )*) => {
-        $(
-            $(#[$meta])*
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                async fn run($backend: $crate::Backend) $body
-
-                #[::tokio::test]
-                async fn sqlite() {
-                    run($crate::Backend::Sqlite).await
-                }
-
-                #[::tokio::test]
-                async fn postgres() {
-                    run($crate::Backend::Postgres).await
-                }
-            }
-        )*
+    ($($tests:tt)*) => {
+        $crate::adapter_matrix! {
+            (::tokio::test; Backend: sqlite => Sqlite, postgres => Postgres)
+            $($tests)*
+        }
     };
 }
 
 /// Defines each test once per bus adapter: `name::embedded` and `name::jetstream`.
 #[macro_export]
 macro_rules! bus_tests {
-    ($( $(#[$meta:meta])* async fn $name:ident($kind:ident) $body:block )*) => {
-        $(
-            $(#[$meta])*
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
+    ($($tests:tt)*) => {
+        $crate::adapter_matrix! {
+            (::tokio::test(flavor = "multi_thread", worker_threads = 2);
+             BusKind: embedded => Embedded, jetstream => JetStream)
+            $($tests)*
+        }
+    };
+}
 
-                async fn run($kind: $crate::BusKind) $body
+/// Defines each test once per topology: `name::embedded` and `name::distributed`.
+#[macro_export]
+macro_rules! topology_tests {
+    ($($tests:tt)*) => {
+        $crate::adapter_matrix! {
+            (::tokio::test(flavor = "multi_thread", worker_threads = 2);
+             Topology: embedded => Embedded, distributed => Distributed)
+            $($tests)*
+        }
+    };
+}
 
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn embedded() {
-                    run($crate::BusKind::Embedded).await
+/// The three macros above: each `async fn name(arg) { body }` becomes a module `name` whose
+/// `run(arg)` holds the body, with one test per case calling it with that case's variant. One
+/// test at a time, so that the cases repeat inside each test's module.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! adapter_matrix {
+    ($cases:tt) => {};
+    (
+        ($test:meta; $kind:ident: $($case:ident => $variant:ident),+)
+        $(#[$meta:meta])* async fn $name:ident($arg:ident) $body:block
+        $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($arg: $crate::$kind) $body
+
+            $(
+                #[$test]
+                async fn $case() {
+                    run($crate::$kind::$variant).await
                 }
+            )+
+        }
 
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn jetstream() {
-                    run($crate::BusKind::JetStream).await
-                }
-            }
-        )*
+        $crate::adapter_matrix! { ($test; $kind: $($case => $variant),+) $($rest)* }
     };
 }
 
@@ -85,30 +99,4 @@ impl Topology {
             Self::Distributed => BusKind::JetStream,
         }
     }
-}
-
-/// Defines each test once per topology: `name::embedded` and `name::distributed`.
-#[macro_export]
-macro_rules! topology_tests {
-    ($( $(#[$meta:meta])* async fn $name:ident($topology:ident) $body:block )*) => {
-        $(
-            $(#[$meta])*
-            mod $name {
-                #[allow(unused_imports)]
-                use super::*;
-
-                async fn run($topology: $crate::Topology) $body
-
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn embedded() {
-                    run($crate::Topology::Embedded).await
-                }
-
-                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn distributed() {
-                    run($crate::Topology::Distributed).await
-                }
-            }
-        )*
-    };
 }

@@ -22,10 +22,7 @@ pub use crate::config::TicketsConfig;
 use crate::store::TicketStore;
 
 /// The tickets schema for both backends.
-pub static MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
+pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 
 /// The consumer group of the tickets service.
 pub const CONSUMER_GROUP: &str = "tickets-service";
@@ -54,13 +51,9 @@ pub async fn build(config: &TicketsConfig, db: Db, platform: &Platform) -> anyho
         Mode::Embedded => tickets.caching_for_sale(),
         Mode::Distributed => tickets,
     };
-    let listener = listeners::listener(
-        tickets.clone(),
-        platform.bus.clone(),
-        platform.listener.clone(),
-    )
-    .start(platform.shutdown.clone())
-    .await?;
+    let listener = platform
+        .start(listeners::listener(tickets.clone(), platform))
+        .await?;
     let state = TicketsState {
         tickets,
         sessions: platform.sessions.clone(),

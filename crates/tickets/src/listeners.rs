@@ -1,22 +1,17 @@
 //! Order events applied to tickets: reserve on `order:created`, release on `order:cancelled`
 //! (only for the order holding the ticket), sell on `order:completed`.
 
-use std::sync::Arc;
-
-use gittix_shared::bus::Bus;
 use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderCreated};
-use gittix_shared::listener::{Listener, ListenerSettings, Outcome, Received};
+use gittix_shared::listener::{Listener, Outcome, Received};
+use gittix_shared::service::Platform;
 
 use crate::store::{Applied, TicketStore};
 use crate::CONSUMER_GROUP;
 
-pub(crate) fn listener(
-    tickets: TicketStore,
-    bus: Arc<dyn Bus>,
-    settings: ListenerSettings,
-) -> Listener {
+pub(crate) fn listener(tickets: TicketStore, platform: &Platform) -> Listener {
     let (on_created, on_cancelled, on_completed) = (tickets.clone(), tickets.clone(), tickets);
-    Listener::new(bus, CONSUMER_GROUP, settings)
+    platform
+        .consumer_group(CONSUMER_GROUP)
         .on(move |event: Received<OrderCreated>| {
             let tickets = on_created.clone();
             async move {

@@ -19,6 +19,7 @@ backend_tests! {
     async fn malformed_json_is_400_with_the_error_shape(backend) {
         let app = TestApp::spawn(backend).await;
         let response = app
+            .service
             .client
             .post(app.service.url("/api/users/signup"))
             .header("content-type", "application/json")
@@ -47,6 +48,7 @@ backend_tests! {
         assert!(!id.is_empty());
         // An id the caller sends is kept, so a gateway's id follows the request.
         let response = app
+            .service
             .client
             .get(app.service.url("/api/users/currentuser"))
             .header("x-request-id", "from-the-gateway")

@@ -74,6 +74,7 @@ async fn user_events_reach_the_bus(topology: Topology) {
     // A gateway's trace context is continued by the event.
     let change = json!({"currentPassword": "password", "email": "new@test.com"});
     let patched = app
+        .service
         .client
         .patch(app.service.url("/api/users/currentuser"))
         .header("cookie", &cookie)

@@ -3,17 +3,17 @@ use std::time::Duration;
 use gittix_auth::AuthConfig;
 use gittix_shared::db::{Backend, Db, PoolSettings};
 use gittix_shared::outbox::{self, PendingEvent};
+pub use gittix_testing::status_and_json;
 use gittix_testing::{
     fresh_database, session_cookie, TestDatabase, TestPlatform, TestService, Topology,
 };
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 pub struct TestApp {
     pub service: TestService,
     pub platform: TestPlatform,
     pub db: Db,
-    pub client: reqwest::Client,
     _database: Option<TestDatabase>,
 }
 
@@ -60,69 +60,41 @@ impl TestApp {
             service: TestService::serve(service, &platform.platform).await,
             platform,
             db,
-            client: reqwest::Client::new(),
             _database: database,
         }
     }
 
     pub async fn post(&self, path: &str, body: Value, cookie: Option<&str>) -> Response {
-        self.send(self.client.post(self.service.url(path)).json(&body), cookie)
-            .await
+        self.service.send(Method::POST, path, cookie, body).await
     }
 
     pub async fn patch(&self, path: &str, body: Value, cookie: Option<&str>) -> Response {
-        self.send(
-            self.client.patch(self.service.url(path)).json(&body),
-            cookie,
-        )
-        .await
+        self.service.send(Method::PATCH, path, cookie, body).await
     }
 
     /// A request with `body` sent as written, as JSON.
     pub async fn send_raw(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
         body: &str,
         cookie: Option<&str>,
     ) -> Response {
-        let request = self
-            .client
-            .request(method, self.service.url(path))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body.to_owned());
-        self.send(request, cookie).await
+        self.service.send(method, path, cookie, body).await
     }
 
     pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response {
-        self.send(self.client.get(self.service.url(path)), cookie)
-            .await
-    }
-
-    async fn send(&self, request: reqwest::RequestBuilder, cookie: Option<&str>) -> Response {
-        let request = match cookie {
-            Some(cookie) => request.header(reqwest::header::COOKIE, cookie),
-            None => request,
-        };
-        request.send().await.expect("request failed")
+        self.service.get(path, cookie).await
     }
 
     pub async fn signup(&self, email: &str, password: &str) -> Response {
-        self.post(
-            "/api/users/signup",
-            json!({"email": email, "password": password}),
-            None,
-        )
-        .await
+        let body = json!({"email": email, "password": password});
+        self.post("/api/users/signup", body, None).await
     }
 
     pub async fn signin(&self, email: &str, password: &str) -> Response {
-        self.post(
-            "/api/users/signin",
-            json!({"email": email, "password": password}),
-            None,
-        )
-        .await
+        let body = json!({"email": email, "password": password});
+        self.post("/api/users/signin", body, None).await
     }
 
     /// Signs up and returns the session cookie.
@@ -142,13 +114,6 @@ impl TestApp {
         let mut conn = self.db.pool().acquire().await.unwrap();
         outbox::pending(&mut conn, 1000).await.unwrap()
     }
-}
-
-/// The status and JSON body of a response.
-pub async fn status_and_json(response: Response) -> (StatusCode, Value) {
-    let status = response.status();
-    let body = response.json().await.expect("a JSON body");
-    (status, body)
 }
 
 /// The body of a 400 listing `(field, message)` validation failures.

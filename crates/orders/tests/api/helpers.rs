@@ -3,11 +3,12 @@ use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
 use gittix_shared::domain::TicketStatus;
 use gittix_shared::events::{TicketCreated, TicketUpdated};
+pub use gittix_testing::status_and_json;
 use gittix_testing::{
-    eventually, fresh_database, publish_event, TestDatabase, TestPlatform, TestService, TestUser,
+    eventually, publish_event, Body, Spawned, TestDatabase, TestPlatform, TestService, TestUser,
     Topology,
 };
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 pub const LOCK_SECONDS: u64 = 900;
@@ -17,28 +18,26 @@ pub const LOCK_SECONDS: u64 = 900;
 pub struct OrdersApp {
     pub service: TestService,
     pub platform: TestPlatform,
-    pub client: reqwest::Client,
     pub db: Db,
     _database: TestDatabase,
 }
 
 impl OrdersApp {
     pub async fn spawn(topology: Topology) -> Self {
-        let database = fresh_database(topology.backend()).await;
-        let platform = TestPlatform::new(topology).await;
         let config = OrdersConfig {
             order_lock_seconds: LOCK_SECONDS,
         };
-        let service = gittix_orders::build(&config, database.db.clone(), &platform.platform)
-            .await
-            .unwrap();
-        Self {
-            service: TestService::serve(service, &platform.platform).await,
+        let Spawned {
+            service,
             platform,
-            client: reqwest::Client::builder()
-                .pool_max_idle_per_host(256)
-                .build()
-                .unwrap(),
+            database,
+        } = Spawned::new(topology, async |db, platform| {
+            gittix_orders::build(&config, db, platform).await
+        })
+        .await;
+        Self {
+            service,
+            platform,
             db: database.db.clone(),
             _database: database,
         }
@@ -139,34 +138,10 @@ impl OrdersApp {
         .await;
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder, user: Option<&TestUser>) -> Response {
-        let request = match user {
-            Some(user) => request.header(reqwest::header::COOKIE, &user.cookie),
-            None => request,
-        };
-        request.send().await.expect("request failed")
-    }
-
-    pub async fn order(&self, user: Option<&TestUser>, body: Value) -> Response {
-        self.send(
-            self.client
-                .post(self.service.url("/api/orders"))
-                .json(&body),
-            user,
-        )
-        .await
-    }
-
-    /// `POST /api/orders` with `body` sent as written.
-    pub async fn order_raw(&self, user: Option<&TestUser>, body: &str) -> Response {
-        self.send(
-            self.client
-                .post(self.service.url("/api/orders"))
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.to_owned()),
-            user,
-        )
-        .await
+    /// `POST /api/orders`; a `&str` body is sent as written.
+    pub async fn order(&self, user: Option<&TestUser>, body: impl Into<Body>) -> Response {
+        let url = "/api/orders";
+        self.service.send(Method::POST, url, user, body).await
     }
 
     pub async fn reserve(&self, buyer: &TestUser, ticket_id: &str) -> Response {
@@ -182,17 +157,13 @@ impl OrdersApp {
     }
 
     pub async fn get(&self, user: Option<&TestUser>, path: &str) -> Response {
-        self.send(self.client.get(self.service.url(path)), user)
-            .await
+        self.service.get(path, user).await
     }
 
     pub async fn delete(&self, user: Option<&TestUser>, id: &str) -> Response {
-        self.send(
-            self.client
-                .delete(self.service.url(&format!("/api/orders/{id}"))),
-            user,
-        )
-        .await
+        self.service
+            .delete(&format!("/api/orders/{id}"), user)
+            .await
     }
 
     /// Orders holding `ticket_id` that are not cancelled.
@@ -205,11 +176,6 @@ impl OrdersApp {
         .await
         .unwrap()
     }
-}
-
-pub async fn status_and_json(response: Response) -> (StatusCode, Value) {
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 pub fn error(message: &str) -> Value {

@@ -94,7 +94,7 @@ topology_tests! {
         let ticket = app.ticket_listed(&seller, "Opera", 1000).await;
         let expected = (StatusCode::BAD_REQUEST, error("Request body must be a JSON object"));
         for body in [format!(r#"["{ticket}"]"#), "[]".to_owned(), "5".to_owned(), format!(r#""{ticket}""#), "null".to_owned()] {
-            assert_eq!(status_and_json(app.order_raw(Some(&buyer), &body).await).await, expected, "{body}");
+            assert_eq!(status_and_json(app.order(Some(&buyer), &body).await).await, expected, "{body}");
         }
         assert_eq!(app.active_orders_for(&ticket).await, 0);
     }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use gittix_payments::provider::{ChargeOutcome, ChargeRequest, Unavailable};
 use gittix_shared::db::Migrations;
 use gittix_shared::domain::MAX_DECLINED_ATTEMPTS;
+use gittix_testing::fresh_database;
 use sqlx::migrate::Migrator;
 
 use super::*;

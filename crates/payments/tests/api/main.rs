@@ -17,10 +17,10 @@ use gittix_shared::events::{
 use gittix_shared::time::{iso8601, unix_millis};
 use gittix_testing::topology_tests;
 use gittix_testing::{
-    eventually, fresh_database, publish_event, stripe_url, EventLog, TestDatabase, TestPlatform,
-    TestService, TestUser, Topology,
+    eventually, publish_event, status_and_json, stripe_url, Body, EventLog, Spawned, TestDatabase,
+    TestPlatform, TestService, TestUser, Topology,
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 mod input;
@@ -44,21 +44,18 @@ impl PaymentsApp {
     }
 
     async fn spawn_with(topology: Topology, provider: Arc<dyn PaymentProvider>) -> Self {
-        let database = fresh_database(topology.backend()).await;
-        let platform = TestPlatform::new(topology).await;
         let config = PaymentsConfig {
             stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
             ..PaymentsConfig::default()
         };
-        let built = gittix_payments::build(
-            &config,
-            provider.clone(),
-            database.db.clone(),
-            &platform.platform,
-        )
-        .await
-        .unwrap();
-        let service = TestService::serve(built, &platform.platform).await;
+        let Spawned {
+            service,
+            platform,
+            database,
+        } = Spawned::new(topology, async |db, platform| {
+            gittix_payments::build(&config, provider.clone(), db, platform).await
+        })
+        .await;
         Self {
             service,
             platform,
@@ -172,34 +169,10 @@ impl PaymentsApp {
         .await;
     }
 
-    async fn pay(&self, user: Option<&TestUser>, body: Value) -> (StatusCode, Value) {
-        let mut request = reqwest::Client::new()
-            .post(self.service.url("/api/payments"))
-            .json(&body);
-        if let Some(user) = user {
-            request = request.header("cookie", &user.cookie);
-        }
-        let response = request.send().await.unwrap();
-        (
-            response.status(),
-            response.json().await.unwrap_or(Value::Null),
-        )
-    }
-
-    /// `POST /api/payments` with `body` sent as written.
-    async fn pay_raw(&self, user: &TestUser, body: &str) -> (StatusCode, Value) {
-        let response = reqwest::Client::new()
-            .post(self.service.url("/api/payments"))
-            .header("content-type", "application/json")
-            .header("cookie", &user.cookie)
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        (
-            response.status(),
-            response.json().await.unwrap_or(Value::Null),
-        )
+    /// `POST /api/payments`; a `&str` body is sent as written.
+    async fn pay(&self, user: Option<&TestUser>, body: impl Into<Body>) -> (StatusCode, Value) {
+        let paid = self.service.send(Method::POST, "/api/payments", user, body);
+        status_and_json(paid.await).await
     }
 
     async fn charges(&self, order: &str) -> Vec<(String, i64, i64)> {
@@ -380,18 +353,16 @@ mod webhooks {
     impl PaymentsApp {
         async fn webhook(&self, body: &Value, signed_at: i64, secret: &str) -> (StatusCode, Value) {
             let body = serde_json::to_vec(body).unwrap();
-            let response = reqwest::Client::new()
-                .post(self.service.url("/api/payments/webhook"))
+            let response = self
+                .service
+                .request(Method::POST, "/api/payments/webhook", None::<&str>)
                 .header("stripe-signature", sign(secret, &body, signed_at))
                 .header("content-type", "application/json")
                 .body(body)
                 .send()
                 .await
                 .unwrap();
-            (
-                response.status(),
-                response.json().await.unwrap_or(Value::Null),
-            )
+            status_and_json(response).await
         }
 
         /// A paid order; returns its Stripe charge id.

@@ -127,7 +127,7 @@ topology_tests! {
         // Accepted before as $1.00, $20 and $1.00: the number went through f64.
         for price in [r#""1.000000001e0""#, "1.0000000000000001", "19.999999999999999", "1.000000001e0", "1.000000001"] {
             let body = format!(r#"{{"title": "t", "price": {price}}}"#);
-            let (status, errors) = status_and_json(app.post_raw(Some(&seller), &body).await).await;
+            let (status, errors) = status_and_json(app.post(Some(&seller), &body).await).await;
             assert_eq!((status, errors), (StatusCode::BAD_REQUEST, too_precise.clone()), "{price}");
         }
         let cases = [
@@ -139,7 +139,7 @@ topology_tests! {
             (r#"{"title": "t", "price": {"amount": 5}}"#, "Price must be greater than 0"),
         ];
         for (body, message) in cases {
-            let (status, errors) = status_and_json(app.post_raw(Some(&seller), body).await).await;
+            let (status, errors) = status_and_json(app.post(Some(&seller), body).await).await;
             assert_eq!((status, errors), (StatusCode::BAD_REQUEST, field_error("price", message)), "{body}");
         }
         assert!(app.listed("").await.is_empty(), "nothing was listed");
@@ -152,15 +152,15 @@ topology_tests! {
         ];
         for (price, shown) in accepted {
             let body = format!(r#"{{"title": "t", "price": {price}}}"#);
-            let response = app.post_raw(Some(&seller), &body).await;
+            let response = app.post(Some(&seller), &body).await;
             assert_eq!(response.status(), StatusCode::CREATED, "{price}");
             let ticket: serde_json::Value = response.json().await.unwrap();
             assert_eq!(ticket["price"], shown, "{price}");
         }
         let id = app.listed("").await[0].clone();
-        let (status, errors) = status_and_json(app.put_raw(Some(&seller), &id, r#"{"title": "t", "price": "1.000000001e0"}"#).await).await;
+        let (status, errors) = status_and_json(app.put(Some(&seller), &id, r#"{"title": "t", "price": "1.000000001e0"}"#).await).await;
         assert_eq!((status, errors), (StatusCode::BAD_REQUEST, too_precise));
-        let (status, ticket) = status_and_json(app.put_raw(Some(&seller), &id, r#"{"title": "t", "price": 2999e-2}"#).await).await;
+        let (status, ticket) = status_and_json(app.put(Some(&seller), &id, r#"{"title": "t", "price": 2999e-2}"#).await).await;
         assert_eq!((status, ticket["price"].clone()), (StatusCode::OK, json!(29.99)));
     }
 
@@ -171,8 +171,8 @@ topology_tests! {
         let id = ticket["id"].as_str().unwrap();
         let expected = (StatusCode::BAD_REQUEST, error("Request body must be a JSON object"));
         for body in [r#"["title", 5]"#, r#"["Opera", 10]"#, "[]", "5", r#""x""#, "null"] {
-            assert_eq!(status_and_json(app.post_raw(Some(&seller), body).await).await, expected, "POST {body}");
-            assert_eq!(status_and_json(app.put_raw(Some(&seller), id, body).await).await, expected, "PUT {body}");
+            assert_eq!(status_and_json(app.post(Some(&seller), body).await).await, expected, "POST {body}");
+            assert_eq!(status_and_json(app.put(Some(&seller), id, body).await).await, expected, "PUT {body}");
         }
         assert_eq!(app.listed("").await, [id], "nothing else was listed");
         assert_eq!(app.ticket(id).await, ticket, "nor edited");
