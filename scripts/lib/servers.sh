@@ -96,7 +96,7 @@ gittix_binary() {
     return
   fi
   say "building gittix"
-  (cd "$repo" && cargo build --locked --quiet -p gittix) >&2
+  (cd "$repo" && cargo build --locked --quiet --workspace --bin gittix) >&2
   echo "${CARGO_TARGET_DIR:-$repo/target}/debug/gittix"
 }
 

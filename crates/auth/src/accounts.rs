@@ -49,14 +49,15 @@ impl Accounts {
         }
     }
 
-    /// Applies `change` to the account `id`. Checking the current password counts as a sign-in
-    /// attempt, so a stolen cookie can neither take over the account nor guess its password
-    /// quickly.
+    /// Applies `change` to the account `id` and revokes its sessions begun before
+    /// `revoke_before` (unix ms). Checking the current password counts as a sign-in attempt, so
+    /// a stolen cookie can neither take over the account nor guess its password quickly.
     pub async fn change(
         &self,
         client: IpAddr,
         id: &str,
         change: Change,
+        revoke_before: i64,
     ) -> DomainResult<User, Refusal> {
         let user = self
             .users
@@ -75,6 +76,6 @@ impl Accounts {
             email: change.email,
             password_hash,
         };
-        self.users.update(&user.id, change).await
+        self.users.update(&user.id, change, revoke_before).await
     }
 }

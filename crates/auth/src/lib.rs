@@ -32,11 +32,13 @@ pub async fn build(config: &AuthConfig, db: Db, platform: &Platform) -> anyhow::
     db.migrate(&MIGRATIONS).await?;
     let limiter = SignInLimiter::new(config.signin_limits());
     let cleanup = limiter.spawn_cleanup(platform.shutdown.clone());
+    let users = UserStore::new(db.clone());
     let state = AuthState {
         accounts: Accounts {
-            users: UserStore::new(db.clone()),
+            users: users.clone(),
             limiter,
         },
+        users,
         sessions: platform.sessions.clone(),
         trust_proxy: platform.trust_proxy,
     };

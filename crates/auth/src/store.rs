@@ -5,7 +5,7 @@
 
 use gittix_shared::db::{is_unique_violation, Db};
 use gittix_shared::error::{DomainError, DomainResult};
-use gittix_shared::events::{UserCreated, UserUpdated};
+use gittix_shared::events::{SessionRevoked, UserCreated, UserUpdated};
 use gittix_shared::outbox;
 use gittix_shared::time::unix_millis;
 
@@ -90,8 +90,22 @@ impl UserStore {
             .await
     }
 
-    /// Applies `change`, bumps the version, and records `user:updated` with the new state.
-    pub async fn update(&self, id: &str, change: AccountChange) -> DomainResult<User, Refusal> {
+    /// Records `session:revoked`: every service refuses the sessions it names once it arrives.
+    pub async fn revoke(&self, revoked: &SessionRevoked) -> sqlx::Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        outbox::enqueue(&mut tx, revoked).await?;
+        outbox::commit(tx, &self.db).await
+    }
+
+    /// Applies `change`, bumps the version, and records `user:updated` with the new state and,
+    /// in the same transaction, the revocation of every session begun before `revoke_before`
+    /// (unix ms), so an account never changes without its other sessions ending.
+    pub async fn update(
+        &self,
+        id: &str,
+        change: AccountChange,
+        revoke_before: i64,
+    ) -> DomainResult<User, Refusal> {
         let mut tx = self.db.pool().begin().await?;
         let new_key = change.email.as_deref().map(email_key);
         let user: Option<User> = sqlx::query_as(
@@ -119,6 +133,12 @@ impl UserStore {
             version: user.version,
         };
         outbox::enqueue(&mut tx, &event).await?;
+        let revoked = SessionRevoked {
+            user_id: user.id.clone(),
+            sid: None,
+            before: Some(revoke_before),
+        };
+        outbox::enqueue(&mut tx, &revoked).await?;
         outbox::commit(tx, &self.db).await?;
         Ok(user)
     }

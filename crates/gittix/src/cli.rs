@@ -68,6 +68,9 @@ pub enum Command {
         #[arg(value_enum)]
         service: Service,
     },
+    /// Print a new Ed25519 key pair for the session tokens: the private key (JWT_PRIVATE_KEY,
+    /// for auth alone), then the public key (JWT_PUBLIC_KEY, for every other service).
+    SessionKeys,
 }
 
 /// The services `serve` can run.

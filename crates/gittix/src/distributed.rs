@@ -7,13 +7,12 @@ use anyhow::Context;
 use gittix_expiration::TimerStore;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::Bus;
-use gittix_shared::config::Mode;
+use gittix_shared::config::{Mode, SessionRole};
 use gittix_shared::db::{Backend, Db};
 use gittix_shared::http::{
     health_routes, with_common_layers, with_layers_only, Dependencies, Probe, TrustProxy,
 };
 use gittix_shared::service::{routes_of, Platform};
-use gittix_shared::session::Sessions;
 use gittix_web::{with_not_found, Api};
 use tokio_util::sync::CancellationToken;
 
@@ -22,14 +21,19 @@ use crate::cli::{Cli, Service};
 use crate::server::serve;
 
 pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
-    let sessions = cli.session.sessions_for_distributed()?;
     let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Distributed));
     if service == Service::Web {
-        return serve_web(cli, &sessions, trust_proxy).await;
+        return serve_web(cli, trust_proxy).await;
     }
+    let role = match service {
+        Service::Auth => SessionRole::Signs,
+        _ => SessionRole::Verifies,
+    };
+    let sessions = cli.session.sessions_for_distributed(role)?;
     let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(cli.distributed.jetstream()).await?);
     let mut platform = Platform::new(bus.clone(), sessions, Mode::Distributed);
     platform.trust_proxy = trust_proxy;
+    let revocations = platform.follow_revocations();
 
     let built = match service {
         Service::Auth => gittix_auth::build(&cli.auth, postgres(cli)?, &platform).await?,
@@ -54,7 +58,7 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     );
     let what = format!("GitTix {service:?}");
     let host = cli.http.host(Mode::Distributed);
-    serve(
+    let served = serve(
         app,
         host,
         cli.http.port,
@@ -62,11 +66,17 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
         &platform.shutdown,
         services,
     )
-    .await
+    .await;
+    // The follower stops with the platform's shutdown, which serve has fired.
+    let _ = revocations.await;
+    served
 }
 
-/// The web pages: no database and no bus, only the APIs behind the gateway at `API_URL`.
-async fn serve_web(cli: &Cli, sessions: &Sessions, trust_proxy: TrustProxy) -> anyhow::Result<()> {
+/// The web pages: no database, no bus and no session key, only the APIs behind the gateway at
+/// `API_URL` (which verify the sessions) and the secret of the forms.
+async fn serve_web(cli: &Cli, trust_proxy: TrustProxy) -> anyhow::Result<()> {
+    let form_secret = cli.web.form_secret()?;
+    let secure_cookies = cli.session.cookie_secure.unwrap_or(true);
     let api_url = cli
         .web
         .api_url
@@ -77,7 +87,7 @@ async fn serve_web(cli: &Cli, sessions: &Sessions, trust_proxy: TrustProxy) -> a
         others: vec![("API unreachable", Arc::new(ApiProbe(api.clone())))],
         ..Dependencies::default()
     };
-    let web = gittix_web::build(&cli.web, api, sessions, trust_proxy);
+    let web = gittix_web::build(&cli.web, api, &form_secret, secure_cookies, trust_proxy);
     let app = with_layers_only(
         // The gateway sends every path outside the four APIs here, `/api/openapi.json` too.
         with_not_found(

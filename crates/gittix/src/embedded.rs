@@ -24,17 +24,21 @@ const BUS_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     let data_dir = data_dir(&cli.embedded.data_dir)?;
-    let sessions = cli.session.sessions_for_embedded(&data_dir)?;
+    // Auth signs with the private key; the other services get the verifier, which shares what
+    // is revoked but cannot mint a session.
+    let signing = cli.session.sessions_for_embedded(&data_dir)?;
+    let form_secret = cli.web.embedded_form_secret(&data_dir)?;
     let embedded_bus = EmbeddedBus::open(&data_dir.join("bus.db")).await?;
     let pruning = embedded_bus.spawn_pruning(BUS_RETENTION);
     let bus: Arc<dyn Bus> = Arc::new(embedded_bus);
-    let mut platform = Platform::new(bus.clone(), sessions, Mode::Embedded);
+    let mut platform = Platform::new(bus.clone(), signing.verifier(), Mode::Embedded);
     platform.trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Embedded));
+    let revocations = platform.follow_revocations();
 
     // Each service keeps its own database, as it would in distributed mode.
     let db = |service: &str| Db::open_sqlite_file(&data_dir.join(format!("{service}.db")));
     let mut services = vec![
-        gittix_auth::build(&cli.auth, db("auth")?, &platform).await?,
+        gittix_auth::build(&cli.auth, db("auth")?, &platform.with_sessions(signing)).await?,
         gittix_tickets::build(&cli.tickets, db("tickets")?, &platform).await?,
         gittix_orders::build(&cli.orders, db("orders")?, &platform).await?,
         gittix_expiration::build(
@@ -62,7 +66,8 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     let web = gittix_web::build(
         &cli.web,
         Api::InProcess(api.clone()),
-        &platform.sessions,
+        &form_secret,
+        platform.sessions.secure_cookies(),
         platform.trust_proxy,
     );
     let routes = api.merge(api_document_routes()).merge(web);
@@ -80,6 +85,8 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     )
     .await;
     pruning.abort();
+    // The follower stops with the platform's shutdown, which serve has fired.
+    let _ = revocations.await;
     served
 }
 

@@ -14,12 +14,20 @@ use gittix_shared::bus::embedded::EmbeddedBus;
 use gittix_shared::bus::jetstream::JetStreamBus;
 use gittix_shared::bus::{Bus, DeliverySettings};
 use gittix_testing::{
-    create_postgres_database, eventually, jetstream_test_settings, session_cookie, TestUser,
-    NATS_URL_VAR, POSTGRES_URL_VAR,
+    create_postgres_database, eventually, jetstream_test_settings, session_cookie,
+    test_private_key_pem, test_public_key_pem, test_sessions, TestUser, NATS_URL_VAR,
+    POSTGRES_URL_VAR,
 };
 use serde_json::json;
 
-const GOOD_KEY: &str = "a-test-key-that-is-long-enough-for-hs256";
+/// The keys `serve auth` takes, and the one every other service takes.
+fn private_key() -> String {
+    test_private_key_pem()
+}
+
+fn public_key() -> String {
+    test_public_key_pem()
+}
 
 fn run_to_exit(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_gittix"))
@@ -70,6 +78,28 @@ async fn embedded_mode_needs_no_setup_and_keeps_data_and_sessions_across_restart
     assert_eq!(response.status(), 201);
     let cookie = session_cookie(&response).unwrap();
     assert!(first.terminate(), "SIGTERM should stop gittix cleanly");
+    // The databases and the keys are the owner's alone.
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir.path().join("data")).unwrap() {
+        let entry = entry.unwrap();
+        let mode =
+            std::os::unix::fs::PermissionsExt::mode(&entry.metadata().unwrap().permissions());
+        files.push((entry.file_name().into_string().unwrap(), mode & 0o777));
+    }
+    files.sort();
+    for name in [
+        "auth.db",
+        "bus.db",
+        "form.key",
+        "orders.db",
+        "session-signing-key.pem",
+    ] {
+        assert!(
+            files.iter().any(|(file, _)| file == name),
+            "{name} in {files:?}"
+        );
+    }
+    assert!(files.iter().all(|(_, mode)| *mode == 0o600), "{files:?}");
     let bus = EmbeddedBus::open(&dir.path().join("data/bus.db"))
         .await
         .unwrap();
@@ -129,30 +159,72 @@ async fn a_burst_of_sign_ups_keeps_embedded_mode_small() {
 }
 
 #[test]
-fn serve_refuses_to_start_without_a_real_jwt_key() {
+fn serve_refuses_to_start_without_its_session_key() {
     let url = "postgres://nobody@127.0.0.1:1/none";
-    let (ok, output) = run_to_exit(&["serve", "auth"], &[("DATABASE_URL", url)]);
-    assert!(!ok && output.contains("JWT_KEY is not set"), "{output}");
-    let (ok, output) = run_to_exit(
-        &["serve", "auth"],
-        &[("DATABASE_URL", url), ("JWT_KEY", "short")],
-    );
-    assert!(!ok && output.contains("at least 32"), "{output}");
-    let (ok, output) = run_to_exit(
-        &["serve", "auth"],
-        &[
-            ("DATABASE_URL", url),
-            ("JWT_KEY", "please-change-this-jwt-key-in-production"),
-        ],
-    );
-    assert!(!ok && output.contains("well-known"), "{output}");
+    let (private, public) = (private_key(), public_key());
+    let refusals = [
+        ("auth", vec![], "JWT_PRIVATE_KEY is not set"),
+        (
+            "auth",
+            vec![("JWT_PUBLIC_KEY", public.as_str())],
+            "JWT_PRIVATE_KEY is not set",
+        ),
+        (
+            "auth",
+            vec![("JWT_PRIVATE_KEY", "not a key")],
+            "not an Ed25519 private key",
+        ),
+        // A public key where the private one belongs.
+        (
+            "auth",
+            vec![("JWT_PRIVATE_KEY", public.as_str())],
+            "not an Ed25519 private key",
+        ),
+        ("tickets", vec![], "JWT_PUBLIC_KEY is not set"),
+        (
+            "orders",
+            vec![(
+                "JWT_PUBLIC_KEY",
+                "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+            )],
+            "not an Ed25519 public key",
+        ),
+        // Only auth may hold the key that mints sessions.
+        (
+            "payments",
+            vec![
+                ("JWT_PRIVATE_KEY", private.as_str()),
+                ("JWT_PUBLIC_KEY", public.as_str()),
+            ],
+            "only auth may hold",
+        ),
+        (
+            "web",
+            vec![("API_URL", "http://127.0.0.1:1")],
+            "FORM_KEY is not set",
+        ),
+        (
+            "web",
+            vec![("API_URL", "http://127.0.0.1:1"), ("FORM_KEY", "short")],
+            "at least 32",
+        ),
+    ];
+    for (service, keys, expected) in refusals {
+        let mut env = vec![("DATABASE_URL", url)];
+        env.extend(keys);
+        let (ok, output) = run_to_exit(&["serve", service], &env);
+        assert!(
+            !ok && output.contains(expected),
+            "serve {service}: {output}"
+        );
+    }
 }
 
 /// Everything secret a run handles: keys from the environment, a password, a session token, a
 /// card token and a webhook signature. None of it may appear in the log, even at debug level.
 #[tokio::test]
 async fn nothing_secret_reaches_the_log() {
-    const JWT: &str = "jwt-key-that-must-never-be-logged-0123456789";
+    let private = private_key();
     const STRIPE_KEY: &str = "sk_test_must_never_be_logged_4242";
     const WEBHOOK: &str = "whsec_must_never_be_logged_4242";
     const PASSWORD: &str = "pw-never-logged";
@@ -161,7 +233,7 @@ async fn nothing_secret_reaches_the_log() {
         &[],
         &[
             ("DATA_DIR", data.path().to_str().unwrap()),
-            ("JWT_KEY", JWT),
+            ("JWT_PRIVATE_KEY", private.as_str()),
             ("STRIPE_SECRET_KEY", STRIPE_KEY),
             // Nothing listens there: the payment fails, and its error is logged.
             ("STRIPE_API_BASE", "http://127.0.0.1:1"),
@@ -200,6 +272,8 @@ async fn nothing_secret_reaches_the_log() {
         .await
         .unwrap();
     assert_eq!(changed.status(), 200);
+    // The change ended every other session, the one it was made with too.
+    let cookie = session_cookie(&changed).expect("a new session cookie");
     let listed = client
         .post(format!("{base}/api/tickets"))
         .header("cookie", &cookie)
@@ -256,7 +330,8 @@ async fn nothing_secret_reaches_the_log() {
         "the log holds the requests: {log}"
     );
     for secret in [
-        JWT,
+        // The key's base64 line: the secret part of the PEM.
+        private.lines().nth(1).unwrap(),
         STRIPE_KEY,
         WEBHOOK,
         PASSWORD,
@@ -273,14 +348,18 @@ async fn nothing_secret_reaches_the_log() {
 
 #[test]
 fn serve_refuses_to_start_without_a_postgres_url() {
-    let (ok, output) = run_to_exit(&["serve", "auth"], &[("JWT_KEY", GOOD_KEY)]);
+    let key = private_key();
+    let (ok, output) = run_to_exit(&["serve", "auth"], &[("JWT_PRIVATE_KEY", key.as_str())]);
     assert!(
         !ok && output.contains("DATABASE_URL is not set"),
         "{output}"
     );
     let (ok, output) = run_to_exit(
         &["serve", "auth"],
-        &[("JWT_KEY", GOOD_KEY), ("DATABASE_URL", "sqlite://x.db")],
+        &[
+            ("JWT_PRIVATE_KEY", key.as_str()),
+            ("DATABASE_URL", "sqlite://x.db"),
+        ],
     );
     assert!(!ok && output.contains("postgres://"), "{output}");
 }
@@ -292,8 +371,9 @@ async fn serve_auth_runs_the_auth_api_on_postgres_and_jetstream() {
     let dir = tempfile::tempdir().unwrap();
     let nats_url = std::env::var(NATS_URL_VAR).expect("run through scripts/test");
     let nats = jetstream_test_settings(&nats_url);
+    let private = private_key();
     let env = [
-        ("JWT_KEY", GOOD_KEY),
+        ("JWT_PRIVATE_KEY", private.as_str()),
         ("DATABASE_URL", url.as_str()),
         ("HOST", "127.0.0.1"),
         ("NATS_URL", nats.url.as_str()),
@@ -349,7 +429,9 @@ fn help_documents_every_command_and_variable() {
         "HOST",
         "DATA_DIR",
         "DATABASE_URL",
-        "JWT_KEY",
+        "JWT_PRIVATE_KEY",
+        "JWT_PUBLIC_KEY",
+        "FORM_KEY",
         "JWT_TTL_SECONDS",
         "COOKIE_SECURE",
         "BODY_LIMIT_BYTES",
@@ -383,10 +465,11 @@ async fn serve_tickets_orders_and_expiration_cooperate_through_jetstream() {
     let mut processes = Vec::new();
     let redis = gittix_testing::redis_url();
     let timers_key = format!("test:timers:{}", nats.stream);
+    let public = public_key();
     for service in ["tickets", "orders", "expiration"] {
         let url = create_postgres_database(&server).await;
         let env = [
-            ("JWT_KEY", GOOD_KEY),
+            ("JWT_PUBLIC_KEY", public.as_str()),
             ("DATABASE_URL", url.as_str()),
             ("ORDER_LOCK_SECONDS", "2"),
             ("REDIS_URL", redis.as_str()),
@@ -399,8 +482,7 @@ async fn serve_tickets_orders_and_expiration_cooperate_through_jetstream() {
         processes.push(Gittix::start(&["serve", service], &env, dir.path()));
     }
     let (tickets, orders) = (&processes[0].base_url, &processes[1].base_url);
-    let sessions =
-        gittix_shared::session::Sessions::new(GOOD_KEY.as_bytes(), Duration::from_secs(60), false);
+    let sessions = test_sessions();
     let (seller, buyer) = (TestUser::new(&sessions), TestUser::new(&sessions));
     let client = reqwest::Client::new();
 

@@ -266,6 +266,32 @@ fn redirected_to(response: &reqwest::Response) -> String {
     response.headers()[LOCATION].to_str().unwrap().to_owned()
 }
 
+/// The sign-out page ends every session of the account: a copy of the cookie taken before is
+/// signed out too.
+#[tokio::test]
+async fn sign_out_everywhere_from_the_sign_out_page() {
+    let site = Site::start();
+    let mut visitor = Visitor::new(&site);
+    sign_up(&mut visitor, "everywhere").await;
+    let mut copy = Visitor::new(&site);
+    copy.cookies = visitor.cookies.clone();
+    assert!(!api(&copy, "/api/users/currentuser").await["currentUser"].is_null());
+
+    let page = visitor.get("/auth/signout").await.body;
+    assert!(
+        page.contains("action=\"/auth/signout-everywhere\""),
+        "{page}"
+    );
+    let token = form_token(&page);
+    let ended = visitor
+        .post("/auth/signout-everywhere", &[("csrf", &token)])
+        .await;
+    assert_eq!(redirected_to(&ended), "/");
+    assert!(api(&visitor, "/api/users/currentuser").await["currentUser"].is_null());
+    // Auth refuses the copy at once; the other services within a second (tests/sessions.rs).
+    assert!(api(&copy, "/api/users/currentuser").await["currentUser"].is_null());
+}
+
 async fn sign_up(visitor: &mut Visitor, name: &str) {
     let token = form_token(&visitor.get("/auth/signup").await.body);
     let email = unique_email(name);

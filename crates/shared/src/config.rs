@@ -1,6 +1,7 @@
 //! Settings every service shares, read from environment variables (each also has a flag).
 //!
-//! Embedded mode needs none of them. Distributed mode needs `DATABASE_URL` and a real `JWT_KEY`.
+//! Embedded mode needs none of them. Distributed mode needs `DATABASE_URL` and the session keys
+//! (`JWT_PRIVATE_KEY` for auth, `JWT_PUBLIC_KEY` for the others).
 //! `gittix --help` prints every variable with its default, because clap renders these structs.
 
 use std::net::IpAddr;
@@ -11,7 +12,7 @@ use anyhow::{bail, Context};
 use rand::RngCore;
 
 use crate::db::PoolSettings;
-use crate::session::Sessions;
+use crate::session::{SessionKeys, Sessions};
 
 /// Which way GitTix runs; some defaults differ between the two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,10 +57,17 @@ impl HttpArgs {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct SessionArgs {
-    /// Secret for signing session tokens (HS256), at least 32 bytes, the same for every service.
-    /// Required with `serve`; embedded mode creates a random one and keeps it in the data directory.
-    #[arg(long, env = "JWT_KEY", hide_env_values = true)]
-    pub jwt_key: Option<String>,
+    /// auth only: the Ed25519 private key that signs session tokens, as PKCS#8 PEM
+    /// (`gittix session-keys` or `openssl genpkey -algorithm ed25519` makes one). Required by
+    /// `serve auth` and refused by every other service. Embedded mode keeps its own in the data
+    /// directory.
+    #[arg(long, env = "JWT_PRIVATE_KEY", hide_env_values = true)]
+    pub jwt_private_key: Option<String>,
+    /// The public keys that verify session tokens, PEM blocks one after another: during a key
+    /// rotation the old and the new one. Required by `serve` for every service but auth (auth
+    /// trusts its own key, and these too).
+    #[arg(long, env = "JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<String>,
     /// How long a sign-in lasts, in seconds.
     #[arg(long, env = "JWT_TTL_SECONDS", default_value_t = 24 * 60 * 60)]
     pub jwt_ttl_seconds: u64,
@@ -68,68 +76,63 @@ pub struct SessionArgs {
     pub cookie_secure: Option<bool>,
 }
 
-/// The shortest signing key accepted: HS256 wants at least as many bytes as its output.
-pub const MIN_JWT_KEY_BYTES: usize = 32;
-
-/// Keys that appear in examples and tutorials; a server using one would accept forged sessions.
-const WELL_KNOWN_KEYS: &[&str] = &[
-    "secret",
-    "changeme",
-    "change-me",
-    "jwt_key",
-    "asdf",
-    "password",
-    "please-change-this-jwt-key-in-production",
-];
+/// Whether a service signs sessions (auth) or only verifies them (every other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionRole {
+    Signs,
+    Verifies,
+}
 
 impl SessionArgs {
-    /// Sessions for distributed mode: refuses to start without a real key.
-    pub fn sessions_for_distributed(&self) -> anyhow::Result<Sessions> {
-        let Some(key) = self.jwt_key.as_deref() else {
-            bail!("JWT_KEY is not set; distributed mode needs a secret of at least {MIN_JWT_KEY_BYTES} bytes shared by every service");
-        };
-        check_jwt_key(key)?;
-        Ok(self.sessions(key.as_bytes(), Mode::Distributed))
-    }
-
-    /// Sessions for embedded mode: `JWT_KEY` when set, otherwise a random key kept in
-    /// `data_dir/jwt.key` so sign-ins survive a restart.
-    pub fn sessions_for_embedded(&self, data_dir: &Path) -> anyhow::Result<Sessions> {
-        let key = match self.jwt_key.as_deref() {
-            Some(key) => {
-                check_jwt_key(key)?;
-                key.as_bytes().to_vec()
+    /// Sessions for `gittix serve`: refuses to start without the keys `role` needs, with a
+    /// malformed one, or with a private key in a service that must not sign.
+    pub fn sessions_for_distributed(&self, role: SessionRole) -> anyhow::Result<Sessions> {
+        let private = self
+            .jwt_private_key
+            .as_deref()
+            .filter(|k| !k.trim().is_empty());
+        let public = self
+            .jwt_public_key
+            .as_deref()
+            .filter(|k| !k.trim().is_empty());
+        match (role, private, public) {
+            (SessionRole::Signs, None, _) => {
+                bail!("JWT_PRIVATE_KEY is not set; auth signs sessions with an Ed25519 key (`gittix session-keys` makes a pair)")
             }
-            None => load_or_create_key(&data_dir.join("jwt.key"))?,
+            (SessionRole::Verifies, Some(_), _) => {
+                bail!("JWT_PRIVATE_KEY is set, but only auth may hold the key that signs sessions; give this service JWT_PUBLIC_KEY alone")
+            }
+            (SessionRole::Verifies, None, None) => {
+                bail!("JWT_PUBLIC_KEY is not set; every service verifies sessions with auth's public key")
+            }
+            _ => {}
+        }
+        let keys = SessionKeys::from_pem(private, public)?;
+        Ok(self.sessions(&keys, Mode::Distributed))
+    }
+
+    /// Sessions for embedded mode, with the private key: the keys from the environment when
+    /// set, otherwise a pair kept in `data_dir` so sign-ins survive a restart. Auth gets these;
+    /// the other services get their [`Sessions::verifier`].
+    pub fn sessions_for_embedded(&self, data_dir: &Path) -> anyhow::Result<Sessions> {
+        let keys = match self.jwt_private_key.as_deref() {
+            Some(private) => SessionKeys::from_pem(Some(private), self.jwt_public_key.as_deref())?,
+            None => SessionKeys::load_or_create(data_dir)?,
         };
-        Ok(self.sessions(&key, Mode::Embedded))
+        Ok(self.sessions(&keys, Mode::Embedded))
     }
 
-    fn sessions(&self, key: &[u8], mode: Mode) -> Sessions {
+    fn sessions(&self, keys: &SessionKeys, mode: Mode) -> Sessions {
         let secure = self.cookie_secure.unwrap_or(mode == Mode::Distributed);
-        Sessions::new(key, Duration::from_secs(self.jwt_ttl_seconds), secure)
+        Sessions::new(keys, Duration::from_secs(self.jwt_ttl_seconds), secure)
     }
 }
 
-fn check_jwt_key(key: &str) -> anyhow::Result<()> {
-    if key.len() < MIN_JWT_KEY_BYTES {
-        bail!(
-            "JWT_KEY is {} bytes; it must be at least {MIN_JWT_KEY_BYTES}",
-            key.len()
-        );
-    }
-    if WELL_KNOWN_KEYS
-        .iter()
-        .any(|k| k.eq_ignore_ascii_case(key.trim()))
-    {
-        bail!("JWT_KEY is a well-known example value; generate one, e.g. `openssl rand -hex 32`");
-    }
-    Ok(())
-}
-
-fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+/// A random secret of 64 bytes kept in `path` (created 0600 on first use), for keys embedded
+/// mode makes itself (the form key, say).
+pub fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
     if let Ok(key) = std::fs::read(path) {
-        if key.len() >= MIN_JWT_KEY_BYTES {
+        if key.len() >= MIN_SECRET_BYTES {
             return Ok(key);
         }
     }
@@ -139,7 +142,38 @@ fn load_or_create_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(key)
 }
 
-fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+/// The shortest secret accepted for a symmetric key (an HMAC key wants at least its output).
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Values that appear in examples and tutorials; a server using one as a secret would accept
+/// forgeries.
+const WELL_KNOWN_SECRETS: &[&str] = &[
+    "secret",
+    "changeme",
+    "change-me",
+    "asdf",
+    "password",
+    "please-change-this-in-production",
+];
+
+/// Refuses a secret named `name` that is short or a well-known example value.
+pub fn check_secret(name: &str, secret: &str) -> anyhow::Result<()> {
+    if secret.len() < MIN_SECRET_BYTES {
+        bail!(
+            "{name} is {} bytes; it must be at least {MIN_SECRET_BYTES}",
+            secret.len()
+        );
+    }
+    if WELL_KNOWN_SECRETS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(secret.trim()))
+    {
+        bail!("{name} is a well-known example value; generate one, e.g. `openssl rand -hex 32`");
+    }
+    Ok(())
+}
+
+pub(crate) fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -186,31 +220,53 @@ pub struct LogArgs {
 mod tests {
     use super::*;
 
-    fn args(key: Option<&str>) -> SessionArgs {
+    fn args(private: Option<String>, public: Option<String>) -> SessionArgs {
         SessionArgs {
-            jwt_key: key.map(str::to_owned),
+            jwt_private_key: private,
+            jwt_public_key: public,
             jwt_ttl_seconds: 60,
             cookie_secure: None,
         }
     }
 
     #[test]
-    fn distributed_mode_refuses_a_missing_short_or_well_known_key() {
-        assert!(args(None).sessions_for_distributed().is_err());
-        assert!(args(Some("short")).sessions_for_distributed().is_err());
-        let known = "please-change-this-jwt-key-in-production";
-        assert!(args(Some(known)).sessions_for_distributed().is_err());
-        assert!(args(Some(&"k".repeat(32)))
-            .sessions_for_distributed()
+    fn serve_takes_only_the_keys_its_role_needs() {
+        let keys = SessionKeys::generate();
+        let (private, public) = (keys.private_pem(), Some(keys.public_pem()));
+        let signs = |p: Option<String>, q: Option<String>| {
+            args(p, q).sessions_for_distributed(SessionRole::Signs)
+        };
+        let verifies = |p: Option<String>, q: Option<String>| {
+            args(p, q).sessions_for_distributed(SessionRole::Verifies)
+        };
+        assert!(signs(None, public.clone()).is_err());
+        assert!(signs(Some("malformed".into()), None).is_err());
+        assert!(signs(private.clone(), None)
+            .unwrap()
+            .issue("u", "a@b.co")
             .is_ok());
+        assert!(verifies(None, None).is_err());
+        assert!(verifies(private.clone(), public.clone()).is_err());
+        assert!(verifies(None, Some("malformed".into())).is_err());
+        let verifier = verifies(None, public).unwrap();
+        assert!(verifier.issue("u", "a@b.co").is_err());
+        let token = signs(private, None).unwrap().issue("u", "a@b.co").unwrap();
+        assert!(verifier.verify(&token).is_some());
+    }
+
+    #[test]
+    fn a_short_or_well_known_secret_is_refused() {
+        assert!(check_secret("FORM_KEY", "short").is_err());
+        assert!(check_secret("FORM_KEY", "please-change-this-in-production").is_err());
+        assert!(check_secret("FORM_KEY", &"k".repeat(32)).is_ok());
     }
 
     #[test]
     fn embedded_mode_keeps_its_generated_key_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
-        let first = args(None).sessions_for_embedded(dir.path()).unwrap();
+        let first = args(None, None).sessions_for_embedded(dir.path()).unwrap();
         let token = first.issue("u1", "a@b.co").unwrap();
-        let second = args(None).sessions_for_embedded(dir.path()).unwrap();
+        let second = args(None, None).sessions_for_embedded(dir.path()).unwrap();
         assert!(
             second.verify(&token).is_some(),
             "a restart must not sign everybody out"

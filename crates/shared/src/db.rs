@@ -49,6 +49,23 @@ impl Default for PoolSettings {
     }
 }
 
+/// Creates `path` empty with mode 0600 if it does not exist, and sets 0600 if it does.
+fn make_private(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| anyhow::anyhow!("opening {}: {e}", path.display()))?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| anyhow::anyhow!("making {} private: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// A service's schema for both backends.
 pub struct Migrations {
     pub sqlite: Migrator,
@@ -118,7 +135,12 @@ impl Db {
     }
 
     /// Opens (creating if needed) the SQLite file at `path`.
+    ///
+    /// The file is readable by its owner alone (0600), created so if it is new: it holds
+    /// password hashes, orders and charges. SQLite gives its `-wal` and `-shm` files the
+    /// database file's permissions.
     pub fn open_sqlite_file(path: &Path) -> anyhow::Result<Self> {
+        make_private(path)?;
         let url = format!("sqlite://{}?mode=rwc", path.display());
         Self::connect_lazy(&url, &PoolSettings::default())
     }

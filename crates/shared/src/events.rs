@@ -37,6 +37,23 @@ impl Event for UserUpdated {
     const SUBJECT: &'static str = "user:updated";
 }
 
+/// Sessions of a user ended: the one named `sid` (a sign-out), or every session issued before
+/// `before` (unix milliseconds: a password change, sign-out everywhere). Every replica of every
+/// service reads it and refuses those tokens from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionRevoked {
+    pub user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<i64>,
+}
+
+impl Event for SessionRevoked {
+    const SUBJECT: &'static str = "session:revoked";
+}
+
 /// A seller listed a ticket. `price` is in cents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

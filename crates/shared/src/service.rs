@@ -57,6 +57,25 @@ impl Platform {
         Listener::new(self.bus.clone(), group, self.listener.clone())
     }
 
+    /// Follows `session:revoked` into [`Platform::sessions`] until shutdown, in a consumer group
+    /// of this process's own (one per process: every replica must see every revocation).
+    pub fn follow_revocations(&self) -> JoinHandle<()> {
+        crate::session::revocation::follow(
+            self.sessions.clone(),
+            self.bus.clone(),
+            self.shutdown.clone(),
+        )
+    }
+
+    /// These settings with `sessions` in place of the platform's (auth's signing sessions in a
+    /// process whose other services only verify).
+    pub fn with_sessions(&self, sessions: Sessions) -> Self {
+        Self {
+            sessions,
+            ..self.clone()
+        }
+    }
+
     /// Runs `listener`'s consumers until the platform's shutdown.
     pub async fn start(&self, listener: Listener) -> anyhow::Result<Vec<JoinHandle<()>>> {
         listener.start(self.shutdown.clone()).await

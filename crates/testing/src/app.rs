@@ -20,8 +20,9 @@ use crate::sessions::test_sessions;
 /// The body limit of test servers.
 pub const TEST_BODY_LIMIT: usize = 64 * 1024;
 
-/// What a test's services share: a fresh bus of the topology, the test sessions, and listener
-/// settings with short retry delays. Dropping it shuts the services down.
+/// What a test's services share: a fresh bus of the topology, the test sessions (following
+/// `session:revoked` as every process does), and listener settings with short retry delays.
+/// Dropping it shuts the services down.
 pub struct TestPlatform {
     pub platform: Platform,
     pub bus: TestBus,
@@ -40,6 +41,8 @@ impl TestPlatform {
         };
         let mut platform = Platform::new(bus.bus.clone(), sessions, mode);
         platform.listener = quick_listener_settings();
+        // Stops with the platform's shutdown.
+        drop(platform.follow_revocations());
         Self { platform, bus }
     }
 

@@ -28,7 +28,10 @@ pub use http::{session_cookie, set_cookie_headers, status_and_json, Body, Caller
 pub use matrix::Topology;
 pub use polling::eventually;
 pub use servers::{free_port, PrivateNats, PrivatePostgres, PrivateRedis};
-pub use sessions::{expired_token, test_sessions, TestUser, TEST_JWT_KEY};
+pub use sessions::{
+    expired_token, test_private_key_pem, test_public_key_pem, test_session_keys, test_sessions,
+    TestUser, TEST_SESSION_TTL,
+};
 
 /// For the matrix macros.
 #[doc(hidden)]

@@ -1,27 +1,43 @@
-//! Sessions for tests: the key test services sign with, and signed-in users.
+//! Sessions for tests: the key pair test services sign with, and signed-in users.
 
-/// A token signed with `key` that expired a minute ago.
-pub fn expired_token(key: &[u8], id: &str, email: &str) -> String {
-    let now = gittix_shared::time::unix_seconds();
-    let payload = gittix_shared::session::UserPayload {
-        id: id.to_owned(),
-        email: email.to_owned(),
-        iat: now - 3600,
-        exp: now - 60,
-    };
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &payload,
-        &jsonwebtoken::EncodingKey::from_secret(key),
-    )
-    .expect("encoding a token")
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use gittix_shared::session::{SessionKeys, Sessions, SESSION_COOKIE};
+
+/// How long a test session lasts.
+pub const TEST_SESSION_TTL: Duration = Duration::from_secs(3600);
+
+/// The key pair of this test process: generated once, so every service a test builds (and
+/// every process it starts with [`test_private_key_pem`]) trusts the same key.
+pub fn test_session_keys() -> &'static SessionKeys {
+    static KEYS: OnceLock<SessionKeys> = OnceLock::new();
+    KEYS.get_or_init(SessionKeys::generate)
 }
 
-/// The session key of test apps.
-pub const TEST_JWT_KEY: &[u8] = b"test-key-test-key-test-key-test-key!";
+/// The private key, as `JWT_PRIVATE_KEY` takes it.
+pub fn test_private_key_pem() -> String {
+    test_session_keys()
+        .private_pem()
+        .expect("the test pair signs")
+}
 
-pub fn test_sessions() -> gittix_shared::session::Sessions {
-    gittix_shared::session::Sessions::new(TEST_JWT_KEY, std::time::Duration::from_secs(3600), false)
+/// The public key, as `JWT_PUBLIC_KEY` takes it.
+pub fn test_public_key_pem() -> String {
+    test_session_keys().public_pem()
+}
+
+/// Sessions that sign with the test key (each call has its own revocations).
+pub fn test_sessions() -> Sessions {
+    Sessions::new(test_session_keys(), TEST_SESSION_TTL, false)
+}
+
+/// A token of `sessions` for the user that expired a minute ago.
+pub fn expired_token(sessions: &Sessions, id: &str, email: &str) -> String {
+    let issued = gittix_shared::time::unix_seconds() - sessions.ttl().as_secs() - 60;
+    sessions
+        .issue_at(id, email, issued)
+        .expect("issuing a token")
 }
 
 /// A signed-in user of a test: their id and the `Cookie` header value that signs them in.
@@ -32,14 +48,14 @@ pub struct TestUser {
 }
 
 impl TestUser {
-    pub fn new(sessions: &gittix_shared::session::Sessions) -> Self {
+    pub fn new(sessions: &Sessions) -> Self {
         let id = uuid::Uuid::now_v7().to_string();
         let token = sessions
             .issue(&id, &format!("{id}@test.io"))
             .expect("issuing a token");
         Self {
             id,
-            cookie: format!("{}={token}", gittix_shared::session::SESSION_COOKIE),
+            cookie: format!("{SESSION_COOKIE}={token}"),
         }
     }
 }

@@ -21,7 +21,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use gittix_shared::http::TrustProxy;
-use gittix_shared::session::Sessions;
 
 pub use api::Api;
 pub use config::WebConfig;
@@ -31,7 +30,7 @@ pub use config::WebConfig;
 #[derive(Clone)]
 pub(crate) struct WebSettings {
     pub api: Api,
-    /// Signs the CSRF tokens; derive it from the session key with `Sessions::derive_key`.
+    /// Signs the CSRF tokens (derived from `FORM_KEY`, or embedded mode's own secret).
     pub form_key: [u8; 32],
     /// Whether the CSRF cookie carries `Secure` (as the session cookie does).
     pub secure_cookies: bool,
@@ -44,8 +43,9 @@ pub(crate) struct WebSettings {
     pub stripe_publishable_key: Option<String>,
 }
 
-/// The purpose passed to `Sessions::derive_key` for the form key.
-const FORM_KEY_PURPOSE: &str = "web form tokens";
+/// What the form key is derived for, so the secret it comes from could serve another purpose
+/// without the two sharing a key.
+const FORM_KEY_PURPOSE: &[u8] = b"gittix web form tokens";
 
 #[derive(Clone)]
 pub(crate) struct Web {
@@ -66,14 +66,31 @@ impl Web {
 /// embedded mode, over HTTP with `serve web`). Both modes call this. Merge it with the API routes
 /// (in embedded mode) and finish with [`with_not_found`], then
 /// `gittix_shared::http::with_layers_only`.
-pub fn build(config: &WebConfig, api: Api, sessions: &Sessions, trust_proxy: TrustProxy) -> Router {
+///
+/// The pages verify no session themselves (the APIs do), so they hold no session key: only
+/// `form_secret`, the secret of their CSRF tokens, and whether cookies are `Secure`.
+pub fn build(
+    config: &WebConfig,
+    api: Api,
+    form_secret: &[u8],
+    secure_cookies: bool,
+    trust_proxy: TrustProxy,
+) -> Router {
     router(WebSettings {
         api,
-        form_key: sessions.derive_key(FORM_KEY_PURPOSE),
-        secure_cookies: sessions.secure_cookies(),
+        form_key: form_key(form_secret),
+        secure_cookies,
         trust_proxy: trust_proxy.0,
         stripe_publishable_key: config.stripe_publishable_key.clone(),
     })
+}
+
+fn form_key(secret: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC accepts keys of any length");
+    mac.update(FORM_KEY_PURPOSE);
+    mac.finalize().into_bytes().into()
 }
 
 fn router(settings: WebSettings) -> Router {

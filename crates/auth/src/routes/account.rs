@@ -2,10 +2,12 @@ use axum::extract::State;
 use axum::Json;
 use axum_extra::extract::CookieJar;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::events::SessionRevoked;
 use gittix_shared::http::ClientIp;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
 use gittix_shared::session::{RequireUser, Sessions};
+use gittix_shared::time::unix_millis;
 use gittix_shared::validation::{lenient_string, Validator};
 use gittix_shared::ApiResult;
 use serde::Deserialize;
@@ -31,7 +33,7 @@ pub(crate) struct UpdateAccount {
 
 #[utoipa::path(patch, path = "/api/users/currentuser", operation_id = "updateAccount", tag = "users", security(("session" = [])),
     request_body = UpdateAccount, responses(
-    (status = 200, description = "Changed: publishes user:updated and sets a new session cookie", body = UserResponse),
+    (status = 200, description = "Changed: publishes user:updated, revokes every other session of the user (session:revoked) and sets a new session cookie", body = UserResponse),
     (status = 400, description = "A field is invalid, the body is not JSON, the email is in use, or \"Invalid credentials\"", body = ErrorBody),
     SignedOut,
     BodyTooLarge,
@@ -41,7 +43,8 @@ pub(crate) struct UpdateAccount {
     DatabaseUnavailable,
 ))]
 /// `PATCH /api/users/currentuser` `{currentPassword, email?, password?}`: changes the signed-in
-/// user's email or password, publishes `user:updated`, and reissues the cookie.
+/// user's email or password, publishes `user:updated`, ends every other session of the user,
+/// and reissues the cookie.
 ///
 /// The current password is required, and checking it counts as a sign-in attempt, so a stolen
 /// cookie can neither take over the account nor guess its password quickly.
@@ -81,7 +84,18 @@ pub(crate) async fn update_account(
         email,
         password,
     };
-    let user = accounts.change(client, &signed_in.id, change).await?;
+    // Every session begun before this instant ends, this one too; the new cookie's session
+    // begins after it and is kept.
+    let revoke_before = unix_millis();
+    let user = accounts
+        .change(client, &signed_in.id, change, revoke_before)
+        .await?;
+    // This replica refuses them at once; the others when `session:revoked` reaches them.
+    sessions.revoke(&SessionRevoked {
+        user_id: user.id.clone(),
+        sid: None,
+        before: Some(revoke_before),
+    });
     let token = sessions.issue(&user.id, &user.email)?;
     Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
 }

@@ -23,6 +23,7 @@ pub(crate) fn router() -> OpenApiRouter<AuthState> {
         .routes(routes!(signup::signup))
         .routes(routes!(signin::signin))
         .routes(routes!(signout::signout))
+        .routes(routes!(signout::signout_everywhere))
         .routes(routes!(current_user::current_user, account::update_account))
 }
 

@@ -34,7 +34,9 @@ backend_tests! {
     async fn each_change_records_user_updated_with_the_next_version(backend) {
         let app = TestApp::spawn(backend).await;
         let cookie = app.signed_up("test@test.com", "password").await;
-        app.patch(PATH, json!({"currentPassword": "password", "email": "second@test.com"}), Some(&cookie)).await;
+        let changed = app.patch(PATH, json!({"currentPassword": "password", "email": "second@test.com"}), Some(&cookie)).await;
+        // Each change ends the sessions begun before it; the answer carries the new one.
+        let cookie = session_cookie(&changed).unwrap();
         app.patch(PATH, json!({"currentPassword": "password", "password": "another"}), Some(&cookie)).await;
         let events = app.outbox().await;
         let summary: Vec<(String, serde_json::Value)> = events
@@ -49,7 +51,9 @@ backend_tests! {
             vec![
                 ("user:created".to_owned(), json!(["test@test.com", 0])),
                 ("user:updated".to_owned(), json!(["second@test.com", 1])),
+                ("session:revoked".to_owned(), json!([null, null])),
                 ("user:updated".to_owned(), json!(["second@test.com", 2])),
+                ("session:revoked".to_owned(), json!([null, null])),
             ]
         );
     }

@@ -1,5 +1,5 @@
 use gittix_testing::backend_tests;
-use gittix_testing::{expired_token, TEST_JWT_KEY};
+use gittix_testing::expired_token;
 use serde_json::json;
 
 use crate::helpers::*;
@@ -32,7 +32,7 @@ backend_tests! {
 
     async fn an_expired_token_is_null(backend) {
         let app = TestApp::spawn(backend).await;
-        let cookie = format!("session={}", expired_token(TEST_JWT_KEY, "some-id", "test@test.com"));
+        let cookie = format!("session={}", expired_token(app.platform.sessions(), "some-id", "test@test.com"));
         assert_eq!(app.current_user(Some(&cookie)).await, json!({"currentUser": null}));
     }
 }

@@ -17,7 +17,7 @@ use sqlx::migrate::Migrator;
 use sqlx::Row;
 use tokio::sync::Notify;
 
-use super::{Acknowledge, Bus, Delivery, DeliverySettings, Message, Subscription};
+use super::{Acknowledge, Bus, Delivery, DeliverySettings, GroupStart, Message, Subscription};
 use crate::db::Db;
 use crate::time::unix_millis;
 
@@ -47,6 +47,7 @@ impl EmbeddedBus {
     /// Uses `db` (a SQLite database of its own) as the log.
     pub async fn on(db: Db) -> anyhow::Result<Self> {
         MIGRATOR.run(db.pool()).await?;
+        forget_transient_groups(&db).await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 db,
@@ -90,10 +91,18 @@ impl Bus for EmbeddedBus {
         settings: &DeliverySettings,
     ) -> anyhow::Result<Box<dyn Subscription>> {
         let mut tx = self.inner.db.pool().begin().await?;
+        let since = match settings.start {
+            GroupStart::Beginning => i64::MIN,
+            GroupStart::PublishedSince(at) => at,
+        };
         sqlx::query(
-            "INSERT INTO bus_groups (name, cursor) VALUES ($1, 0) ON CONFLICT (name) DO NOTHING",
+            "INSERT INTO bus_groups (name, cursor, transient) VALUES ($1, \
+             (SELECT COALESCE(MAX(seq), 0) FROM bus_messages WHERE published_at < $2), $3) \
+             ON CONFLICT (name) DO NOTHING",
         )
         .bind(group)
+        .bind(since)
+        .bind(settings.forget_when_idle.is_some())
         .execute(&mut *tx)
         .await?;
         for subject in subjects {
@@ -117,6 +126,24 @@ impl Bus for EmbeddedBus {
     async fn ping(&self) -> anyhow::Result<()> {
         Ok(self.inner.db.ping().await?)
     }
+}
+
+/// Drops the groups of one process that an earlier run of it left: this log belongs to one
+/// process, so none of their members is alive. Kept, their cursors would hold back pruning.
+async fn forget_transient_groups(db: &Db) -> anyhow::Result<()> {
+    let mut tx = db.pool().begin().await?;
+    for table in ["bus_pending", "bus_group_subjects"] {
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE grp IN (SELECT name FROM bus_groups WHERE transient)"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM bus_groups WHERE transient")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The messages on group `$1`'s subjects past its cursor. Subject by subject along

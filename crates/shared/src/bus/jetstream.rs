@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{Acknowledge, Bus, Delivery, DeliverySettings, Message, Subscription};
+use super::{Acknowledge, Bus, Delivery, DeliverySettings, GroupStart, Message, Subscription};
 
 #[derive(Debug, Clone)]
 pub struct JetStreamSettings {
@@ -159,9 +159,11 @@ impl Bus for JetStreamBus {
                         filter_subject: self.wire_subject(subject),
                         ack_policy: AckPolicy::Explicit,
                         ack_wait: settings.ack_wait,
-                        deliver_policy: DeliverPolicy::All,
+                        deliver_policy: deliver_policy(settings.start)?,
                         // Unlimited: the listener dead-letters a message that failed too often.
                         max_deliver: -1,
+                        // Zero keeps a durable consumer for ever.
+                        inactive_threshold: settings.forget_when_idle.unwrap_or_default(),
                         ..Default::default()
                     },
                 )
@@ -179,6 +181,17 @@ impl Bus for JetStreamBus {
             state => anyhow::bail!("NATS connection is {state:?}"),
         }
     }
+}
+
+fn deliver_policy(start: GroupStart) -> anyhow::Result<DeliverPolicy> {
+    Ok(match start {
+        GroupStart::Beginning => DeliverPolicy::All,
+        GroupStart::PublishedSince(at) => DeliverPolicy::ByStartTime {
+            start_time: time::OffsetDateTime::from_unix_timestamp_nanos(
+                i128::from(at) * 1_000_000,
+            )?,
+        },
+    })
 }
 
 /// A durable consumer name for a group and subject (NATS allows no dots or wildcards in it).

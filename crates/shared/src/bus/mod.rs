@@ -77,6 +77,21 @@ pub fn dead_letter_subject(group: &str) -> String {
 pub struct DeliverySettings {
     /// How long a delivery may stay unacknowledged before it is delivered again.
     pub ack_wait: Duration,
+    /// Where a group that does not exist yet starts reading.
+    pub start: GroupStart,
+    /// A group of one process (a replica's own reader, say), forgotten by the bus once it has
+    /// been idle this long: JetStream deletes the consumer; the embedded log, which belongs to
+    /// one process, drops such groups when it is opened again.
+    pub forget_when_idle: Option<Duration>,
+}
+
+/// Where a new consumer group starts in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupStart {
+    /// With the oldest message kept.
+    Beginning,
+    /// With the first message published at or after this time (unix milliseconds).
+    PublishedSince(i64),
 }
 
 impl Default for DeliverySettings {
@@ -86,6 +101,8 @@ impl Default for DeliverySettings {
         // (the listener sends them).
         Self {
             ack_wait: Duration::from_secs(4),
+            start: GroupStart::Beginning,
+            forget_when_idle: None,
         }
     }
 }
@@ -105,8 +122,8 @@ pub trait Bus: Send + Sync + 'static {
         Ok(())
     }
 
-    /// Joins the consumer group `group` for `subjects`, creating the group (from the beginning of
-    /// the log) if it does not exist. Each call is one more member sharing the group's work.
+    /// Joins the consumer group `group` for `subjects`, creating the group (from
+    /// `settings.start`) if it does not exist. Each call is one more member sharing the group's work.
     async fn subscribe(
         &self,
         group: &str,

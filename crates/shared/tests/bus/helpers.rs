@@ -33,7 +33,10 @@ pub fn subjects(list: &[&str]) -> Vec<String> {
 }
 
 pub fn ack_wait(duration: Duration) -> DeliverySettings {
-    DeliverySettings { ack_wait: duration }
+    DeliverySettings {
+        ack_wait: duration,
+        ..DeliverySettings::default()
+    }
 }
 
 static NO_SERVICE_TABLES: Migrations = Migrations {

@@ -44,6 +44,7 @@ fn settings(max_deliveries: u32, workers: usize) -> ListenerSettings {
     ListenerSettings {
         delivery: DeliverySettings {
             ack_wait: Duration::from_secs(2),
+            ..DeliverySettings::default()
         },
         max_deliveries,
         first_retry_delay: Duration::from_millis(50),
@@ -113,7 +114,7 @@ bus_tests! {
         let ran = Arc::new(AtomicU32::new(0));
         let counter = ran.clone();
         let mut letters = test.bus.subscribe("reader", &[dead_letter_subject("crash-group")], &ack_wait(Duration::from_secs(30))).await.unwrap();
-        let listener_settings = ListenerSettings { delivery: DeliverySettings { ack_wait: Duration::from_millis(500) }, ..settings(3, 1) };
+        let listener_settings = ListenerSettings { delivery: DeliverySettings { ack_wait: Duration::from_millis(500), ..DeliverySettings::default() }, ..settings(3, 1) };
         let _workers = Listener::new(test.bus.clone(), "crash-group", listener_settings)
             .on::<Thing, _, _>(move |_| {
                 let counter = counter.clone();
@@ -136,7 +137,7 @@ bus_tests! {
         let counter = ran.clone();
         // A short ack wait and two members: without heartbeats the other member would be handed
         // the message while the first still works on it.
-        let short = ListenerSettings { delivery: DeliverySettings { ack_wait: Duration::from_millis(400) }, ..settings(5, 2) };
+        let short = ListenerSettings { delivery: DeliverySettings { ack_wait: Duration::from_millis(400), ..DeliverySettings::default() }, ..settings(5, 2) };
         let _workers = Listener::new(test.bus.clone(), "slow", short)
             .on::<Thing, _, _>(move |_| {
                 let counter = counter.clone();

@@ -179,10 +179,23 @@ pub(crate) async fn signout(
     visitor: Visitor,
     CsrfForm(NoFields {}): CsrfForm<NoFields>,
 ) -> Result<Response, PageError> {
+    end_sessions(&web, &visitor, "/api/users/signout").await
+}
+
+/// Ends every session of the account, on every device, this one included.
+pub(crate) async fn signout_everywhere(
+    State(web): State<Web>,
+    visitor: Visitor,
+    CsrfForm(NoFields {}): CsrfForm<NoFields>,
+) -> Result<Response, PageError> {
+    end_sessions(&web, &visitor, "/api/users/signout-everywhere").await
+}
+
+async fn end_sessions(web: &Web, visitor: &Visitor, path: &str) -> Result<Response, PageError> {
     let reply = web
         .api()
-        .send(&visitor, Method::POST, "/api/users/signout", None)
+        .send(visitor, Method::POST, path, None)
         .await?
-        .checked(&visitor)?;
+        .checked(visitor)?;
     Ok(redirect_with_cookies("/", &reply))
 }

@@ -33,6 +33,10 @@ pub(crate) fn routes() -> Router<Web> {
             "/auth/signout",
             get(account::signout_form).post(account::signout),
         )
+        .route(
+            "/auth/signout-everywhere",
+            post(account::signout_everywhere),
+        )
         .route("/tickets/new", get(tickets::sell_form).post(tickets::sell))
         .route("/tickets/{id}", get(tickets::show))
         .route("/tickets/{id}/purchase", post(tickets::purchase))
