@@ -10,8 +10,23 @@ pub fn normalize_password(password: Option<String>) -> Option<String> {
     password.map(|p| p.trim().to_owned())
 }
 
+/// One spelling per address, so look-alike spellings of one address are one account: trimmed,
+/// in Unicode NFC (a precomposed "é" and "e" + combining accent are one), and the domain in its
+/// ASCII form (IDNA: `bücher.example` is `xn--bcher-kva.example`, lowercased). The local part
+/// keeps its case, as it is sent; accounts are matched by the lowercased whole (`email_key`).
 pub fn normalize_email(email: Option<String>) -> Option<String> {
-    email.map(|e| e.trim().to_owned())
+    use unicode_normalization::UnicodeNormalization;
+    email.map(|e| {
+        let e: String = e.trim().nfc().collect();
+        match e.rsplit_once('@') {
+            Some((local, domain)) => match idna::domain_to_ascii(domain) {
+                Ok(ascii) if !ascii.is_empty() => format!("{local}@{ascii}"),
+                // Not a domain IDNA can spell: left for the validation to refuse.
+                _ => e,
+            },
+            None => e,
+        }
+    })
 }
 
 /// An email: valid (which refuses control characters, and text of invisible characters).
@@ -26,5 +41,33 @@ pub fn check_new_password(validator: &mut Validator, field: &str, password: Opti
     if let Some(password) = validator.required_text(password, field, "Password", PASSWORD_MESSAGE) {
         let length_ok = (4..=20).contains(&password.chars().count());
         validator.check(length_ok, field, PASSWORD_MESSAGE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalized(email: &str) -> String {
+        normalize_email(Some(email.to_owned())).unwrap()
+    }
+
+    #[test]
+    fn look_alike_spellings_of_one_address_are_one() {
+        assert_eq!(
+            normalized(" jose\u{301}@example.com "),
+            "jos\u{e9}@example.com"
+        );
+        assert_eq!(
+            normalized("ana@B\u{fc}cher.Example"),
+            "ana@xn--bcher-kva.example"
+        );
+        assert_eq!(
+            normalized("ana@xn--bcher-kva.example"),
+            "ana@xn--bcher-kva.example"
+        );
+        // Full-width letters in the domain are mapped to their ASCII form by IDNA.
+        assert_eq!(normalized("ana@\u{ff45}xample.com"), "ana@example.com");
+        assert_eq!(normalized("Test@Test.com"), "Test@test.com");
     }
 }

@@ -106,7 +106,8 @@ impl Target {
         let db =
             |name: &str| Db::connect_lazy(&format!("{postgres}/{name}"), &PoolSettings::default());
         let http = Http::new(&base);
-        wait_until_ready(&http, Duration::from_secs(30)).await?;
+        // Through the gateway the operations routes answer 404: wait for an API instead.
+        wait_until_answering(&http, "/api/tickets", Duration::from_secs(30)).await?;
         Ok(Self {
             mode: Mode::Distributed,
             http,
@@ -172,11 +173,20 @@ fn wait_for_address(stdout: &Path, child: &mut Child) -> anyhow::Result<String> 
     anyhow::bail!("gittix did not say where it listens within 30 s")
 }
 
-/// Waits up to `patience` for `/readyz` on `http` to answer 200.
+/// Waits up to `patience` for `/readyz` on `http` (a process, not the gateway) to answer 200.
 pub async fn wait_until_ready(http: &Http, patience: Duration) -> anyhow::Result<()> {
+    wait_until_answering(http, "/readyz", patience).await
+}
+
+/// Waits up to `patience` for `path` on `http` to answer 2xx.
+pub async fn wait_until_answering(
+    http: &Http,
+    path: &str,
+    patience: Duration,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + patience;
     loop {
-        match http.get("/readyz", None).await {
+        match http.get(path, None).await {
             Ok(reply) if reply.status.is_success() => return Ok(()),
             _ if Instant::now() > deadline => anyhow::bail!("{} is not ready", http.base()),
             _ => tokio::time::sleep(Duration::from_millis(50)).await,

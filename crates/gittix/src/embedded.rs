@@ -79,6 +79,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         app,
         host,
         cli.http.port,
+        cli.http.server_limits(),
         "GitTix",
         &platform.shutdown,
         services,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use gittix_shared::server::ServerLimits;
 use gittix_shared::service::Service;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +22,7 @@ pub async fn serve(
     app: Router,
     host: IpAddr,
     port: u16,
+    limits: ServerLimits,
     what: &str,
     shutdown: &CancellationToken,
     services: Vec<Service>,
@@ -31,7 +33,7 @@ pub async fn serve(
     let address = listener.local_addr()?;
     println!("{what} listening on http://{address}");
     tracing::info!(%address, "{what} started");
-    let served = gittix_shared::http::serve(listener, app).await;
+    let served = gittix_shared::http::serve(listener, app, limits).await;
     shutdown.cancel();
     for service in services {
         service.stop(STOP_DEADLINE).await;

@@ -542,3 +542,91 @@ async fn serve_tickets_orders_and_expiration_cooperate_through_jetstream() {
         assert!(process.terminate());
     }
 }
+
+/// How long until the server closes `stream`, which sends `drip` (if any) every 500 ms.
+async fn closed_after(stream: &mut tokio::net::TcpStream, drip: Option<&[u8]>) -> Duration {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = std::time::Instant::now();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let read = tokio::time::timeout(Duration::from_millis(500), stream.read(&mut buffer));
+        match read.await {
+            // Closed (or reset): the end of the connection.
+            Ok(Ok(0) | Err(_)) => return started.elapsed(),
+            Ok(Ok(_)) => {}
+            Err(_) => {}
+        }
+        if let Some(drip) = drip {
+            if stream.write_all(drip).await.is_err() {
+                return started.elapsed();
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the connection stayed open"
+        );
+    }
+}
+
+/// The server's own limits (issue #17): a client dripping its headers, or an idle kept-alive
+/// connection, is closed after the header timeout, and connections past the cap wait instead of
+/// exhausting the process's files, so a normal request still gets through.
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed_and_connections_are_capped() {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+    let data = tempfile::tempdir().unwrap();
+    let gittix = Gittix::start(
+        &[],
+        &[
+            ("DATA_DIR", data.path().to_str().unwrap()),
+            ("HTTP_HEADER_TIMEOUT_SECONDS", "2"),
+            ("MAX_CONNECTIONS", "8"),
+        ],
+        data.path(),
+    );
+    let address = gittix.base_url.trim_start_matches("http://").to_owned();
+
+    // One header line every 500 ms: the head never completes.
+    let mut slow = TcpStream::connect(&address).await.unwrap();
+    slow.write_all(b"GET /api/tickets HTTP/1.1\r\nHost: gittix\r\n")
+        .await
+        .unwrap();
+    let lasted = closed_after(&mut slow, Some(b"X-Slow: 1\r\n")).await;
+    assert!(
+        lasted >= Duration::from_millis(1500) && lasted < Duration::from_secs(5),
+        "a slow head lasted {lasted:?}"
+    );
+
+    // A kept-alive connection that asks nothing more after its answer.
+    let mut idle = TcpStream::connect(&address).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: gittix\r\n\r\n")
+        .await
+        .unwrap();
+    let lasted = closed_after(&mut idle, None).await;
+    assert!(
+        lasted >= Duration::from_millis(1500) && lasted < Duration::from_secs(5),
+        "an idle connection lasted {lasted:?}"
+    );
+
+    // Twice the cap of silent connections: the ones past it wait in the accept queue, and a
+    // request behind them is answered once the silent ones time out.
+    let mut silent = Vec::new();
+    for _ in 0..16 {
+        silent.push(TcpStream::connect(&address).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let answered = reqwest::Client::new()
+        .get(format!("{}/healthz", gittix.base_url))
+        .timeout(Duration::from_secs(15))
+        .send()
+        .await
+        .expect("a request behind the capped connections is answered");
+    assert_eq!(answered.status(), 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "answered before the cap freed a slot: the cap did not hold"
+    );
+    drop(silent);
+}

@@ -200,6 +200,135 @@ fn restart_replica(dir: &std::path::Path, name: &str) {
     assert!(status.success());
 }
 
+/// The port a process of the cluster listens on, from the command line the script recorded.
+fn port_of(dir: &std::path::Path, name: &str) -> String {
+    let command = std::fs::read_to_string(dir.join(format!("pids/{name}.command"))).unwrap();
+    command
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("PORT="))
+        .unwrap()
+        .to_owned()
+}
+
+/// Waits until `name` answers `/readyz` on its own port.
+async fn ready_again(dir: &std::path::Path, name: &str) {
+    let url = format!("http://127.0.0.1:{}/readyz", port_of(dir, name));
+    let started = Instant::now();
+    while !reqwest::get(&url)
+        .await
+        .is_ok_and(|r| r.status() == StatusCode::OK)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{name} did not come back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether `name` (asked on its own port, not through the gateway) takes `cookie`: auth says who
+/// is signed in; the others answer an empty write with 400 when signed in, 401 when not.
+async fn takes(dir: &std::path::Path, name: &str, cookie: &str) -> bool {
+    let base = format!("http://127.0.0.1:{}", port_of(dir, name));
+    let client = reqwest::Client::new();
+    if name == "auth" {
+        let me: Value = client
+            .get(format!("{base}/api/users/currentuser"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        return !me["currentUser"].is_null();
+    }
+    let path = match name.split('-').next().unwrap() {
+        "tickets" => "/api/tickets",
+        "orders" => "/api/orders",
+        _ => "/api/payments",
+    };
+    let status = client
+        .post(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(
+        matches!(status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED),
+        "{name}: {status}"
+    );
+    status == StatusCode::BAD_REQUEST
+}
+
+/// Issue #17 through the gateway: the operations routes are not reachable from outside, and a
+/// signed-out session is refused by every replica of every service within a second, including
+/// a tickets replica that was down when the revocation was published (it reads it on start).
+#[tokio::test]
+async fn a_revoked_session_is_refused_by_every_replica_even_one_that_was_down() {
+    let dir = cluster_dir();
+    let site = Site::start();
+    for path in ["/metrics", "/healthz", "/readyz"] {
+        let status = reqwest::get(site.url(path)).await.unwrap().status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path} through the gateway");
+    }
+
+    let stolen = Account::sign_up(&site).await.cookie;
+    let replicas = [
+        "auth",
+        "tickets-1",
+        "tickets-2",
+        "orders-1",
+        "orders-2",
+        "payments",
+    ];
+    for name in replicas {
+        assert!(
+            takes(&dir, name, &stolen).await,
+            "{name} before the sign-out"
+        );
+    }
+    kill_replica(&dir, "tickets-2");
+    let signed_out = reqwest::Client::new()
+        .post(site.url("/api/users/signout"))
+        .header("cookie", &stolen)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_out.status(), StatusCode::OK);
+    let since = Instant::now();
+    for name in replicas.iter().filter(|name| **name != "tickets-2") {
+        loop {
+            let sent = since.elapsed();
+            if !takes(&dir, name, &stolen).await {
+                break;
+            }
+            assert!(
+                sent < Duration::from_secs(1),
+                "{name} still took the session {sent:?} after sign-out"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    restart_replica(&dir, "tickets-2");
+    ready_again(&dir, "tickets-2").await;
+    let since = Instant::now();
+    loop {
+        let sent = since.elapsed();
+        if !takes(&dir, "tickets-2", &stolen).await {
+            break;
+        }
+        assert!(
+            sent < Duration::from_secs(1),
+            "tickets-2 took the session {sent:?} after it came back"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn purchases_go_on_while_an_orders_replica_is_killed_and_nothing_is_lost() {
     let dir = cluster_dir();
@@ -298,27 +427,5 @@ async fn purchases_go_on_while_an_orders_replica_is_killed_and_nothing_is_lost()
 
     // The replica comes back and serves again.
     restart_replica(&dir, "orders-1");
-    let command = std::fs::read_to_string(dir.join("pids/orders-1.command")).unwrap();
-    let port = command
-        .split_whitespace()
-        .find_map(|word| word.strip_prefix("PORT="))
-        .unwrap()
-        .to_owned();
-    let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        let ready = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == StatusCode::OK);
-        if ready {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "orders-1 did not come back"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    ready_again(&dir, "orders-1").await;
 }

@@ -207,6 +207,42 @@ topology_tests! {
         assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     }
 
+    async fn a_write_with_the_session_from_another_site_is_refused(topology) {
+        let replicas = Replicas::spawn(topology).await;
+        let cookie = replicas.sign_up("owner@test.com").await;
+        let host = replicas.auth.address.to_string();
+        for (origin, expected) in [
+            ("https://evil.example", StatusCode::FORBIDDEN),
+            ("null", StatusCode::FORBIDDEN),
+            (&*format!("http://{host}"), StatusCode::OK),
+        ] {
+            let signed_out = replicas
+                .auth
+                .request(Method::POST, "/api/users/signout", Some(cookie.as_str()))
+                .header("origin", origin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(signed_out.status(), expected, "Origin: {origin}");
+            if expected == StatusCode::FORBIDDEN {
+                let body: Value = signed_out.json().await.unwrap();
+                assert_eq!(body, json!({"errors": [{"message": "Cross-site request refused"}]}));
+                // Nothing happened: the session still works everywhere.
+                assert_eq!(replicas.answers(&cookie).await, [true; 4]);
+            }
+        }
+        // A write from another site without the session cookie is not this rule's business.
+        let anonymous = replicas
+            .tickets
+            .request(Method::POST, "/api/tickets", None::<&str>)
+            .header("origin", "https://evil.example")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    }
+
     async fn a_replica_started_after_the_revocation_refuses_the_session(topology) {
         let replicas = Replicas::spawn(topology).await;
         let stolen = replicas.sign_up("owner@test.com").await;

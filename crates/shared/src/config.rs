@@ -40,6 +40,18 @@ pub struct HttpArgs {
     /// with `serve`.
     #[arg(long, env = "TRUST_PROXY")]
     pub trust_proxy: Option<bool>,
+    /// A connection must send a request's head within this many seconds, and a kept-alive
+    /// connection its next request's head; otherwise it is closed.
+    #[arg(long, env = "HTTP_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub http_header_timeout_seconds: u64,
+    /// A request not answered within this many seconds gets 503 "The request took too long".
+    /// Keep it above STRIPE_TIMEOUT_SECONDS.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub request_timeout_seconds: u64,
+    /// Connections served at once; more wait in the accept queue. Keep it under the process's
+    /// file limit (`ulimit -n`).
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
 }
 
 impl HttpArgs {
@@ -52,6 +64,14 @@ impl HttpArgs {
 
     pub fn trust_proxy(&self, mode: Mode) -> bool {
         self.trust_proxy.unwrap_or(mode == Mode::Distributed)
+    }
+
+    pub fn server_limits(&self) -> crate::server::ServerLimits {
+        crate::server::ServerLimits {
+            header_timeout: Duration::from_secs(self.http_header_timeout_seconds.max(1)),
+            request_timeout: Duration::from_secs(self.request_timeout_seconds.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
     }
 }
 

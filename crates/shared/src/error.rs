@@ -25,6 +25,9 @@ pub enum ApiError {
     /// 401: signed out, or the resource belongs to somebody else.
     #[error("Not authorized")]
     NotAuthorized,
+    /// 403: a state-changing request with the session cookie from another site's page.
+    #[error("Cross-site request refused")]
+    CrossSite,
     /// 404: an unknown route, or an id that names nothing.
     #[error("Not Found")]
     NotFound,
@@ -40,6 +43,9 @@ pub enum ApiError {
     /// 503: the card processor did not answer, so whether the card was charged is not known yet.
     #[error("The card processor did not answer; the payment will be settled shortly")]
     ProviderUnavailable,
+    /// 503: the request took longer than the server allows (`REQUEST_TIMEOUT_SECONDS`).
+    #[error("The request took too long")]
+    TimedOut,
     /// 500: anything unexpected. The cause goes to the log, never to the client.
     #[error("Something went wrong")]
     Internal(#[source] anyhow::Error),
@@ -72,10 +78,11 @@ impl ApiError {
         match self {
             Self::Validation(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotAuthorized => StatusCode::UNAUTHORIZED,
+            Self::CrossSite => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::DatabaseUnavailable | Self::ProviderUnavailable => {
+            Self::DatabaseUnavailable | Self::ProviderUnavailable | Self::TimedOut => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -105,6 +112,7 @@ impl ApiError {
     fn static_message(&self) -> &'static str {
         match self {
             Self::NotAuthorized => "Not authorized",
+            Self::CrossSite => "Cross-site request refused",
             Self::NotFound => "Not Found",
             Self::PayloadTooLarge => "Request body is too large",
             Self::TooManyRequests { .. } => "Too many attempts, try again later",
@@ -112,6 +120,7 @@ impl ApiError {
             Self::ProviderUnavailable => {
                 "The card processor did not answer; the payment will be settled shortly"
             }
+            Self::TimedOut => "The request took too long",
             _ => "Something went wrong",
         }
     }

@@ -18,8 +18,10 @@ use utoipa_axum::routes;
 use crate::bus::Bus;
 use crate::db::Db;
 use crate::error::ApiError;
+use crate::guards;
+use crate::openapi::responses::NotThroughTheGateway;
 
-const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps a service's (or several merged services') routes with what every GitTix server does:
 /// 404 in the error shape for unknown routes and methods, the body size limit, a request id on
@@ -38,6 +40,9 @@ pub fn with_common_layers(router: Router, body_limit_bytes: usize) -> Router {
 pub fn with_layers_only(router: Router, body_limit_bytes: usize) -> Router {
     router
         .layer(DefaultBodyLimit::max(body_limit_bytes))
+        // Inside the trace and the request id, so a refusal is logged and carries its id.
+        .layer(axum::middleware::from_fn(guards::refuse_cross_site_writes))
+        .layer(axum::middleware::from_fn(guards::no_store_when_private))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             TraceLayer::new_for_http()
@@ -54,8 +59,9 @@ pub fn with_layers_only(router: Router, body_limit_bytes: usize) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(axum::middleware::from_fn(scope_request_id))
-        // Outermost, so the layers above already see the id.
+        // Outside the layers above, so they see the id; a client's unfit id is dropped first.
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(guards::drop_unfit_request_id))
 }
 
 /// What identifies the request being handled: the outbox copies it into event headers so a
@@ -113,10 +119,27 @@ pub trait Probe: Send + Sync + 'static {
     async fn probe(&self) -> anyhow::Result<()>;
 }
 
-/// `/healthz` (the process answers), `/readyz` (its databases and bus answer) and `/metrics`.
+/// `/healthz` (the process answers), `/readyz` (its databases and bus answer) and `/metrics`,
+/// for the cluster only: asked through a gateway they answer 404 ([`inside_only`]).
 pub fn health_routes(dependencies: Dependencies) -> Router {
     crate::metrics::install();
-    health_router().with_state(dependencies).into()
+    Router::from(health_router().with_state(dependencies))
+        .layer(axum::middleware::from_fn(inside_only))
+}
+
+/// 404 for a request that came through a gateway. nginx and ingress-nginx add
+/// `X-Forwarded-For` to every request they pass on, and a client cannot take it off, while
+/// kubelet's probes and Prometheus reach the pod directly. So the web service's operations
+/// routes, on the port the gateway sends every page path to, stay out of the internet's reach.
+async fn inside_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let headers = request.headers();
+    if headers.contains_key("x-forwarded-for") || headers.contains_key("forwarded") {
+        return axum::response::IntoResponse::into_response(ApiError::NotFound);
+    }
+    next.run(request).await
 }
 
 /// The health routes' part of the OpenAPI document.
@@ -133,14 +156,14 @@ fn health_router() -> OpenApiRouter<Dependencies> {
 
 /// `GET /healthz`.
 #[utoipa::path(get, path = "/healthz", operation_id = "liveness", tag = "operations",
-    responses((status = 200, description = "The process answers", body = String, content_type = "text/plain")))]
+    responses((status = 200, description = "The process answers", body = String, content_type = "text/plain"), NotThroughTheGateway))]
 pub(crate) async fn liveness() -> &'static str {
     "ok"
 }
 
 /// `GET /metrics`.
 #[utoipa::path(get, path = "/metrics", operation_id = "metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain"), NotThroughTheGateway))]
 pub(crate) async fn metrics() -> String {
     crate::metrics::render()
 }
@@ -149,6 +172,7 @@ pub(crate) async fn metrics() -> String {
 #[utoipa::path(get, path = "/readyz", operation_id = "readiness", tag = "operations", responses(
     (status = 200, description = "The databases and the bus answer", body = String, content_type = "text/plain"),
     (status = 503, description = "What does not answer", body = String, content_type = "text/plain"),
+    NotThroughTheGateway,
 ))]
 pub(crate) async fn readiness(
     State(dependencies): State<Dependencies>,
@@ -172,13 +196,12 @@ pub(crate) async fn readiness(
 }
 
 /// Serves `app` until SIGTERM or Ctrl-C, then stops accepting and finishes in-flight requests.
-pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: crate::server::ServerLimits,
+) -> std::io::Result<()> {
+    crate::server::serve(listener, app, limits, shutdown_signal()).await
 }
 
 /// Resolves on the first SIGTERM or Ctrl-C.

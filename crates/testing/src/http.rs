@@ -21,13 +21,12 @@ impl TestServer {
             .await
             .expect("binding port 0");
         let address = listener.local_addr().expect("local address");
+        // The server every GitTix process runs, with its default limits.
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .expect("test server failed");
+            let limits = gittix_shared::server::ServerLimits::default();
+            gittix_shared::server::serve(listener, app, limits, std::future::pending())
+                .await
+                .expect("test server failed");
         });
         Self {
             address,

@@ -1,5 +1,5 @@
 use gittix_testing::{backend_tests, TEST_BODY_LIMIT};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::helpers::*;
@@ -62,5 +62,18 @@ backend_tests! {
         let app = TestApp::spawn(backend).await;
         assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
         assert_eq!(app.get("/readyz", None).await.status(), StatusCode::OK);
+        assert_eq!(app.get("/metrics", None).await.status(), StatusCode::OK);
+        // Through a gateway (which adds X-Forwarded-For) they are not there.
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            let through_gateway = app
+                .service
+                .request(Method::GET, path, None::<&str>)
+                .header("x-forwarded-for", "203.0.113.9")
+                .send()
+                .await
+                .unwrap();
+            let (status, body) = status_and_json(through_gateway).await;
+            assert_eq!((status, body), (StatusCode::NOT_FOUND, error("Not Found")), "{path}");
+        }
     }
 }

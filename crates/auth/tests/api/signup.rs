@@ -90,6 +90,21 @@ backend_tests! {
         assert_eq!(app.outbox().await.len(), 1, "only the first signup publishes");
     }
 
+    async fn look_alike_spellings_of_one_address_are_one_account(backend) {
+        let app = TestApp::spawn(backend).await;
+        // "é" written as "e" + a combining accent, and a domain in Unicode.
+        let first = app.signup("jose\u{301}@b\u{fc}cher.example", "password").await;
+        let (status, body) = status_and_json(first).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(body["email"], "jos\u{e9}@xn--bcher-kva.example");
+        for email in ["jos\u{e9}@B\u{fc}cher.example", "JOS\u{c9}@xn--bcher-kva.example"] {
+            let (status, body) = status_and_json(app.signup(email, "password").await).await;
+            assert_eq!((status, body), (StatusCode::BAD_REQUEST, error("Email in use")), "{email:?}");
+        }
+        let signed_in = app.signin("jose\u{301}@xn--bcher-kva.EXAMPLE", "password").await;
+        assert_eq!(signed_in.status(), StatusCode::OK);
+    }
+
     async fn concurrent_signups_with_one_email_have_exactly_one_winner(backend) {
         let app = TestApp::spawn(backend).await;
         let attempts = (0..8).map(|i| {

@@ -24,3 +24,12 @@ pub struct TooManyRequests(pub ErrorBody<'static>);
 #[derive(IntoResponses)]
 #[response(status = 503, description = "The service's database cannot be reached")]
 pub struct DatabaseUnavailable(pub ErrorBody<'static>);
+
+/// 404 for the operations routes asked through a gateway: they answer the cluster (probes,
+/// Prometheus) only, never the internet.
+#[derive(IntoResponses)]
+#[response(
+    status = 404,
+    description = "Asked through a gateway (the request carries X-Forwarded-For): operations routes answer only inside the cluster"
+)]
+pub struct NotThroughTheGateway(pub ErrorBody<'static>);
