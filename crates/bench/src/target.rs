@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Http;
 
+/// `MAX_HELD_TICKETS` for the benchmarks (and `scripts/bench` gives the cluster the same).
+pub const UNLIMITED_HOLDS: &str = "1000000";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -66,6 +69,11 @@ impl Target {
             .env("PORT", "0")
             .env("DATA_DIR", &data)
             .env("ORDER_LOCK_SECONDS", lock_window.as_secs().to_string())
+            // The bench measures throughput: a buyer per client reserves thousands of tickets,
+            // and the expiry scenario's tickets are taken again. The limits are the orders
+            // suite's to test.
+            .env("MAX_HELD_TICKETS", UNLIMITED_HOLDS)
+            .env("REHOLD_COOLDOWN_SECONDS", "0")
             .stdout(std::fs::File::create(&stdout_path)?)
             .stderr(std::fs::File::create(scratch.join("gittix.log"))?)
             .stdin(Stdio::null())

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use gittix_shared::db::{Db, Migrations};
 use gittix_shared::http::Probe;
+use gittix_shared::pruning::Retention;
 use gittix_shared::service::{Platform, Service};
 use tokio::sync::Notify;
 use utoipa_axum::router::OpenApiRouter;
@@ -74,7 +75,11 @@ pub async fn build_with_clock(
     )));
     let service = Service::new("expiration", OpenApiRouter::new()).with_tasks(tasks);
     Ok(match store {
-        TimerStore::Sql(db) => service.with_database(&db, platform),
+        TimerStore::Sql(db) => {
+            service
+                .with_database(&db, platform)
+                .with_pruning(&db, vec![Retention::INBOX], platform)
+        }
         TimerStore::Redis => service.with_probe("redis unreachable", Arc::new(TimersProbe(timers))),
     })
 }

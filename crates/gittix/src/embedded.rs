@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use gittix_expiration::TimerStore;
@@ -12,15 +11,13 @@ use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
 use gittix_shared::db::Db;
 use gittix_shared::http::{with_layers_only, TrustProxy};
+use gittix_shared::pruning::BUS_RETENTION;
 use gittix_shared::service::{routes_of, Platform};
 use gittix_web::{with_not_found, Api};
 
 use crate::api_document::api_document_routes;
 use crate::cli::Cli;
 use crate::server::serve;
-
-/// How long the embedded log keeps delivered messages, like the JetStream stream.
-const BUS_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     let data_dir = data_dir(&cli.embedded.data_dir)?;

@@ -210,6 +210,19 @@ fn port_of(dir: &std::path::Path, name: &str) -> String {
         .to_owned()
 }
 
+/// Waits until nothing listens on `name`'s port any more (the killed process is gone).
+async fn gone(dir: &std::path::Path, name: &str) {
+    let address = format!("127.0.0.1:{}", port_of(dir, name));
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(&address).await.is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{name} is still listening"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Waits until `name` answers `/readyz` on its own port.
 async fn ready_again(dir: &std::path::Path, name: &str) {
     let url = format!("http://127.0.0.1:{}/readyz", port_of(dir, name));
@@ -291,6 +304,7 @@ async fn a_revoked_session_is_refused_by_every_replica_even_one_that_was_down() 
         );
     }
     kill_replica(&dir, "tickets-2");
+    gone(&dir, "tickets-2").await;
     let signed_out = reqwest::Client::new()
         .post(site.url("/api/users/signout"))
         .header("cookie", &stolen)

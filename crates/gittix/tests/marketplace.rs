@@ -45,6 +45,7 @@ impl Marketplace {
         let payments_db = fresh_database(topology.backend()).await;
         let orders_config = OrdersConfig {
             order_lock_seconds: lock_seconds,
+            ..OrdersConfig::default()
         };
         let mut expiration_config = ExpirationConfig::default();
         let mut databases = Vec::new();

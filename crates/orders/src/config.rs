@@ -3,18 +3,43 @@
 /// How long an order holds its ticket unless told otherwise: 15 minutes.
 const DEFAULT_ORDER_LOCK_SECONDS: u64 = 15 * 60;
 
+/// How many unpaid orders one buyer may hold at once unless told otherwise.
+const DEFAULT_MAX_HELD_TICKETS: u32 = 10;
+
+/// How long a buyer whose hold expired must wait to take the same ticket again: 5 minutes.
+const DEFAULT_REHOLD_COOLDOWN_SECONDS: u64 = 5 * 60;
+
 /// Settings of the orders service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OrdersConfig {
     /// How long an order holds its ticket while the buyer pays, in seconds.
     #[arg(long, env = "ORDER_LOCK_SECONDS", default_value_t = DEFAULT_ORDER_LOCK_SECONDS)]
     pub order_lock_seconds: u64,
+    /// How many unpaid orders one buyer may hold at once; one more is refused.
+    #[arg(long, env = "MAX_HELD_TICKETS", default_value_t = DEFAULT_MAX_HELD_TICKETS)]
+    pub max_held_tickets: u32,
+    /// After a buyer's hold on a ticket expired, how long (seconds) before that buyer may take
+    /// the same ticket again; others may take it at once.
+    #[arg(long, env = "REHOLD_COOLDOWN_SECONDS", default_value_t = DEFAULT_REHOLD_COOLDOWN_SECONDS)]
+    pub rehold_cooldown_seconds: u64,
 }
 
 impl Default for OrdersConfig {
     fn default() -> Self {
         Self {
             order_lock_seconds: DEFAULT_ORDER_LOCK_SECONDS,
+            max_held_tickets: DEFAULT_MAX_HELD_TICKETS,
+            rehold_cooldown_seconds: DEFAULT_REHOLD_COOLDOWN_SECONDS,
+        }
+    }
+}
+
+impl OrdersConfig {
+    pub(crate) fn rules(&self) -> crate::store::HoldRules {
+        crate::store::HoldRules {
+            lock_window: std::time::Duration::from_secs(self.order_lock_seconds),
+            max_held: i64::from(self.max_held_tickets),
+            rehold_cooldown: std::time::Duration::from_secs(self.rehold_cooldown_seconds),
         }
     }
 }

@@ -9,10 +9,9 @@ mod refusal;
 mod routes;
 mod store;
 
-use std::time::Duration;
-
 use axum::extract::FromRef;
 use gittix_shared::db::{Db, Migrations};
+use gittix_shared::pruning::Retention;
 use gittix_shared::service::{Platform, Service};
 use gittix_shared::session::Sessions;
 
@@ -21,6 +20,16 @@ use crate::store::OrderStore;
 
 /// The orders schema for both backends.
 pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
+
+/// What the orders database forgets, and when: applied events, and cooldowns that have passed.
+const PRUNED: [Retention; 2] = [
+    Retention::INBOX,
+    Retention {
+        table: "rehold_cooldowns",
+        column: "until",
+        keep: std::time::Duration::ZERO,
+    },
+];
 
 /// The consumer group of the orders service.
 pub const CONSUMER_GROUP: &str = "orders-service";
@@ -35,7 +44,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// `platform.shutdown`), and returns the service with the routes under `/api/orders`.
 pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow::Result<Service> {
     db.migrate(&MIGRATIONS).await?;
-    let orders = OrderStore::new(db.clone(), Duration::from_secs(config.order_lock_seconds));
+    let orders = OrderStore::new(db.clone(), config.rules());
     let listener = platform
         .start(listeners::listener(orders.clone(), platform))
         .await?;
@@ -45,6 +54,7 @@ pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow
     };
     Ok(Service::new("orders", routes::router().with_state(state))
         .with_database(&db, platform)
+        .with_pruning(&db, PRUNED.to_vec(), platform)
         .with_tasks(listener))
 }
 

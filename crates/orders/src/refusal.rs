@@ -14,4 +14,9 @@ pub(crate) enum Refusal {
     NotYourOrder,
     /// The order is complete: it can no longer be cancelled.
     OrderComplete,
+    /// The buyer already holds the most unpaid orders allowed (`MAX_HELD_TICKETS`).
+    TooManyHeld { max: i64 },
+    /// The buyer's hold on this ticket expired moments ago; they may take it again after this
+    /// many seconds.
+    CoolingDown { seconds: u64 },
 }

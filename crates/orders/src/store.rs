@@ -63,15 +63,25 @@ impl From<TicketUpdated> for ReplicaTicket {
     }
 }
 
+/// How long an order holds its ticket, and the limits on what one buyer may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldRules {
+    pub lock_window: Duration,
+    /// Unpaid orders one buyer may hold at once (`MAX_HELD_TICKETS`).
+    pub max_held: i64,
+    /// How long a buyer whose hold expired waits to take that ticket again.
+    pub rehold_cooldown: Duration,
+}
+
 #[derive(Clone)]
 pub struct OrderStore {
     db: Db,
-    lock_window: Duration,
+    rules: HoldRules,
 }
 
 impl OrderStore {
-    pub fn new(db: Db, lock_window: Duration) -> Self {
-        Self { db, lock_window }
+    pub fn new(db: Db, rules: HoldRules) -> Self {
+        Self { db, rules }
     }
 
     /// Reserves `ticket_id` for `buyer` and records `order:created`. The unique index over
@@ -92,7 +102,8 @@ impl OrderStore {
             TicketStatus::ForSale | TicketStatus::Reserved => {}
         }
         let now = unix_millis();
-        let window_ms = i64::try_from(self.lock_window.as_millis()).unwrap_or(i64::MAX);
+        self.take_hold(&mut tx, buyer, &ticket.id, now).await?;
+        let window_ms = i64::try_from(self.rules.lock_window.as_millis()).unwrap_or(i64::MAX);
         let order = Order {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: buyer.to_owned(),
@@ -143,6 +154,47 @@ impl OrderStore {
         outbox::enqueue(&mut tx, &event).await?;
         outbox::commit(tx, &self.db).await?;
         Ok(order)
+    }
+
+    /// Counts one more unpaid order of `buyer`, in the transaction that makes it: refused past
+    /// the rules' maximum, or while the buyer's expired hold on `ticket_id` cools down. The
+    /// counter's row is updated only when under the maximum, and concurrent orders of one buyer
+    /// wait for each other on that row, so no interleaving exceeds it.
+    async fn take_hold(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        buyer: &str,
+        ticket_id: &str,
+        now: i64,
+    ) -> DomainResult<(), Refusal> {
+        let cooling: Option<i64> = sqlx::query_scalar(
+            "SELECT until FROM rehold_cooldowns WHERE user_id = $1 AND ticket_id = $2 AND until > $3",
+        )
+        .bind(buyer)
+        .bind(ticket_id)
+        .bind(now)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(until) = cooling {
+            let seconds = u64::try_from((until - now).div_euclid(1000) + 1).unwrap_or(1);
+            return Err(DomainError::Refused(Refusal::CoolingDown { seconds }));
+        }
+        sqlx::query("INSERT INTO buyer_holds (user_id, held) VALUES ($1, 0) ON CONFLICT (user_id) DO NOTHING")
+            .bind(buyer)
+            .execute(&mut **tx)
+            .await?;
+        let counted =
+            sqlx::query("UPDATE buyer_holds SET held = held + 1 WHERE user_id = $1 AND held < $2")
+                .bind(buyer)
+                .bind(self.rules.max_held)
+                .execute(&mut **tx)
+                .await?;
+        if counted.rows_affected() == 0 {
+            return Err(DomainError::Refused(Refusal::TooManyHeld {
+                max: self.rules.max_held,
+            }));
+        }
+        Ok(())
     }
 
     /// The order `id` if it is `user_id`'s.
@@ -210,6 +262,20 @@ impl OrderStore {
         let Some(order) = cancelled else {
             return Ok(None);
         };
+        release_hold(&mut tx, &order.user_id).await?;
+        if reason == CancelReason::Expired {
+            let cooldown_ms =
+                i64::try_from(self.rules.rehold_cooldown.as_millis()).unwrap_or(i64::MAX);
+            sqlx::query(
+                "INSERT INTO rehold_cooldowns (user_id, ticket_id, until) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, ticket_id) DO UPDATE SET until = excluded.until",
+            )
+            .bind(&order.user_id)
+            .bind(&order.ticket_id)
+            .bind(unix_millis().saturating_add(cooldown_ms))
+            .execute(&mut *tx)
+            .await?;
+        }
         let event = OrderCancelled {
             id: order.id.clone(),
             version: order.version,
@@ -239,6 +305,7 @@ impl OrderStore {
         let Some(order) = completed else {
             return Ok(None);
         };
+        release_hold(&mut tx, &order.user_id).await?;
         let event = OrderCompleted {
             id: order.id.clone(),
             version: order.version,
@@ -308,6 +375,15 @@ impl OrderStore {
     }
 }
 
+/// One unpaid order of `buyer` less: it was paid or cancelled.
+async fn release_hold(tx: &mut sqlx::Transaction<'_, sqlx::Any>, buyer: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE buyer_holds SET held = held - 1 WHERE user_id = $1 AND held > 0")
+        .bind(buyer)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Moves order `id` from `from` to `to` (version + 1) when it is in `from`, and returns it; one
 /// conditional update, so events racing for one order (a payment and an expiry) have one outcome.
 async fn transition(
@@ -370,6 +446,7 @@ async fn settle_reservations(
         .fetch_all(&mut **tx)
         .await?;
         for order in refused {
+            release_hold(tx, &order.user_id).await?;
             let event = OrderCancelled {
                 id: order.id,
                 version: order.version,

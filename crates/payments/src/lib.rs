@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gittix_shared::db::{Db, Migrations};
+use gittix_shared::pruning::{Retention, BUS_RETENTION};
 use gittix_shared::service::{Platform, Service};
 
 pub use config::PaymentsConfig;
@@ -32,6 +33,17 @@ pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 
 /// The consumer group of the payments service.
 pub const CONSUMER_GROUP: &str = "payments-service";
+
+/// What the payments database forgets, and when: applied events, and Stripe webhook events a
+/// week after they came (Stripe retries an event for three days at most).
+const PRUNED: [Retention; 2] = [
+    Retention::INBOX,
+    Retention {
+        table: "webhook_events",
+        column: "received_at",
+        keep: BUS_RETENTION,
+    },
+];
 
 /// The payments service, charging through `provider` (the binary passes
 /// [`PaymentsConfig::provider`]): migrates `db`, keeps the orders replica and refunds from the
@@ -60,6 +72,7 @@ pub async fn build(
     let routes = routes::router().with_state(state);
     Ok(Service::new("payments", routes)
         .with_database(&db, platform)
+        .with_pruning(&db, PRUNED.to_vec(), platform)
         .with_tasks(tasks))
 }
 

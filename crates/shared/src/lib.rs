@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod money;
 pub mod openapi;
 pub mod outbox;
+pub mod pruning;
 pub mod relay;
 pub mod replica;
 pub mod server;

@@ -115,6 +115,21 @@ impl Service {
         self
     }
 
+    /// Prunes `db` by `rules` every hour until the platform's shutdown (`crate::pruning`).
+    pub fn with_pruning(
+        mut self,
+        db: &Db,
+        rules: Vec<crate::pruning::Retention>,
+        platform: &Platform,
+    ) -> Self {
+        self.tasks.push(crate::pruning::spawn(
+            db.clone(),
+            rules,
+            platform.shutdown.clone(),
+        ));
+        self
+    }
+
     /// Background work that ends when the platform's shutdown fires.
     pub fn with_tasks(mut self, tasks: impl IntoIterator<Item = JoinHandle<()>>) -> Self {
         self.tasks.extend(tasks);

@@ -15,6 +15,7 @@ mod ticket;
 use axum::extract::FromRef;
 use gittix_shared::config::Mode;
 use gittix_shared::db::{Db, Migrations};
+use gittix_shared::pruning::{Retention, INBOX_RETENTION};
 use gittix_shared::service::{Platform, Service};
 use gittix_shared::session::Sessions;
 
@@ -23,6 +24,17 @@ use crate::store::TicketStore;
 
 /// The tickets schema for both backends.
 pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
+
+/// What the tickets database forgets, and when: applied events, and ended orders once no late
+/// `order:created` of theirs can still arrive (the bus keeps a message for a week).
+const PRUNED: [Retention; 2] = [
+    Retention::INBOX,
+    Retention {
+        table: "ended_orders",
+        column: "ended_at",
+        keep: INBOX_RETENTION,
+    },
+];
 
 /// The consumer group of the tickets service.
 pub const CONSUMER_GROUP: &str = "tickets-service";
@@ -60,5 +72,6 @@ pub async fn build(config: &TicketsConfig, db: Db, platform: &Platform) -> anyho
     };
     Ok(Service::new("tickets", routes::router().with_state(state))
         .with_database(&db, platform)
+        .with_pruning(&db, PRUNED.to_vec(), platform)
         .with_tasks(listener))
 }

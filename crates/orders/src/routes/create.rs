@@ -25,7 +25,7 @@ pub(crate) struct CreateOrder {
 #[utoipa::path(post, path = "/api/orders", operation_id = "createOrder", tag = "orders", security(("session" = [])),
     request_body = CreateOrder, responses(
     (status = 201, description = "Reserved until expiresAt: publishes order:created", body = OrderJson),
-    (status = 400, description = "ticketId is missing, the body is not JSON, the ticket is reserved or sold, or it is the caller's own", body = ErrorBody),
+    (status = 400, description = "ticketId is missing, the body is not JSON, the ticket is reserved or sold, it is the caller's own, the caller already holds MAX_HELD_TICKETS unpaid orders, or the caller's hold on it expired less than REHOLD_COOLDOWN_SECONDS ago", body = ErrorBody),
     SignedOut,
     (status = 404, description = "No ticket has this id, or it was withdrawn", body = ErrorBody),
     BodyTooLarge,

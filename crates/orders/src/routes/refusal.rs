@@ -12,6 +12,14 @@ impl From<Refusal> for ApiError {
             Refusal::AlreadyReserved => ApiError::bad_request("Ticket is already reserved"),
             Refusal::NotYourOrder => ApiError::NotAuthorized,
             Refusal::OrderComplete => ApiError::bad_request("Cannot cancel a completed order"),
+            Refusal::TooManyHeld { max } => ApiError::bad_request(format!(
+                "You already hold {max} unpaid orders; pay for or cancel one first"
+            )),
+            Refusal::CoolingDown { seconds } => ApiError::bad_request(format!(
+                "Your hold on this ticket expired; you can reserve it again in {} minute{}",
+                seconds.div_ceil(60),
+                if seconds.div_ceil(60) == 1 { "" } else { "s" }
+            )),
         }
     }
 }

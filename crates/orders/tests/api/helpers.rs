@@ -26,6 +26,7 @@ impl OrdersApp {
     pub async fn spawn(topology: Topology) -> Self {
         let config = OrdersConfig {
             order_lock_seconds: LOCK_SECONDS,
+            ..OrdersConfig::default()
         };
         let Spawned {
             service,

@@ -5,6 +5,7 @@ mod helpers;
 mod cancel;
 mod concurrency;
 mod create;
+mod holds;
 mod input;
 mod read;
 mod replica;
