@@ -24,8 +24,14 @@ pub(crate) struct Change {
 }
 
 impl Accounts {
-    /// Creates the account, with its password hashed.
-    pub async fn sign_up(&self, email: &str, password: String) -> DomainResult<User, Refusal> {
+    /// Creates the account, with its password hashed; counts against `client`'s sign-up limit.
+    pub async fn sign_up(
+        &self,
+        client: IpAddr,
+        email: &str,
+        password: String,
+    ) -> DomainResult<User, Refusal> {
+        self.limiter.check_sign_up(client).await?;
         let password_hash = password::hash(password).await?;
         self.users.create(email, &password_hash).await
     }
@@ -38,7 +44,7 @@ impl Accounts {
         email: &str,
         password: String,
     ) -> DomainResult<User, Refusal> {
-        self.limiter.check(client, &email_key(email))?;
+        self.limiter.check(client, &email_key(email)).await?;
         let user = self.users.find_by_email(email).await?;
         // An unknown account is checked against a decoy hash, so timing does not tell it apart.
         let matches =
@@ -64,7 +70,7 @@ impl Accounts {
             .find_by_id(id)
             .await?
             .ok_or(Refusal::NoSuchUser)?;
-        self.limiter.check(client, &email_key(&user.email))?;
+        self.limiter.check(client, &email_key(&user.email)).await?;
         if !password::verify(change.current_password, Some(user.password_hash)).await? {
             return Err(Refusal::InvalidCredentials.into());
         }

@@ -4,11 +4,13 @@ use crate::rate_limit::SignInLimits;
 
 const SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).unwrap();
 const SIGNIN_ATTEMPTS_PER_CLIENT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(60).unwrap();
+const SIGNUPS_PER_CLIENT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).unwrap();
 
 /// Settings of the auth service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AuthConfig {
-    /// Sign-in attempts one account may receive per minute (password checks included).
+    /// Sign-in attempts one account may receive per minute from one client address (password
+    /// checks included); a stranger's attempts never spend the owner's budget.
     #[arg(
         long,
         env = "SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
@@ -22,6 +24,13 @@ pub struct AuthConfig {
         default_value_t = SIGNIN_ATTEMPTS_PER_CLIENT_PER_MINUTE
     )]
     pub signin_attempts_per_client: NonZeroU32,
+    /// Sign-ups one client address may make per minute.
+    #[arg(
+        long,
+        env = "SIGNUPS_PER_CLIENT_PER_MINUTE",
+        default_value_t = SIGNUPS_PER_CLIENT_PER_MINUTE
+    )]
+    pub signups_per_client: NonZeroU32,
 }
 
 impl AuthConfig {
@@ -29,6 +38,7 @@ impl AuthConfig {
         SignInLimits {
             per_account_per_minute: self.signin_attempts_per_account,
             per_client_per_minute: self.signin_attempts_per_client,
+            signups_per_client_per_minute: self.signups_per_client,
         }
     }
 }
@@ -38,6 +48,7 @@ impl Default for AuthConfig {
         Self {
             signin_attempts_per_account: SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE,
             signin_attempts_per_client: SIGNIN_ATTEMPTS_PER_CLIENT_PER_MINUTE,
+            signups_per_client: SIGNUPS_PER_CLIENT_PER_MINUTE,
         }
     }
 }

@@ -27,11 +27,10 @@ use crate::store::UserStore;
 pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 
 /// Migrates `db` and returns the running service: the routes under `/api/users`, the relay of
-/// its outbox, and the sign-in limiter's cleanup, both stopping on `platform.shutdown`.
+/// its outbox (stopping on `platform.shutdown`), and limits on the platform's rate limiter.
 pub async fn build(config: &AuthConfig, db: Db, platform: &Platform) -> anyhow::Result<Service> {
     db.migrate(&MIGRATIONS).await?;
-    let limiter = SignInLimiter::new(config.signin_limits());
-    let cleanup = limiter.spawn_cleanup(platform.shutdown.clone());
+    let limiter = SignInLimiter::new(platform.limiter.clone(), config.signin_limits());
     let users = UserStore::new(db.clone());
     let state = AuthState {
         accounts: Accounts {
@@ -42,9 +41,7 @@ pub async fn build(config: &AuthConfig, db: Db, platform: &Platform) -> anyhow::
         sessions: platform.sessions.clone(),
         trust_proxy: platform.trust_proxy,
     };
-    Ok(Service::new("auth", routes::router().with_state(state))
-        .with_database(&db, platform)
-        .with_tasks([cleanup]))
+    Ok(Service::new("auth", routes::router().with_state(state)).with_database(&db, platform))
 }
 
 /// This service's part of the OpenAPI document, from the routes it declares.

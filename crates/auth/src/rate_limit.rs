@@ -1,118 +1,118 @@
-//! Sign-in rate limits, per client address and per account, so guessing passwords is slow both
-//! from one machine against many accounts and from many machines against one account.
+//! The limits of auth, on the shared rate-limit port (one budget for every replica in
+//! distributed mode):
+//!
+//! - sign-in attempts per client address, whatever the account: guessing across accounts from
+//!   one machine is slow;
+//! - sign-in attempts per account *from each client*: guessing one account's password is slow,
+//!   and a stranger's failed attempts spend the stranger's budget only, never the owner's (a
+//!   limit per account alone let ten wrong passwords from anyone lock the owner out);
+//! - sign-ups per client address (each costs an argon2 hash and an account).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use gittix_shared::error::{DomainError, DomainResult};
+use gittix_shared::ratelimit::{Decision, Limit, Limiter};
 
 use crate::refusal::Refusal;
-
-/// How often keys whose quota has refilled are forgotten.
-const CLEANUP_PERIOD: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy)]
 pub struct SignInLimits {
     pub per_account_per_minute: NonZeroU32,
     pub per_client_per_minute: NonZeroU32,
+    pub signups_per_client_per_minute: NonZeroU32,
 }
 
 #[derive(Clone)]
 pub struct SignInLimiter {
-    per_account: Arc<DefaultKeyedRateLimiter<String>>,
-    per_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    limiter: Arc<dyn Limiter>,
+    limits: SignInLimits,
 }
 
 impl SignInLimiter {
-    pub fn new(limits: SignInLimits) -> Self {
-        Self {
-            per_account: Arc::new(RateLimiter::keyed(Quota::per_minute(
-                limits.per_account_per_minute,
-            ))),
-            per_client: Arc::new(RateLimiter::keyed(Quota::per_minute(
-                limits.per_client_per_minute,
-            ))),
-        }
+    pub fn new(limiter: Arc<dyn Limiter>, limits: SignInLimits) -> Self {
+        Self { limiter, limits }
     }
 
-    /// Counts one attempt by `client` on the account `email_key`; refused once either is over
-    /// its quota.
-    pub fn check(&self, client: IpAddr, email_key: &str) -> Result<(), Refusal> {
-        let now = DefaultClock::default().now();
-        let too_many = |retry_after: Duration| Refusal::TooManyAttempts { retry_after };
-        self.per_client
-            .check_key(&client)
-            .map_err(|not_until| too_many(not_until.wait_time_from(now)))?;
-        self.per_account
-            .check_key(&email_key.to_owned())
-            .map_err(|not_until| too_many(not_until.wait_time_from(now)))
+    /// Counts one sign-in attempt by `client` on the account `email_key`; refused once the
+    /// client is over its limit, or over its limit for that account.
+    pub async fn check(&self, client: IpAddr, email_key: &str) -> DomainResult<(), Refusal> {
+        let per_client = Limit::per_minute(self.limits.per_client_per_minute.get());
+        self.hit(&format!("signin:client:{client}"), per_client)
+            .await?;
+        let per_account = Limit::per_minute(self.limits.per_account_per_minute.get());
+        self.hit(&format!("signin:account:{email_key}:{client}"), per_account)
+            .await
     }
 
-    /// Forgets keys whose quota has refilled, once a minute, so memory stays bounded; stops
-    /// when `shutdown` fires.
-    pub fn spawn_cleanup(&self, shutdown: CancellationToken) -> JoinHandle<()> {
-        let limiter = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(CLEANUP_PERIOD);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    () = shutdown.cancelled() => return,
-                }
-                limiter.per_account.retain_recent();
-                limiter.per_client.retain_recent();
+    /// Counts one sign-up by `client`.
+    pub async fn check_sign_up(&self, client: IpAddr) -> DomainResult<(), Refusal> {
+        let limit = Limit::per_minute(self.limits.signups_per_client_per_minute.get());
+        self.hit(&format!("signup:client:{client}"), limit).await
+    }
+
+    async fn hit(&self, key: &str, limit: Limit) -> DomainResult<(), Refusal> {
+        match self.limiter.hit(key, limit).await? {
+            Decision::Allowed => Ok(()),
+            Decision::Refused { retry_after } => {
+                Err(DomainError::Refused(Refusal::TooManyAttempts {
+                    retry_after,
+                }))
             }
-        })
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use gittix_shared::ratelimit::LocalLimiter;
+
     use super::*;
 
     fn limiter(account: u32, client: u32) -> SignInLimiter {
-        SignInLimiter::new(SignInLimits {
-            per_account_per_minute: NonZeroU32::new(account).unwrap(),
-            per_client_per_minute: NonZeroU32::new(client).unwrap(),
-        })
-    }
-
-    #[test]
-    fn an_account_is_limited_across_clients() {
-        let l = limiter(2, 100);
-        assert!(l.check([10, 0, 0, 1].into(), "a@b.co").is_ok());
-        assert!(l.check([10, 0, 0, 2].into(), "a@b.co").is_ok());
-        let err = l.check([10, 0, 0, 3].into(), "a@b.co").unwrap_err();
-        assert!(
-            matches!(err, Refusal::TooManyAttempts { retry_after } if retry_after >= Duration::from_secs(1)),
-            "{err:?}"
-        );
-        assert!(l.check([10, 0, 0, 3].into(), "other@b.co").is_ok());
-    }
-
-    #[test]
-    fn a_client_is_limited_across_accounts() {
-        let l = limiter(100, 2);
-        let ip: IpAddr = [10, 0, 0, 1].into();
-        assert!(l.check(ip, "a@b.co").is_ok());
-        assert!(l.check(ip, "b@b.co").is_ok());
-        assert!(l.check(ip, "c@b.co").is_err());
-        assert!(l.check([10, 0, 0, 2].into(), "c@b.co").is_ok());
+        SignInLimiter::new(
+            Arc::new(LocalLimiter::default()),
+            SignInLimits {
+                per_account_per_minute: NonZeroU32::new(account).unwrap(),
+                per_client_per_minute: NonZeroU32::new(client).unwrap(),
+                signups_per_client_per_minute: NonZeroU32::new(1).unwrap(),
+            },
+        )
     }
 
     #[tokio::test]
-    async fn the_cleanup_stops_when_the_shutdown_fires() {
-        let shutdown = CancellationToken::new();
-        let cleanup = limiter(1, 1).spawn_cleanup(shutdown.clone());
-        shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(5), cleanup)
-            .await
-            .expect("the cleanup stopped")
-            .unwrap();
+    async fn an_account_is_limited_per_client_so_a_stranger_cannot_lock_the_owner_out() {
+        let l = limiter(2, 100);
+        let (stranger, owner): (IpAddr, IpAddr) = ([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+        assert!(l.check(stranger, "a@b.co").await.is_ok());
+        assert!(l.check(stranger, "a@b.co").await.is_ok());
+        let err = l.check(stranger, "a@b.co").await.unwrap_err();
+        assert!(
+            matches!(err, DomainError::Refused(Refusal::TooManyAttempts { retry_after }) if retry_after >= Duration::from_secs(1)),
+            "{err:?}"
+        );
+        assert!(l.check(owner, "a@b.co").await.is_ok());
+        assert!(l.check(stranger, "other@b.co").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_client_is_limited_across_accounts() {
+        let l = limiter(100, 2);
+        let ip: IpAddr = [10, 0, 0, 1].into();
+        assert!(l.check(ip, "a@b.co").await.is_ok());
+        assert!(l.check(ip, "b@b.co").await.is_ok());
+        assert!(l.check(ip, "c@b.co").await.is_err());
+        assert!(l.check([10, 0, 0, 2].into(), "c@b.co").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn sign_ups_are_limited_per_client() {
+        let l = limiter(100, 100);
+        assert!(l.check_sign_up([10, 0, 0, 1].into()).await.is_ok());
+        assert!(l.check_sign_up([10, 0, 0, 1].into()).await.is_err());
+        assert!(l.check_sign_up([10, 0, 0, 2].into()).await.is_ok());
     }
 }

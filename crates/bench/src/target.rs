@@ -74,6 +74,8 @@ impl Target {
             // suite's to test.
             .env("MAX_HELD_TICKETS", UNLIMITED_HOLDS)
             .env("REHOLD_COOLDOWN_SECONDS", "0")
+            // Every simulated user signs up from 127.0.0.1.
+            .env("SIGNUPS_PER_CLIENT_PER_MINUTE", UNLIMITED_HOLDS)
             .stdout(std::fs::File::create(&stdout_path)?)
             .stderr(std::fs::File::create(scratch.join("gittix.log"))?)
             .stdin(Stdio::null())

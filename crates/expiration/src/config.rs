@@ -7,7 +7,8 @@ const DEFAULT_REDIS_TIMERS_KEY: &str = "gittix:expiration:timers";
 /// Settings of the expiration service.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ExpirationConfig {
-    /// `serve expiration`: the Redis holding the timers (run it with appendonly persistence).
+    /// The Redis of `serve expiration` (its timers: run it with appendonly persistence) and of
+    /// `serve auth` (the rate limits every replica shares).
     #[arg(long, env = "REDIS_URL", default_value = DEFAULT_REDIS_URL)]
     pub redis_url: String,
 

@@ -12,6 +12,7 @@ use gittix_shared::db::{Backend, Db};
 use gittix_shared::http::{
     health_routes, with_common_layers, with_layers_only, Dependencies, Probe, TrustProxy,
 };
+use gittix_shared::ratelimit::RedisLimiter;
 use gittix_shared::service::{routes_of, Platform};
 use gittix_web::{with_not_found, Api};
 use tokio_util::sync::CancellationToken;
@@ -19,6 +20,9 @@ use tokio_util::sync::CancellationToken;
 use crate::api_document::api_document_routes;
 use crate::cli::{Cli, Service};
 use crate::server::serve;
+
+/// Where the shared rate limits live in Redis.
+const RATE_LIMIT_PREFIX: &str = "gittix:limits:";
 
 pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     let trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Distributed));
@@ -33,6 +37,15 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(cli.distributed.jetstream()).await?);
     let mut platform = Platform::new(bus.clone(), sessions, Mode::Distributed);
     platform.trust_proxy = trust_proxy;
+    // Every replica of auth counts its limits in one place.
+    let shared_limits = if service == Service::Auth {
+        let limiter = RedisLimiter::connect(&cli.expiration.redis_url, RATE_LIMIT_PREFIX).await?;
+        let limiter = Arc::new(limiter);
+        platform.limiter = limiter.clone();
+        Some(limiter)
+    } else {
+        None
+    };
     let revocations = platform.follow_revocations();
 
     let built = match service {
@@ -50,6 +63,10 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
             gittix_expiration::build(&cli.expiration, TimerStore::Redis, &platform).await?
         }
         Service::Web => unreachable!("served without a bus above"),
+    };
+    let built = match shared_limits {
+        Some(limiter) => built.with_probe("rate limits unreachable", limiter),
+        None => built,
     };
     let mut services = vec![built];
     let app = with_common_layers(

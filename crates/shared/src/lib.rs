@@ -19,6 +19,7 @@ pub mod money;
 pub mod openapi;
 pub mod outbox;
 pub mod pruning;
+pub mod ratelimit;
 pub mod relay;
 pub mod replica;
 pub mod server;

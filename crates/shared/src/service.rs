@@ -34,6 +34,8 @@ pub struct Platform {
     pub trust_proxy: TrustProxy,
     pub listener: ListenerSettings,
     pub relay: RelaySettings,
+    /// Where rate limits are counted: this process's memory, or Redis shared by every replica.
+    pub limiter: Arc<dyn crate::ratelimit::Limiter>,
     /// Fires once, when the process shuts down.
     pub shutdown: CancellationToken,
 }
@@ -47,6 +49,7 @@ impl Platform {
             trust_proxy: TrustProxy(false),
             listener: ListenerSettings::default(),
             relay: RelaySettings::default(),
+            limiter: Arc::new(crate::ratelimit::LocalLimiter::default()),
             shutdown: CancellationToken::new(),
         }
     }

@@ -3,6 +3,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use axum_extra::extract::CookieJar;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::http::ClientIp;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable};
 use gittix_shared::session::Sessions;
@@ -32,11 +33,15 @@ pub(crate) struct SignUp {
     (status = 201, description = "Signed up and signed in: sets the session cookie", body = UserResponse),
     (status = 400, description = "A field is invalid, the body is not JSON, or the email is in use", body = ErrorBody),
     BodyTooLarge,
+    // Not the shared `TooManyRequests`: this answer also documents its header.
+    (status = 429, description = "Too many sign-ups from this client; see Retry-After", body = ErrorBody,
+        headers(("Retry-After" = u64, description = "Seconds until the next attempt is allowed"))),
     DatabaseUnavailable,
 ))]
 pub(crate) async fn signup(
     State(accounts): State<Accounts>,
     State(sessions): State<Sessions>,
+    ClientIp(client): ClientIp,
     jar: CookieJar,
     JsonBody(body): JsonBody<SignUp>,
 ) -> ApiResult<(StatusCode, CookieJar, Json<UserResponse>)> {
@@ -48,7 +53,7 @@ pub(crate) async fn signup(
     validator.finish()?;
     let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
 
-    let user = accounts.sign_up(&email, password).await?;
+    let user = accounts.sign_up(client, &email, password).await?;
     let token = sessions.issue(&user.id, &user.email)?;
     let jar = jar.add(sessions.sign_in_cookie(token));
     Ok((StatusCode::CREATED, jar, Json(user.into())))

@@ -38,6 +38,30 @@ impl TestApp {
         Self::start(platform, db, config, database).await
     }
 
+    /// An app behind a gateway (it believes `X-Forwarded-For`, so a test can speak as several
+    /// clients) whose limits are counted by `limiter`, on `db`.
+    pub async fn behind_gateway(
+        db: Db,
+        config: AuthConfig,
+        limiter: std::sync::Arc<dyn gittix_shared::ratelimit::Limiter>,
+    ) -> Self {
+        let mut platform = TestPlatform::new(Topology::Embedded).await;
+        platform.platform.trust_proxy = gittix_shared::http::TrustProxy(true);
+        platform.platform.limiter = limiter;
+        Self::start(platform, db, config, None).await
+    }
+
+    /// `POST /api/users/signin` from the client at `address` (through the gateway).
+    pub async fn signin_from(&self, address: &str, email: &str, password: &str) -> Response {
+        self.service
+            .request(Method::POST, "/api/users/signin", None::<&str>)
+            .header("x-forwarded-for", address)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// An app on the topology's backend whose outbox is relayed to the topology's bus
     /// (`platform.bus`), as in production.
     pub async fn relayed(topology: Topology) -> Self {

@@ -83,4 +83,73 @@ backend_tests! {
         assert_eq!(app.signin("b@test.com", "password").await.status(), StatusCode::BAD_REQUEST);
         assert_eq!(app.signin("c@test.com", "password").await.status(), StatusCode::TOO_MANY_REQUESTS);
     }
+
+    async fn a_strangers_wrong_passwords_cannot_lock_the_owner_out(backend) {
+        let database = gittix_testing::fresh_database(backend).await;
+        let limiter = std::sync::Arc::new(gittix_shared::ratelimit::LocalLimiter::default());
+        let app = TestApp::behind_gateway(database.db.clone(), AuthConfig::default(), limiter).await;
+        app.signed_up("owner@test.com", "password").await;
+        let stranger = "203.0.113.7";
+        for _ in 0..10 {
+            let guess = app.signin_from(stranger, "owner@test.com", "guess").await;
+            assert_eq!(guess.status(), StatusCode::BAD_REQUEST);
+        }
+        let refused = app.signin_from(stranger, "owner@test.com", "password").await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        // The owner, from their own address, signs in at once.
+        let owner = app.signin_from("198.51.100.4", "owner@test.com", "password").await;
+        assert_eq!(owner.status(), StatusCode::OK);
+    }
+
+    async fn sign_ups_from_one_client_are_rate_limited(backend) {
+        let config = AuthConfig {
+            signups_per_client: NonZeroU32::new(2).unwrap(),
+            ..AuthConfig::default()
+        };
+        let app = TestApp::spawn_with(backend, config).await;
+        assert_eq!(app.signup("a@test.com", "password").await.status(), StatusCode::CREATED);
+        assert_eq!(app.signup("b@test.com", "password").await.status(), StatusCode::CREATED);
+        let limited = app.signup("c@test.com", "password").await;
+        assert!(limited.headers().contains_key("retry-after"));
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+/// Two replicas of auth counting on one Redis share one budget: a client cannot double its
+/// attempts by landing on both.
+#[tokio::test]
+async fn the_limit_holds_across_two_replicas_of_auth() {
+    let database = gittix_testing::fresh_database(gittix_shared::db::Backend::Postgres).await;
+    let prefix = format!("test:limits:{}:", uuid::Uuid::now_v7());
+    let limiter = || async {
+        let limiter = gittix_shared::ratelimit::RedisLimiter::connect(
+            &gittix_testing::redis_url(),
+            prefix.clone(),
+        )
+        .await
+        .unwrap();
+        std::sync::Arc::new(limiter) as std::sync::Arc<dyn gittix_shared::ratelimit::Limiter>
+    };
+    let config = AuthConfig {
+        signin_attempts_per_client: NonZeroU32::new(4).unwrap(),
+        ..AuthConfig::default()
+    };
+    let first = TestApp::behind_gateway(database.db.clone(), config.clone(), limiter().await).await;
+    let second = TestApp::behind_gateway(database.db.clone(), config, limiter().await).await;
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        let replica = if n % 2 == 0 { &first } else { &second };
+        let email = format!("user{n}@test.com");
+        statuses.push(
+            replica
+                .signin_from("203.0.113.8", &email, "password")
+                .await
+                .status(),
+        );
+    }
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused, 4, "{statuses:?}");
 }
