@@ -49,11 +49,18 @@ impl Default for PoolSettings {
     }
 }
 
-/// Creates `path` empty with mode 0600 if it does not exist, and sets 0600 if it does.
+/// Creates `path` (and its directory) empty with mode 0600 if it does not exist, and sets 0600
+/// if it does.
 fn make_private(path: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        // A handle may be opened before the process that fills the file has made its
+        // directory (the bench opens the embedded databases before GitTix starts).
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| anyhow::anyhow!("creating {}: {e}", parent.display()))?;
+        }
         std::fs::OpenOptions::new()
             .append(true)
             .create(true)
