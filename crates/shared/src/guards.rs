@@ -12,10 +12,11 @@
 //!   forge lines with it.
 
 use axum::extract::Request;
-use axum::http::header::{CACHE_CONTROL, COOKIE, HOST, ORIGIN, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, HOST, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
 
 use crate::error::ApiError;
 use crate::session::SESSION_COOKIE;
@@ -68,15 +69,12 @@ fn is_fit_request_id(id: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
-/// Whether the request carries a non-empty session cookie.
+/// Whether the request carries a non-empty session cookie (read as the session extractor
+/// reads it).
 fn has_session_cookie(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .any(|(name, value)| name == SESSION_COOKIE && !value.is_empty())
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .is_some_and(|cookie| !cookie.value().is_empty())
 }
 
 /// Whether `Origin` names a host other than the one asked (`Host`). Ports are not compared:

@@ -155,14 +155,6 @@ impl Sessions {
             .apply(revoked, self.inner.ttl);
     }
 
-    /// How many revocations are kept (each until the tokens it names expire).
-    pub fn revocations_kept(&self) -> usize {
-        self.revoked
-            .read()
-            .expect("the revocations lock is never poisoned")
-            .len()
-    }
-
     /// How long a session lasts.
     pub fn ttl(&self) -> Duration {
         self.inner.ttl

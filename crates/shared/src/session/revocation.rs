@@ -46,7 +46,7 @@ impl Revoked {
         let now = unix_millis();
         if let Some(sid) = &revoked.sid {
             // Its token was issued at most a lifetime ago, so it expires within one from now.
-            let expires = super::issued_ms(sid).map_or(now, |issued| issued) + ttl_ms;
+            let expires = super::issued_ms(sid).unwrap_or(now) + ttl_ms;
             if expires > now {
                 self.sessions.insert(sid.clone(), expires);
             }
@@ -61,10 +61,6 @@ impl Revoked {
                 .retain(|_, before| before.saturating_add(ttl_ms) > now);
             self.pruned_at = now;
         }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.sessions.len() + self.users.len()
     }
 }
 
