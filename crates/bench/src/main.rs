@@ -11,6 +11,7 @@ mod plots;
 mod references;
 mod report;
 mod scenarios;
+mod soak;
 mod stats;
 mod suite;
 mod target;
@@ -64,6 +65,22 @@ enum Command {
     /// the invariants. Writes the report to REPORT; exits non-zero when an invariant fails.
     Faults {
         #[arg(long, default_value = "target/faults/report.md")]
+        report: PathBuf,
+    },
+    /// The soak: an embedded GitTix with a short bus retention under a steady purchase load,
+    /// the tables that only remember sampled throughout. Writes the report to REPORT; exits
+    /// non-zero when a table kept a row past its retention.
+    Soak {
+        /// The gittix binary to start (default: beside this one).
+        #[arg(long)]
+        gittix: Option<PathBuf>,
+        /// BUS_RETENTION_SECONDS for the run.
+        #[arg(long, default_value_t = 30)]
+        retention_seconds: u64,
+        /// How long the load runs.
+        #[arg(long, default_value_t = 240)]
+        seconds: u64,
+        #[arg(long, default_value = "target/soak/report.md")]
         report: PathBuf,
     },
     /// The bare axum handler of the HTTP ceiling, as a process of its own (used by `run`).
@@ -137,6 +154,19 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Faults { report } => faults::run(&report).await,
+        Command::Soak {
+            gittix,
+            retention_seconds,
+            seconds,
+            report,
+        } => {
+            let gittix = match gittix {
+                Some(path) => path,
+                None => std::env::current_exe()?.with_file_name("gittix"),
+            };
+            let retention = Duration::from_secs(retention_seconds);
+            soak::run(&gittix, retention, Duration::from_secs(seconds), &report).await
+        }
         Command::BareAxum => references::serve_bare_axum().await,
     }
 }

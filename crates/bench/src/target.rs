@@ -11,8 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Http;
 
-/// `MAX_HELD_TICKETS` for the benchmarks (and `scripts/bench` gives the cluster the same).
-pub const UNLIMITED_HOLDS: &str = "1000000";
+/// `MAX_HELD_TICKETS` and the rate limits for the benchmarks (and `scripts/bench` gives the
+/// cluster the same): high enough never to be reached.
+pub const UNLIMITED: &str = "1000000";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -60,6 +61,16 @@ impl Target {
         scratch: PathBuf,
         lock_window: Duration,
     ) -> anyhow::Result<Self> {
+        Self::start_embedded_with(gittix, scratch, lock_window, &[]).await
+    }
+
+    /// As [`start_embedded`](Self::start_embedded), with more settings in its environment.
+    pub async fn start_embedded_with(
+        gittix: &Path,
+        scratch: PathBuf,
+        lock_window: Duration,
+        settings: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
         let data = scratch.join("data");
         let stdout_path = scratch.join("gittix.stdout");
         let child = Command::new(gittix)
@@ -69,13 +80,17 @@ impl Target {
             .env("PORT", "0")
             .env("DATA_DIR", &data)
             .env("ORDER_LOCK_SECONDS", lock_window.as_secs().to_string())
-            // The bench measures throughput: a buyer per client reserves thousands of tickets,
-            // and the expiry scenario's tickets are taken again. The limits are the orders
-            // suite's to test.
-            .env("MAX_HELD_TICKETS", UNLIMITED_HOLDS)
+            // The bench measures throughput: a buyer per client reserves and pays for thousands
+            // of tickets, and the expiry scenario's tickets are taken again. The limits are the
+            // services' suites' to test.
+            .env("MAX_HELD_TICKETS", UNLIMITED)
             .env("REHOLD_COOLDOWN_SECONDS", "0")
-            // Every simulated user signs up from 127.0.0.1.
-            .env("SIGNUPS_PER_CLIENT_PER_MINUTE", UNLIMITED_HOLDS)
+            .env("ORDERS_PER_USER_PER_MINUTE", UNLIMITED)
+            .env("PAYMENTS_PER_USER_PER_MINUTE", UNLIMITED)
+            // Every simulated user signs up and pays from 127.0.0.1.
+            .env("SIGNUPS_PER_CLIENT_PER_MINUTE", UNLIMITED)
+            .env("PAYMENTS_PER_CLIENT_PER_MINUTE", UNLIMITED)
+            .envs(settings.iter().map(|(name, value)| (*name, value.as_str())))
             .stdout(std::fs::File::create(&stdout_path)?)
             .stderr(std::fs::File::create(scratch.join("gittix.log"))?)
             .stdin(Stdio::null())

@@ -8,7 +8,7 @@ use gittix_expiration::ExpirationConfig;
 use gittix_orders::OrdersConfig;
 use gittix_payments::PaymentsConfig;
 use gittix_shared::bus::jetstream::JetStreamSettings;
-use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, SessionArgs};
+use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, RetentionArgs, SessionArgs};
 use gittix_tickets::TicketsConfig;
 use gittix_web::WebConfig;
 
@@ -30,6 +30,9 @@ pub struct Cli {
 
     #[command(flatten, next_help_heading = "Sessions")]
     pub session: SessionArgs,
+
+    #[command(flatten, next_help_heading = "Events")]
+    pub retention: RetentionArgs,
 
     #[command(flatten, next_help_heading = "Embedded mode")]
     pub embedded: EmbeddedArgs,
@@ -120,10 +123,12 @@ pub struct DistributedArgs {
 }
 
 impl DistributedArgs {
-    pub fn jetstream(&self) -> JetStreamSettings {
+    /// The stream keeps messages for `retention`.
+    pub fn jetstream(&self, retention: std::time::Duration) -> JetStreamSettings {
         JetStreamSettings {
             stream: self.nats_stream.clone(),
             subject_prefix: self.nats_subject_prefix.clone(),
+            max_age: retention,
             ..JetStreamSettings::new(&self.nats_url)
         }
     }

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api_document::api_document_routes;
 use crate::cli::{Cli, Service};
+use crate::embedded::REVOCATIONS_UNREAD;
 use crate::server::serve;
 
 /// Where the shared rate limits live in Redis.
@@ -34,11 +35,14 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
         _ => SessionRole::Verifies,
     };
     let sessions = cli.session.sessions_for_distributed(role)?;
-    let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(cli.distributed.jetstream()).await?);
+    let retentions = cli.retention.retentions(&cli.session);
+    let jetstream = cli.distributed.jetstream(retentions.bus);
+    let bus: Arc<dyn Bus> = Arc::new(JetStreamBus::connect(jetstream).await?);
     let mut platform = Platform::new(bus.clone(), sessions, Mode::Distributed);
     platform.trust_proxy = trust_proxy;
-    // Every replica of auth counts its limits in one place.
-    let shared_limits = if service == Service::Auth {
+    platform.retentions = retentions;
+    // Every replica of a rate-limited service counts its limits in one place.
+    let shared_limits = if matches!(service, Service::Auth | Service::Orders | Service::Payments) {
         let limiter = RedisLimiter::connect(&cli.expiration.redis_url, RATE_LIMIT_PREFIX).await?;
         let limiter = Arc::new(limiter);
         platform.limiter = limiter.clone();
@@ -68,6 +72,9 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
         Some(limiter) => built.with_probe("rate limits unreachable", limiter),
         None => built,
     };
+    // A replica that takes requests before it has read the revocations could take a revoked
+    // session.
+    let built = built.with_probe(REVOCATIONS_UNREAD, revocations.read.clone());
     let mut services = vec![built];
     let app = with_common_layers(
         routes_of(&mut services, Some(bus)),
@@ -86,7 +93,7 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     )
     .await;
     // The follower stops with the platform's shutdown, which serve has fired.
-    let _ = revocations.await;
+    let _ = revocations.task.await;
     served
 }
 

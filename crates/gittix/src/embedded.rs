@@ -11,7 +11,6 @@ use gittix_shared::bus::Bus;
 use gittix_shared::config::Mode;
 use gittix_shared::db::Db;
 use gittix_shared::http::{with_layers_only, TrustProxy};
-use gittix_shared::pruning::BUS_RETENTION;
 use gittix_shared::service::{routes_of, Platform};
 use gittix_web::{with_not_found, Api};
 
@@ -19,23 +18,31 @@ use crate::api_document::api_document_routes;
 use crate::cli::Cli;
 use crate::server::serve;
 
+/// What `/readyz` says while the revoked sessions of the last token lifetime are being read.
+pub const REVOCATIONS_UNREAD: &str = "revoked sessions not read yet";
+
 pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     let data_dir = data_dir(&cli.embedded.data_dir)?;
     // Auth signs with the private key; the other services get the verifier, which shares what
     // is revoked but cannot mint a session.
     let signing = cli.session.sessions_for_embedded(&data_dir)?;
     let form_secret = cli.web.embedded_form_secret(&data_dir)?;
+    let retentions = cli.retention.retentions(&cli.session);
     let embedded_bus = EmbeddedBus::open(&data_dir.join("bus.db")).await?;
-    let pruning = embedded_bus.spawn_pruning(BUS_RETENTION);
+    let pruning = embedded_bus.spawn_pruning(retentions);
     let bus: Arc<dyn Bus> = Arc::new(embedded_bus);
     let mut platform = Platform::new(bus.clone(), signing.verifier(), Mode::Embedded);
     platform.trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Embedded));
+    platform.retentions = retentions;
     let revocations = platform.follow_revocations();
 
     // Each service keeps its own database, as it would in distributed mode.
     let db = |service: &str| Db::open_sqlite_file(&data_dir.join(format!("{service}.db")));
     let mut services = vec![
-        gittix_auth::build(&cli.auth, db("auth")?, &platform.with_sessions(signing)).await?,
+        // Not ready until every revocation published before the start is read.
+        gittix_auth::build(&cli.auth, db("auth")?, &platform.with_sessions(signing))
+            .await?
+            .with_probe(REVOCATIONS_UNREAD, revocations.read.clone()),
         gittix_tickets::build(&cli.tickets, db("tickets")?, &platform).await?,
         gittix_orders::build(&cli.orders, db("orders")?, &platform).await?,
         gittix_expiration::build(
@@ -84,7 +91,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     .await;
     pruning.abort();
     // The follower stops with the platform's shutdown, which serve has fired.
-    let _ = revocations.await;
+    let _ = revocations.task.await;
     served
 }
 

@@ -268,4 +268,27 @@ topology_tests! {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+
+    async fn a_replica_is_ready_only_once_it_has_read_the_revocations(topology) {
+        let replicas = Replicas::spawn(topology).await;
+        let stolen = replicas.sign_up("owner@test.com").await;
+        let other_device = replicas.sign_in("owner@test.com").await;
+        let signed_out = replicas.post("/api/users/signout", &stolen, json!({})).await;
+        assert_eq!(signed_out.status(), StatusCode::OK);
+        replicas.refused_everywhere_within_a_second(&stolen, Instant::now()).await;
+
+        // A process that starts now: the probe its /readyz asks turns ready only once the
+        // revocation published before it started has been applied.
+        let sessions = Sessions::new(&test_session_keys().public_only(), TEST_SESSION_TTL, false);
+        let late = replicas.platform.platform.with_sessions(sessions.clone());
+        let follower = late.follow_revocations();
+        let token = |cookie: &str| cookie.split_once('=').unwrap().1.to_owned();
+        let started = Instant::now();
+        while !follower.read.is_read() {
+            assert!(started.elapsed() < Duration::from_secs(10), "never read the revocations");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(sessions.verify(&token(&stolen)).is_none(), "ready, yet the revoked session verified");
+        assert!(sessions.verify(&token(&other_device)).is_some(), "the session not signed out");
+    }
 }

@@ -1,5 +1,7 @@
 //! Every setting of the orders service, with its flag, environment variable and default.
 
+use std::num::NonZeroU32;
+
 /// How long an order holds its ticket unless told otherwise: 15 minutes.
 const DEFAULT_ORDER_LOCK_SECONDS: u64 = 15 * 60;
 
@@ -8,6 +10,9 @@ const DEFAULT_MAX_HELD_TICKETS: u32 = 10;
 
 /// How long a buyer whose hold expired must wait to take the same ticket again: 5 minutes.
 const DEFAULT_REHOLD_COOLDOWN_SECONDS: u64 = 5 * 60;
+
+/// How many orders one buyer may place per minute unless told otherwise.
+const DEFAULT_ORDERS_PER_USER_PER_MINUTE: u32 = 30;
 
 /// Settings of the orders service.
 #[derive(Debug, Clone, clap::Args)]
@@ -22,6 +27,10 @@ pub struct OrdersConfig {
     /// the same ticket again; others may take it at once.
     #[arg(long, env = "REHOLD_COOLDOWN_SECONDS", default_value_t = DEFAULT_REHOLD_COOLDOWN_SECONDS)]
     pub rehold_cooldown_seconds: u64,
+    /// How many orders one buyer may place per minute, shared by every replica (Redis in
+    /// distributed mode); one more is refused with 429.
+    #[arg(long, env = "ORDERS_PER_USER_PER_MINUTE", default_value_t = NonZeroU32::new(DEFAULT_ORDERS_PER_USER_PER_MINUTE).unwrap())]
+    pub orders_per_user_per_minute: NonZeroU32,
 }
 
 impl Default for OrdersConfig {
@@ -30,6 +39,8 @@ impl Default for OrdersConfig {
             order_lock_seconds: DEFAULT_ORDER_LOCK_SECONDS,
             max_held_tickets: DEFAULT_MAX_HELD_TICKETS,
             rehold_cooldown_seconds: DEFAULT_REHOLD_COOLDOWN_SECONDS,
+            orders_per_user_per_minute: NonZeroU32::new(DEFAULT_ORDERS_PER_USER_PER_MINUTE)
+                .unwrap(),
         }
     }
 }

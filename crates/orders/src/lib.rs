@@ -11,7 +11,8 @@ mod store;
 
 use axum::extract::FromRef;
 use gittix_shared::db::{Db, Migrations};
-use gittix_shared::pruning::Retention;
+use gittix_shared::pruning::{Keep, Retention};
+use gittix_shared::ratelimit::Budget;
 use gittix_shared::service::{Platform, Service};
 use gittix_shared::session::Sessions;
 
@@ -27,7 +28,7 @@ const PRUNED: [Retention; 2] = [
     Retention {
         table: "rehold_cooldowns",
         column: "until",
-        keep: std::time::Duration::ZERO,
+        keep: Keep::For(std::time::Duration::ZERO),
     },
 ];
 
@@ -51,6 +52,11 @@ pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow
     let state = OrdersState {
         orders,
         sessions: platform.sessions.clone(),
+        budget: Budget::per_minute(
+            platform.limiter.clone(),
+            "orders:user",
+            config.orders_per_user_per_minute,
+        ),
     };
     Ok(Service::new("orders", routes::router().with_state(state))
         .with_database(&db, platform)
@@ -62,4 +68,6 @@ pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow
 pub(crate) struct OrdersState {
     pub orders: OrderStore,
     pub sessions: Sessions,
+    /// Orders per buyer per minute.
+    pub budget: Budget,
 }

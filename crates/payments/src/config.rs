@@ -1,6 +1,7 @@
 //! The payments service's settings: which card processor it charges through, and the secret that
 //! authenticates Stripe's webhook calls.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,6 +10,18 @@ use crate::provider::stripe::{StripeProvider, CALL_TIMEOUT};
 use crate::provider::PaymentProvider;
 
 const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
+
+/// Payment attempts per buyer per minute unless told otherwise.
+const DEFAULT_PAYMENTS_PER_USER_PER_MINUTE: u32 = 10;
+
+/// Payment attempts per client address per minute unless told otherwise: above the per-user
+/// budget, so a few people behind one address can still pay, and low enough that one machine
+/// cycling through fresh accounts cannot test stolen cards at speed.
+const DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE: u32 = 30;
+
+fn non_zero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).expect("the defaults are not zero")
+}
 
 /// Settings of the payments service.
 #[derive(Debug, Clone, clap::Args)]
@@ -28,6 +41,14 @@ pub struct PaymentsConfig {
     /// later by asking again with the same idempotency key).
     #[arg(long, env = "STRIPE_TIMEOUT_SECONDS", default_value_t = CALL_TIMEOUT.as_secs())]
     pub stripe_timeout_seconds: u64,
+    /// Payment attempts one buyer may make per minute, shared by every replica (Redis in
+    /// distributed mode); one more is refused with 429.
+    #[arg(long, env = "PAYMENTS_PER_USER_PER_MINUTE", default_value_t = non_zero(DEFAULT_PAYMENTS_PER_USER_PER_MINUTE))]
+    pub payments_per_user_per_minute: NonZeroU32,
+    /// Payment attempts per client address per minute, whoever is signed in (card testing
+    /// spreads over many accounts); one more is refused with 429.
+    #[arg(long, env = "PAYMENTS_PER_CLIENT_PER_MINUTE", default_value_t = non_zero(DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE))]
+    pub payments_per_client_per_minute: NonZeroU32,
 }
 
 impl Default for PaymentsConfig {
@@ -37,6 +58,8 @@ impl Default for PaymentsConfig {
             stripe_api_base: DEFAULT_STRIPE_API_BASE.to_owned(),
             stripe_webhook_secret: None,
             stripe_timeout_seconds: CALL_TIMEOUT.as_secs(),
+            payments_per_user_per_minute: non_zero(DEFAULT_PAYMENTS_PER_USER_PER_MINUTE),
+            payments_per_client_per_minute: non_zero(DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE),
         }
     }
 }

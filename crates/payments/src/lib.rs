@@ -18,13 +18,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use gittix_shared::db::{Db, Migrations};
-use gittix_shared::pruning::{Retention, BUS_RETENTION};
+use gittix_shared::pruning::{Keep, Retention};
+use gittix_shared::ratelimit::Budget;
 use gittix_shared::service::{Platform, Service};
 
 pub use config::PaymentsConfig;
 use payments::Payments;
 use provider::PaymentProvider;
-use routes::PaymentsState;
+use routes::{PaymentBudgets, PaymentsState};
 use store::PaymentStore;
 use stripe_events::StripeEvents;
 
@@ -34,14 +35,18 @@ pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 /// The consumer group of the payments service.
 pub const CONSUMER_GROUP: &str = "payments-service";
 
+/// How long a handled Stripe webhook event is remembered: Stripe retries one for three days
+/// at most, so a week is well past any retry, whatever the bus keeps.
+const WEBHOOK_MEMORY: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
+
 /// What the payments database forgets, and when: applied events, and Stripe webhook events a
-/// week after they came (Stripe retries an event for three days at most).
+/// week after they came.
 const PRUNED: [Retention; 2] = [
     Retention::INBOX,
     Retention {
         table: "webhook_events",
         column: "received_at",
-        keep: BUS_RETENTION,
+        keep: Keep::For(WEBHOOK_MEMORY),
     },
 ];
 
@@ -68,6 +73,19 @@ pub async fn build(
         payments,
         stripe_events: StripeEvents::new(store, config.stripe_webhook_secret.clone()),
         sessions: platform.sessions.clone(),
+        trust_proxy: platform.trust_proxy,
+        budgets: PaymentBudgets {
+            per_user: Budget::per_minute(
+                platform.limiter.clone(),
+                "payments:user",
+                config.payments_per_user_per_minute,
+            ),
+            per_client: Budget::per_minute(
+                platform.limiter.clone(),
+                "payments:client",
+                config.payments_per_client_per_minute,
+            ),
+        },
     };
     let routes = routes::router().with_state(state);
     Ok(Service::new("payments", routes)

@@ -236,6 +236,34 @@ pub struct LogArgs {
     pub log_format: LogFormat,
 }
 
+#[derive(Debug, Clone, clap::Args)]
+pub struct RetentionArgs {
+    /// How long the bus keeps events, in seconds (the embedded log's retention; JetStream's
+    /// max_age for the stream). Keep it at least JWT_TTL_SECONDS: a replica that starts reads
+    /// the revocations of the last token lifetime from the bus. The tables that remember
+    /// events (each service's inbox, tickets' ended orders) keep their rows a day longer, or
+    /// twice as long when this is under a day, and are pruned a tenth of it apart (hourly at
+    /// most).
+    #[arg(long, env = "BUS_RETENTION_SECONDS", default_value_t = crate::pruning::BUS_RETENTION.as_secs())]
+    pub bus_retention_seconds: u64,
+}
+
+impl RetentionArgs {
+    /// The retentions, warning when the bus would forget revocations before the tokens they
+    /// name expire.
+    pub fn retentions(&self, sessions: &SessionArgs) -> crate::pruning::Retentions {
+        let bus = Duration::from_secs(self.bus_retention_seconds.max(1));
+        if bus.as_secs() < sessions.jwt_ttl_seconds {
+            tracing::warn!(
+                bus_retention_seconds = bus.as_secs(),
+                jwt_ttl_seconds = sessions.jwt_ttl_seconds,
+                "BUS_RETENTION_SECONDS is under JWT_TTL_SECONDS: a replica that starts cannot read revocations older than the bus keeps"
+            );
+        }
+        crate::pruning::Retentions { bus }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,9 @@
 //! `crates/shared/tests/ratelimit` holds both to one conformance suite.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::fmt::Display;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -49,6 +51,40 @@ pub enum Decision {
 pub trait Limiter: Send + Sync + 'static {
     /// Counts one hit on `key` under `limit`, or refuses it.
     async fn hit(&self, key: &str, limit: Limit) -> anyhow::Result<Decision>;
+}
+
+/// One limit a route applies to each caller (a user, a client address): the per-minute budget
+/// `limit` under the name `name`, which keeps its keys apart from every other limit's. Over
+/// the budget, the route answers 429 with `Retry-After`.
+#[derive(Clone)]
+pub struct Budget {
+    limiter: Arc<dyn Limiter>,
+    name: &'static str,
+    limit: Limit,
+}
+
+impl Budget {
+    pub fn per_minute(limiter: Arc<dyn Limiter>, name: &'static str, max: NonZeroU32) -> Self {
+        Self {
+            limiter,
+            name,
+            limit: Limit::per_minute(max.get()),
+        }
+    }
+
+    /// Spends one hit of `caller`'s budget, or refuses with 429 (`Retry-After` in whole
+    /// seconds, at least 1). A limiter that cannot be reached is a 500: the request is not let
+    /// through uncounted.
+    pub async fn spend(&self, caller: impl Display) -> Result<(), crate::ApiError> {
+        let key = format!("{}:{caller}", self.name);
+        match self.limiter.hit(&key, self.limit).await {
+            Ok(Decision::Allowed) => Ok(()),
+            Ok(Decision::Refused { retry_after }) => Err(crate::ApiError::TooManyRequests {
+                retry_after_secs: retry_after.as_secs().max(1),
+            }),
+            Err(cause) => Err(crate::ApiError::internal(cause)),
+        }
+    }
 }
 
 /// GCRA on one key's theoretical arrival time `tat` (ms): the new `tat` when allowed, or the
@@ -171,5 +207,31 @@ impl crate::http::Probe for RedisLimiter {
         let mut connection = self.connection.clone();
         let _: String = redis::cmd("PING").query_async(&mut connection).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(limiter: &Arc<LocalLimiter>, name: &'static str, max: u32) -> Budget {
+        Budget::per_minute(limiter.clone(), name, NonZeroU32::new(max).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_spent_budget_answers_429_with_a_wait_of_at_least_a_second() {
+        let limiter = Arc::new(LocalLimiter::default());
+        let orders = budget(&limiter, "orders", 2);
+        orders.spend("ann").await.unwrap();
+        orders.spend("ann").await.unwrap();
+        match orders.spend("ann").await {
+            Err(crate::ApiError::TooManyRequests { retry_after_secs }) => {
+                assert!((1..=30).contains(&retry_after_secs), "{retry_after_secs}");
+            }
+            other => panic!("expected 429, got {other:?}"),
+        }
+        // Another caller, and the same caller under another limit, have budgets of their own.
+        orders.spend("bob").await.unwrap();
+        budget(&limiter, "payments", 1).spend("ann").await.unwrap();
     }
 }

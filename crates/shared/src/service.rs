@@ -36,6 +36,9 @@ pub struct Platform {
     pub relay: RelaySettings,
     /// Where rate limits are counted: this process's memory, or Redis shared by every replica.
     pub limiter: Arc<dyn crate::ratelimit::Limiter>,
+    /// How long the bus keeps messages, and so how long the tables that remember them keep
+    /// their rows.
+    pub retentions: crate::pruning::Retentions,
     /// Fires once, when the process shuts down.
     pub shutdown: CancellationToken,
 }
@@ -50,6 +53,7 @@ impl Platform {
             listener: ListenerSettings::default(),
             relay: RelaySettings::default(),
             limiter: Arc::new(crate::ratelimit::LocalLimiter::default()),
+            retentions: crate::pruning::Retentions::DEFAULT,
             shutdown: CancellationToken::new(),
         }
     }
@@ -62,12 +66,15 @@ impl Platform {
 
     /// Follows `session:revoked` into [`Platform::sessions`] until shutdown, in a consumer group
     /// of this process's own (one per process: every replica must see every revocation).
-    pub fn follow_revocations(&self) -> JoinHandle<()> {
-        crate::session::revocation::follow(
+    pub fn follow_revocations(&self) -> RevocationFollower {
+        let read = Arc::new(crate::session::revocation::RevocationsRead::default());
+        let task = crate::session::revocation::follow(
             self.sessions.clone(),
             self.bus.clone(),
             self.shutdown.clone(),
-        )
+            read.clone(),
+        );
+        RevocationFollower { task, read }
     }
 
     /// These settings with `sessions` in place of the platform's (auth's signing sessions in a
@@ -83,6 +90,13 @@ impl Platform {
     pub async fn start(&self, listener: Listener) -> anyhow::Result<Vec<JoinHandle<()>>> {
         listener.start(self.shutdown.clone()).await
     }
+}
+
+/// A process's reader of `session:revoked`: its task, and whether it has read what was
+/// published before it started (a probe for `/readyz`).
+pub struct RevocationFollower {
+    pub task: JoinHandle<()>,
+    pub read: Arc<crate::session::revocation::RevocationsRead>,
 }
 
 /// A built service, running its tasks; serve its routes and [`stop`](Self::stop) it at the end.
@@ -118,7 +132,8 @@ impl Service {
         self
     }
 
-    /// Prunes `db` by `rules` every hour until the platform's shutdown (`crate::pruning`).
+    /// Prunes `db` by `rules`, under the platform's retentions, until its shutdown
+    /// (`crate::pruning`).
     pub fn with_pruning(
         mut self,
         db: &Db,
@@ -128,6 +143,7 @@ impl Service {
         self.tasks.push(crate::pruning::spawn(
             db.clone(),
             rules,
+            platform.retentions,
             platform.shutdown.clone(),
         ));
         self

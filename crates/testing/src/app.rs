@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use gittix_shared::config::Mode;
 use gittix_shared::http::with_common_layers;
+use gittix_shared::ratelimit::RedisLimiter;
 use gittix_shared::service::{self, Platform, Service};
 use gittix_shared::session::Sessions;
 
@@ -21,7 +22,8 @@ use crate::sessions::test_sessions;
 pub const TEST_BODY_LIMIT: usize = 64 * 1024;
 
 /// What a test's services share: a fresh bus of the topology, the test sessions (following
-/// `session:revoked` as every process does), and listener settings with short retry delays.
+/// `session:revoked` as every process does), listener settings with short retry delays, and
+/// the rate limiter of the topology (in process, or in the test Redis).
 /// Dropping it shuts the services down.
 pub struct TestPlatform {
     pub platform: Platform,
@@ -41,6 +43,14 @@ impl TestPlatform {
         };
         let mut platform = Platform::new(bus.bus.clone(), sessions, mode);
         platform.listener = quick_listener_settings();
+        if topology == Topology::Distributed {
+            // The rate limits in Redis, as `serve` keeps them, under a prefix of this test's own.
+            let prefix = format!("test:limits:{}:", uuid::Uuid::now_v7());
+            let limiter = RedisLimiter::connect(&crate::redis_url(), prefix)
+                .await
+                .expect("the test Redis answers");
+            platform.limiter = Arc::new(limiter);
+        }
         // Stops with the platform's shutdown.
         drop(platform.follow_revocations());
         Self { platform, bus }

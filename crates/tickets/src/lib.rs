@@ -15,7 +15,7 @@ mod ticket;
 use axum::extract::FromRef;
 use gittix_shared::config::Mode;
 use gittix_shared::db::{Db, Migrations};
-use gittix_shared::pruning::{Retention, INBOX_RETENTION};
+use gittix_shared::pruning::{Keep, Retention};
 use gittix_shared::service::{Platform, Service};
 use gittix_shared::session::Sessions;
 
@@ -32,7 +32,7 @@ const PRUNED: [Retention; 2] = [
     Retention {
         table: "ended_orders",
         column: "ended_at",
-        keep: INBOX_RETENTION,
+        keep: Keep::Inbox,
     },
 ];
 

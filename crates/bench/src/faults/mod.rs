@@ -5,7 +5,8 @@
 mod checks;
 mod cluster;
 mod proxy;
-mod purchases;
+pub(crate) mod purchases;
+mod revocation;
 
 use std::fmt::Write;
 use std::path::Path;
@@ -17,6 +18,7 @@ use self::checks::Check;
 use self::cluster::{argument, Cluster};
 use self::proxy::{Behaviour, FaultyStripe};
 use self::purchases::{Load, Tally};
+use crate::client::Http;
 use crate::fixtures::sign_up_many;
 use crate::target::Target;
 
@@ -39,9 +41,11 @@ enum Fault {
     StopRedis,
     /// The Stripe stand-in answers 500, or nothing, for [`OUTAGE`].
     Stripe(Behaviour),
+    /// SIGKILL; a session is signed out while the process is down; started again.
+    RevokeWhileDown(&'static str),
 }
 
-const FAULTS: [Fault; 14] = [
+const FAULTS: [Fault; 15] = [
     Fault::Kill("auth"),
     Fault::Kill("tickets-1"),
     Fault::Kill("tickets-2"),
@@ -56,6 +60,7 @@ const FAULTS: [Fault; 14] = [
     Fault::StopRedis,
     Fault::Stripe(Behaviour::Error),
     Fault::Stripe(Behaviour::Silent),
+    Fault::RevokeWhileDown("orders-2"),
 ];
 
 impl Fault {
@@ -75,13 +80,35 @@ impl Fault {
                 "the Stripe stand-in answers nothing for {} s (payments gives up after {STRIPE_TIMEOUT_SECONDS} s)",
                 OUTAGE.as_secs()
             ),
+            Self::RevokeWhileDown(name) => format!(
+                "kill -9 {name}, sign a session out while it is down, then start it again"
+            ),
         }
     }
 
     /// Injects the fault and takes it away again, returning when the process or server is
-    /// back (or the fault is over).
-    async fn inject(self, cluster: &Cluster, stripe: &FaultyStripe) -> anyhow::Result<()> {
+    /// back (or the fault is over), with the checks of the fault's own, if it has any.
+    async fn inject(
+        self,
+        cluster: &Cluster,
+        stripe: &FaultyStripe,
+        gateway: &Http,
+    ) -> anyhow::Result<Vec<Check>> {
         let back = Duration::from_secs(60);
+        if let Self::RevokeWhileDown(name) = self {
+            let check = revocation::revoked_while_down(cluster, gateway, name, back).await?;
+            return Ok(vec![check]);
+        }
+        self.inject_outage(cluster, stripe, back).await?;
+        Ok(Vec::new())
+    }
+
+    async fn inject_outage(
+        self,
+        cluster: &Cluster,
+        stripe: &FaultyStripe,
+        back: Duration,
+    ) -> anyhow::Result<()> {
         match self {
             Self::Kill(name) => {
                 cluster.signal(name, "KILL").await?;
@@ -110,6 +137,7 @@ impl Fault {
                 stripe.set(Behaviour::Forward);
                 Ok(())
             }
+            Self::RevokeWhileDown(_) => unreachable!("inject runs it"),
         }
     }
 }
@@ -144,8 +172,8 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
         let began = Instant::now();
         let load = Load::start(&target.http, &sellers, &buyers);
         tokio::time::sleep(Duration::from_secs(3)).await;
-        fault
-            .inject(&cluster, &stripe)
+        let own_checks = fault
+            .inject(&cluster, &stripe, &target.http)
             .await
             .with_context(|| fault.describe())?;
         let restored = Instant::now();
@@ -158,8 +186,9 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
         );
         let tally = load.stop().await;
         let paid_after = tally.paid_at.iter().filter(|at| **at > restored).count();
-        let mut checks = checks::all(&target.databases, &nats_url, patience).await?;
-        if let Fault::Kill(_) = fault {
+        let mut checks = own_checks;
+        checks.extend(checks::all(&target.databases, &nats_url, patience).await?);
+        if let Fault::Kill(_) | Fault::RevokeWhileDown(_) = fault {
             checks.push(checks::resumed_in_time(
                 resumed?,
                 paid_before.len(),

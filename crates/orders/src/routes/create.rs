@@ -4,7 +4,10 @@ use axum::Json;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::id::known_id;
 use gittix_shared::json::JsonBody;
-use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
+use gittix_shared::openapi::responses::{
+    BodyTooLarge, DatabaseUnavailable, SignedOut, TooManyRequests,
+};
+use gittix_shared::ratelimit::Budget;
 use gittix_shared::session::RequireUser;
 use gittix_shared::validation::{lenient_string, Validator};
 use gittix_shared::ApiResult;
@@ -27,6 +30,7 @@ pub(crate) struct CreateOrder {
     (status = 201, description = "Reserved until expiresAt: publishes order:created", body = OrderJson),
     (status = 400, description = "ticketId is missing, the body is not JSON, the ticket is reserved or sold, it is the caller's own, the caller already holds MAX_HELD_TICKETS unpaid orders, or the caller's hold on it expired less than REHOLD_COOLDOWN_SECONDS ago", body = ErrorBody),
     SignedOut,
+    TooManyRequests,
     (status = 404, description = "No ticket has this id, or it was withdrawn", body = ErrorBody),
     BodyTooLarge,
     DatabaseUnavailable,
@@ -34,9 +38,12 @@ pub(crate) struct CreateOrder {
 /// `POST /api/orders` `{ticketId}`: reserves the ticket for the lock window; publishes `order:created`.
 pub(crate) async fn create(
     State(orders): State<OrderStore>,
+    State(budget): State<Budget>,
     RequireUser(buyer): RequireUser,
     JsonBody(body): JsonBody<CreateOrder>,
 ) -> ApiResult<(StatusCode, Json<OrderJson>)> {
+    // Every attempt counts, refused ones too: a script hammering sold tickets is slowed as well.
+    budget.spend(&buyer.id).await?;
     let mut validator = Validator::new();
     let ticket_id = validator
         .required_text(

@@ -7,6 +7,7 @@ mod concurrency;
 mod create;
 mod holds;
 mod input;
+mod rate_limit;
 mod read;
 mod replica;
 mod reservation;

@@ -2,15 +2,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::http::ClientIp;
 use gittix_shared::id::known_id;
 use gittix_shared::json::JsonBody;
-use gittix_shared::openapi::responses::BodyTooLarge;
+use gittix_shared::openapi::responses::{BodyTooLarge, TooManyRequests};
 use gittix_shared::session::RequireUser;
 use gittix_shared::validation::{lenient_string, Validator};
 use gittix_shared::ApiResult;
 use serde::{Deserialize, Serialize};
 
 use crate::payments::Payments;
+use crate::routes::PaymentBudgets;
 
 /// What to charge, and with which card.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -39,14 +41,20 @@ pub(crate) struct Paid {
     (status = 404, description = "No order has this id (yet: payments learns of orders through events)", body = ErrorBody),
     (status = 503, description = "The database cannot be reached, or the card processor did not answer (\"the payment will be settled shortly\": the charge is settled later, and the order completes or its ticket is released)", body = ErrorBody),
     BodyTooLarge,
+    TooManyRequests,
 ))]
 /// `POST /api/payments` `{token, orderId}`: charges the order's price; publishes `charge:created`
 /// (or `charge:failed` with the card's decline message).
 pub(crate) async fn create(
     State(payments): State<Payments>,
+    State(budgets): State<PaymentBudgets>,
+    ClientIp(client): ClientIp,
     RequireUser(buyer): RequireUser,
     JsonBody(body): JsonBody<Pay>,
 ) -> ApiResult<(StatusCode, Json<Paid>)> {
+    // Every attempt counts, refused ones too: card testing is mostly declines.
+    budgets.per_client.spend(client).await?;
+    budgets.per_user.spend(&buyer.id).await?;
     let mut validator = Validator::new();
     let token = validator
         .required_text(

@@ -5,6 +5,8 @@ mod refusal;
 mod webhook;
 
 use axum::extract::FromRef;
+use gittix_shared::http::TrustProxy;
+use gittix_shared::ratelimit::Budget;
 use gittix_shared::session::Sessions;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,6 +20,15 @@ pub(crate) struct PaymentsState {
     pub payments: Payments,
     pub stripe_events: StripeEvents,
     pub sessions: Sessions,
+    pub budgets: PaymentBudgets,
+    pub trust_proxy: TrustProxy,
+}
+
+/// The limits on payment attempts: per buyer, and per client address whoever is signed in.
+#[derive(Clone)]
+pub(crate) struct PaymentBudgets {
+    pub per_user: Budget,
+    pub per_client: Budget,
 }
 
 pub(crate) fn router() -> OpenApiRouter<PaymentsState> {

@@ -24,6 +24,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 mod input;
+mod rate_limit;
 
 struct PaymentsApp {
     service: TestService,
@@ -43,10 +44,27 @@ impl PaymentsApp {
         Self::spawn_with(topology, provider).await
     }
 
+    /// Through `provider`, with the rate limits lifted: the bursts of the other suites are
+    /// `rate_limit.rs`'s business only there.
     async fn spawn_with(topology: Topology, provider: Arc<dyn PaymentProvider>) -> Self {
+        let unlimited = std::num::NonZeroU32::new(1_000_000).unwrap();
+        let config = PaymentsConfig {
+            payments_per_user_per_minute: unlimited,
+            payments_per_client_per_minute: unlimited,
+            ..PaymentsConfig::default()
+        };
+        Self::spawn_configured(topology, provider, config).await
+    }
+
+    /// With `config`, and the webhook secret of these tests.
+    async fn spawn_configured(
+        topology: Topology,
+        provider: Arc<dyn PaymentProvider>,
+        config: PaymentsConfig,
+    ) -> Self {
         let config = PaymentsConfig {
             stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
-            ..PaymentsConfig::default()
+            ..config
         };
         let Spawned {
             service,

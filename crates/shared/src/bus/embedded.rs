@@ -297,6 +297,21 @@ impl EmbeddedSubscription {
 
 #[async_trait]
 impl Subscription for EmbeddedSubscription {
+    async fn caught_up(&mut self) -> anyhow::Result<bool> {
+        if !self.claimed.is_empty() {
+            return Ok(false);
+        }
+        // An integer, not a boolean: sqlx's `Any` driver reads SQLite's answer as one.
+        let owed: i64 = sqlx::query_scalar(&format!(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM {NEW_MESSAGES}) \
+             OR EXISTS (SELECT 1 FROM bus_pending WHERE grp = $1) THEN 1 ELSE 0 END"
+        ))
+        .bind(&self.group)
+        .fetch_one(self.inner.db.pool())
+        .await?;
+        Ok(owed == 0)
+    }
+
     async fn next(&mut self) -> anyhow::Result<Delivery> {
         loop {
             if let Some(delivery) = self.take_claimed() {
@@ -379,14 +394,18 @@ impl Acknowledge for EmbeddedAck {
 }
 
 impl EmbeddedBus {
-    /// Deletes messages older than `retention` that every consumer group has consumed and
-    /// settled. Ids of deleted messages are forgotten, so the duplicate window is `retention`
+    /// Deletes messages older than `retention` that every consumer group reading their
+    /// subject has consumed and settled. Ids of deleted messages are forgotten, so the duplicate window is `retention`
     /// (JetStream's is far shorter). Returns how many messages were deleted.
     pub async fn prune(&self, retention: Duration) -> anyhow::Result<u64> {
         let cutoff = unix_millis() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
+        // A message may go once every group that reads its subject has copied it (its cursor
+        // is past it) and settled it (no pending delivery). Only those groups: a group whose
+        // subjects are quiet never moves its cursor, and must not hold back other subjects.
         let deleted = sqlx::query(
             "DELETE FROM bus_messages WHERE published_at < $1 \
-             AND seq <= (SELECT COALESCE(MIN(cursor), 0) FROM bus_groups) \
+             AND NOT EXISTS (SELECT 1 FROM bus_group_subjects s JOIN bus_groups g ON g.name = s.grp \
+                             WHERE s.subject = bus_messages.subject AND g.cursor < bus_messages.seq) \
              AND NOT EXISTS (SELECT 1 FROM bus_pending p WHERE p.seq = bus_messages.seq)",
         )
         .bind(cutoff)
@@ -395,14 +414,18 @@ impl EmbeddedBus {
         Ok(deleted.rows_affected())
     }
 
-    /// Prunes every hour, keeping `retention` of history, until the handle is aborted.
-    pub fn spawn_pruning(&self, retention: Duration) -> tokio::task::JoinHandle<()> {
+    /// Prunes every [`Retentions::every`](crate::pruning::Retentions::every), keeping the bus
+    /// retention of history, until the handle is aborted.
+    pub fn spawn_pruning(
+        &self,
+        retentions: crate::pruning::Retentions,
+    ) -> tokio::task::JoinHandle<()> {
         let bus = self.clone();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60 * 60));
+            let mut tick = tokio::time::interval(retentions.every());
             loop {
                 tick.tick().await;
-                match bus.prune(retention).await {
+                match bus.prune(retentions.bus).await {
                     Ok(0) => {}
                     Ok(deleted) => tracing::info!(deleted, "pruned the embedded bus log"),
                     Err(error) => tracing::warn!(%error, "could not prune the embedded bus log"),

@@ -76,7 +76,7 @@ impl JetStreamBus {
             .await
             .with_context(|| format!("connecting to NATS at {}", settings.url))?;
         let context = jetstream::new(client.clone());
-        context
+        let mut stream = context
             .get_or_create_stream(StreamConfig {
                 name: settings.stream.clone(),
                 subjects: vec![format!("{}>", settings.subject_prefix)],
@@ -89,6 +89,21 @@ impl JetStreamBus {
             .map_err(|e| {
                 anyhow::anyhow!("creating the JetStream stream {}: {e}", settings.stream)
             })?;
+        // A stream made with another retention takes this one: the inbox's retention follows
+        // it, and must outlast what the stream keeps.
+        let mut config = stream
+            .info()
+            .await
+            .map_err(|e| anyhow::anyhow!("reading the JetStream stream {}: {e}", settings.stream))?
+            .config
+            .clone();
+        if config.max_age != settings.max_age {
+            tracing::info!(stream = %settings.stream, from = ?config.max_age, to = ?settings.max_age, "changing the stream's retention");
+            config.max_age = settings.max_age;
+            context.update_stream(config).await.map_err(|e| {
+                anyhow::anyhow!("updating the JetStream stream {}: {e}", settings.stream)
+            })?;
+        }
         Ok(Self {
             client,
             context,
@@ -149,6 +164,7 @@ impl Bus for JetStreamBus {
             .map_err(|e| anyhow::anyhow!("opening the stream: {e}"))?;
         let (sender, receiver) = mpsc::channel(1);
         let mut pullers = Vec::new();
+        let mut consumers = Vec::new();
         for subject in subjects {
             let durable = consumer_name(group, subject);
             let consumer: PullConsumer = stream
@@ -170,9 +186,14 @@ impl Bus for JetStreamBus {
                 .await
                 .map_err(|e| anyhow::anyhow!("creating consumer {durable}: {e}"))?;
             let prefix = self.settings.subject_prefix.clone();
+            consumers.push(consumer.clone());
             pullers.push(tokio::spawn(pull_forever(consumer, prefix, sender.clone())));
         }
-        Ok(Box::new(JetStreamSubscription { receiver, pullers }))
+        Ok(Box::new(JetStreamSubscription {
+            receiver,
+            pullers,
+            consumers,
+        }))
     }
 
     async fn ping(&self) -> anyhow::Result<()> {
@@ -281,6 +302,8 @@ fn to_delivery(message: jetstream::Message, prefix: &str) -> anyhow::Result<Deli
 struct JetStreamSubscription {
     receiver: mpsc::Receiver<Delivery>,
     pullers: Vec<JoinHandle<()>>,
+    /// The group's consumers, one per subject, asked how much they still owe.
+    consumers: Vec<PullConsumer>,
 }
 
 impl Drop for JetStreamSubscription {
@@ -293,6 +316,22 @@ impl Drop for JetStreamSubscription {
 
 #[async_trait]
 impl Subscription for JetStreamSubscription {
+    async fn caught_up(&mut self) -> anyhow::Result<bool> {
+        if !self.receiver.is_empty() {
+            return Ok(false);
+        }
+        for consumer in &mut self.consumers {
+            let info = consumer
+                .info()
+                .await
+                .map_err(|e| anyhow::anyhow!("reading a JetStream consumer's state: {e}"))?;
+            if info.num_pending > 0 || info.num_ack_pending > 0 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     async fn next(&mut self) -> anyhow::Result<Delivery> {
         self.receiver
             .recv()

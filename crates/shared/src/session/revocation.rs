@@ -6,6 +6,7 @@
 //! token lifetime: a replica that was down when a session was revoked reads it when it starts.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -66,12 +67,37 @@ impl Revoked {
 
 pub(crate) type SharedRevoked = Arc<RwLock<Revoked>>;
 
+/// Whether a process's follower has read every revocation published before it started: until
+/// then a revoked session could still be taken, so the process is not ready (`/readyz`).
+#[derive(Default)]
+pub struct RevocationsRead(AtomicBool);
+
+impl RevocationsRead {
+    pub fn is_read(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn set(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::http::Probe for RevocationsRead {
+    async fn probe(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.is_read(), "the revoked sessions are not read yet");
+        Ok(())
+    }
+}
+
 /// Follows `session:revoked` on `bus` into `sessions` until `shutdown`, in a consumer group of
-/// this process's own that starts with the revocations of the last token lifetime.
+/// this process's own that starts with the revocations of the last token lifetime. `read` is
+/// set once the follower has applied every revocation published before it started.
 pub fn follow(
     sessions: super::Sessions,
     bus: Arc<dyn Bus>,
     shutdown: CancellationToken,
+    read: Arc<RevocationsRead>,
 ) -> JoinHandle<()> {
     let group = format!("session-revocations-{}", uuid::Uuid::now_v7().simple());
     let since = unix_millis() - i64::try_from(sessions.ttl().as_millis()).unwrap_or(i64::MAX);
@@ -96,6 +122,17 @@ pub fn follow(
                 }
             };
             loop {
+                // Asked after each revocation applied until the answer is yes: the follower
+                // never waits on a timer, only on the bus.
+                if !read.is_read() {
+                    match subscription.caught_up().await {
+                        Ok(true) => read.set(),
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "asking whether session:revoked is read failed")
+                        }
+                    }
+                }
                 let delivery = tokio::select! {
                     () = shutdown.cancelled() => return,
                     delivery = subscription.next() => delivery,

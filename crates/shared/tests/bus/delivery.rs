@@ -46,6 +46,30 @@ bus_tests! {
         assert_quiet(&mut sub, Duration::from_millis(700)).await;
     }
 
+    async fn a_group_is_caught_up_once_it_acknowledged_what_was_published(kind) {
+        let test = TestBus::new(kind).await;
+        let bus = &test.bus;
+        let settings = ack_wait(Duration::from_secs(30));
+        let mut empty = bus.subscribe("nothing-yet", &subjects(&["thing:happened"]), &settings).await.unwrap();
+        assert!(empty.caught_up().await.unwrap(), "nothing was published");
+        bus.publish(&message("m-1", "thing:happened", "")).await.unwrap();
+        bus.publish(&message("m-2", "other:thing", "")).await.unwrap();
+        let mut sub = bus.subscribe("reader", &subjects(&["thing:happened"]), &settings).await.unwrap();
+        assert!(!sub.caught_up().await.unwrap(), "m-1 is owed");
+        let got = receive(&mut sub, WAIT).await;
+        assert!(!sub.caught_up().await.unwrap(), "m-1 is delivered, not yet acknowledged");
+        got.ack().await.unwrap();
+        // JetStream counts the acknowledgement a moment after confirming it.
+        let started = Instant::now();
+        while !sub.caught_up().await.unwrap() {
+            assert!(started.elapsed() < WAIT, "still not caught up after the ack");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Another subject's message is not this group's to read.
+        bus.publish(&message("m-3", "other:thing", "")).await.unwrap();
+        assert!(sub.caught_up().await.unwrap());
+    }
+
     async fn headers_and_subject_travel_with_the_message(kind) {
         let test = TestBus::new(kind).await;
         let mut sent = message("m-1", "thing:happened", "{}");
@@ -215,6 +239,47 @@ async fn pruning_the_embedded_log_keeps_whatever_a_group_still_owes() {
     assert_eq!(bus.prune(Duration::ZERO).await.unwrap(), 1);
     // Nothing is delivered again after pruning.
     assert_quiet(&mut fast, Duration::from_millis(300)).await;
+}
+
+/// Found by the soak (`gittix-bench soak`): a group whose subjects see no message (every
+/// process's reader of `session:revoked`, most of the time) never moved its cursor, and so held
+/// back the pruning of every other subject's messages for ever.
+#[tokio::test]
+async fn a_group_on_a_quiet_subject_does_not_hold_back_pruning() {
+    use gittix_shared::bus::embedded::EmbeddedBus;
+    use gittix_shared::bus::Bus;
+    let dir = tempfile::tempdir().unwrap();
+    let bus = EmbeddedBus::open(&dir.path().join("bus.db")).await.unwrap();
+    let settings = ack_wait(Duration::from_secs(30));
+    let _quiet = bus
+        .subscribe("quiet", &subjects(&["session:revoked"]), &settings)
+        .await
+        .unwrap();
+    let mut busy = bus
+        .subscribe("busy", &subjects(&["thing:happened"]), &settings)
+        .await
+        .unwrap();
+    for id in ["m-1", "m-2"] {
+        bus.publish(&message(id, "thing:happened", ""))
+            .await
+            .unwrap();
+    }
+    bus.publish(&message("nobody-reads-this", "other:thing", ""))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        receive(&mut busy, WAIT).await.ack().await.unwrap();
+    }
+    assert_eq!(
+        bus.prune(Duration::ZERO).await.unwrap(),
+        3,
+        "every message is settled by every group that reads its subject"
+    );
+    // A revocation published now still reaches the quiet group.
+    bus.publish(&message("r-1", "session:revoked", ""))
+        .await
+        .unwrap();
+    assert_eq!(bus.prune(Duration::ZERO).await.unwrap(), 0, "owed to quiet");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use gittix_shared::db::Migrations;
-use gittix_shared::pruning::{prune, Retention};
+use gittix_shared::pruning::{prune, Keep, Retention, Retentions};
 use gittix_shared::time::unix_millis;
 use gittix_testing::{backend_tests, fresh_database};
 
@@ -28,15 +28,31 @@ backend_tests! {
                 .await
                 .unwrap();
         }
-        let deleted = prune(db, &[Retention::INBOX]).await.unwrap();
+        let deleted = prune(db, &[Retention::INBOX], Retentions::DEFAULT).await.unwrap();
         assert_eq!(deleted, [1]);
         let kept: Vec<String> = sqlx::query_scalar("SELECT event_id FROM inbox ORDER BY event_id")
             .fetch_all(db.pool())
             .await
             .unwrap();
         assert_eq!(kept, ["edge", "new"]);
+        // A bus that keeps a minute of messages needs two minutes of inbox (BUS_RETENTION_SECONDS).
+        let minute = Retentions { bus: Duration::from_secs(60) };
+        for (id, at) in [("three-minutes", now - 180_000), ("one-minute", now - 60_000)] {
+            sqlx::query("INSERT INTO inbox (event_id, applied_at) VALUES ($1, $2)")
+                .bind(id)
+                .bind(at)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+        assert_eq!(prune(db, &[Retention::INBOX], minute).await.unwrap(), [2], "edge and three-minutes");
+        let kept: Vec<String> = sqlx::query_scalar("SELECT event_id FROM inbox ORDER BY event_id")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(kept, ["new", "one-minute"]);
         // A retention of zero forgets everything in the past.
-        let all = Retention { keep: Duration::ZERO, ..Retention::INBOX };
-        assert_eq!(prune(db, &[all]).await.unwrap(), [2]);
+        let all = Retention { keep: Keep::For(Duration::ZERO), ..Retention::INBOX };
+        assert_eq!(prune(db, &[all], Retentions::DEFAULT).await.unwrap(), [2]);
     }
 }
