@@ -114,3 +114,27 @@ async fn replicas_on_one_redis_share_one_budget() {
     }
     assert_eq!(allowed(&decisions), 4, "{decisions:?}");
 }
+
+/// Found by the fault suite: after Redis restarted, the first hit of each process failed (500)
+/// on the broken connection. The limiter tries once more on a fresh one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_hit_after_a_redis_restart_is_counted() {
+    let mut redis = gittix_testing::PrivateRedis::start();
+    let limiter = RedisLimiter::connect(&redis.url(), "restart:")
+        .await
+        .unwrap();
+    let limit = Limit::per_minute(2);
+    assert_eq!(limiter.hit("k", limit).await.unwrap(), Decision::Allowed);
+    redis.stop();
+    redis.start_again();
+    assert_eq!(
+        limiter.hit("k", limit).await.unwrap(),
+        Decision::Allowed,
+        "the first hit after the restart"
+    );
+    // Redis kept the count (append-only file): the budget of 2 is spent.
+    assert!(matches!(
+        limiter.hit("k", limit).await.unwrap(),
+        Decision::Refused { .. }
+    ));
+}
