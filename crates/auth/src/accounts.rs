@@ -1,5 +1,5 @@
-//! What signing up, signing in and changing an account do once the request is valid: the
-//! sign-in limits, the password checks and the writes, with no HTTP in them.
+//! What signing up, signing in, changing an account and resetting its password do once the
+//! request is valid: the limits, the password checks and the writes, with no HTTP in them.
 
 use std::net::IpAddr;
 
@@ -84,4 +84,40 @@ impl Accounts {
         };
         self.users.update(&user.id, change, revoke_before).await
     }
+
+    /// Starts a reset of the password of `email`'s account, if there is one (the link goes
+    /// out by email); counts against `client`'s password-reset limit either way, and answers
+    /// the same either way.
+    pub async fn request_password_reset(
+        &self,
+        client: IpAddr,
+        email: &str,
+    ) -> DomainResult<(), Refusal> {
+        self.limiter.check_password_reset(client).await?;
+        Ok(self.users.request_reset(email, &new_reset_token()).await?)
+    }
+
+    /// Sets a new password with a reset link's `token` (once), ending every session of the
+    /// account begun before `revoke_before`.
+    pub async fn reset_password(
+        &self,
+        client: IpAddr,
+        token: &str,
+        password: String,
+        revoke_before: i64,
+    ) -> DomainResult<User, Refusal> {
+        self.limiter.check_password_reset(client).await?;
+        let password_hash = password::hash(password).await?;
+        self.users
+            .reset_password(token, &password_hash, revoke_before)
+            .await
+    }
+}
+
+/// A reset link's secret: 32 random bytes, in hex.
+fn new_reset_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -5,6 +5,7 @@ use crate::rate_limit::SignInLimits;
 const SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).unwrap();
 const SIGNIN_ATTEMPTS_PER_CLIENT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(60).unwrap();
 const SIGNUPS_PER_CLIENT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(10).unwrap();
+const PASSWORD_RESETS_PER_CLIENT_PER_MINUTE: NonZeroU32 = NonZeroU32::new(5).unwrap();
 
 /// Settings of the auth service.
 #[derive(Debug, Clone, clap::Args)]
@@ -31,6 +32,14 @@ pub struct AuthConfig {
         default_value_t = SIGNUPS_PER_CLIENT_PER_MINUTE
     )]
     pub signups_per_client: NonZeroU32,
+    /// Password-reset requests and confirmations one client address may make per minute (each
+    /// request may send an email).
+    #[arg(
+        long,
+        env = "PASSWORD_RESETS_PER_CLIENT_PER_MINUTE",
+        default_value_t = PASSWORD_RESETS_PER_CLIENT_PER_MINUTE
+    )]
+    pub password_resets_per_client: NonZeroU32,
 }
 
 impl AuthConfig {
@@ -39,6 +48,7 @@ impl AuthConfig {
             per_account_per_minute: self.signin_attempts_per_account,
             per_client_per_minute: self.signin_attempts_per_client,
             signups_per_client_per_minute: self.signups_per_client,
+            password_resets_per_client_per_minute: self.password_resets_per_client,
         }
     }
 }
@@ -49,6 +59,7 @@ impl Default for AuthConfig {
             signin_attempts_per_account: SIGNIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE,
             signin_attempts_per_client: SIGNIN_ATTEMPTS_PER_CLIENT_PER_MINUTE,
             signups_per_client: SIGNUPS_PER_CLIENT_PER_MINUTE,
+            password_resets_per_client: PASSWORD_RESETS_PER_CLIENT_PER_MINUTE,
         }
     }
 }

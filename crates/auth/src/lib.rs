@@ -1,7 +1,8 @@
 //! The auth service: accounts and sign-in state.
 //!
-//! It owns the users table, issues the session cookie every other service reads, and publishes
-//! `user:created` and `user:updated` through its outbox.
+//! It owns the users table and the password-reset links, issues the session cookie every other
+//! service reads, and publishes `user:created`, `user:updated`, `session:revoked` and
+//! `user:password-reset-requested` through its outbox.
 
 mod accounts;
 mod config;
@@ -14,6 +15,7 @@ mod state;
 mod store;
 
 use gittix_shared::db::{Db, Migrations};
+use gittix_shared::pruning::{Keep, Retention};
 use gittix_shared::service::{Platform, Service};
 
 pub use config::AuthConfig;
@@ -25,6 +27,14 @@ use crate::store::UserStore;
 
 /// The auth schema for both backends.
 pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
+
+/// What the auth database forgets: password-reset links a day after they expired. An expired
+/// link can never be used, so the day is only a margin for clocks that disagree.
+const PRUNED: [Retention; 1] = [Retention {
+    table: "password_resets",
+    column: "expires_at",
+    keep: Keep::For(std::time::Duration::from_secs(24 * 60 * 60)),
+}];
 
 /// Migrates `db` and returns the running service: the routes under `/api/users`, the relay of
 /// its outbox (stopping on `platform.shutdown`), and limits on the platform's rate limiter.
@@ -41,7 +51,9 @@ pub async fn build(config: &AuthConfig, db: Db, platform: &Platform) -> anyhow::
         sessions: platform.sessions.clone(),
         trust_proxy: platform.trust_proxy,
     };
-    Ok(Service::new("auth", routes::router().with_state(state)).with_database(&db, platform))
+    Ok(Service::new("auth", routes::router().with_state(state))
+        .with_database(&db, platform)
+        .with_pruning(&db, PRUNED.to_vec(), platform))
 }
 
 /// This service's part of the OpenAPI document, from the routes it declares.

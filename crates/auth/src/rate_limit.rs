@@ -6,7 +6,9 @@
 //! - sign-in attempts per account *from each client*: guessing one account's password is slow,
 //!   and a stranger's failed attempts spend the stranger's budget only, never the owner's (a
 //!   limit per account alone let ten wrong passwords from anyone lock the owner out);
-//! - sign-ups per client address (each costs an argon2 hash and an account).
+//! - sign-ups per client address (each costs an argon2 hash and an account);
+//! - password resets per client address, requests and confirmations alike (a request may send
+//!   an email to anybody's address).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -22,6 +24,7 @@ pub struct SignInLimits {
     pub per_account_per_minute: NonZeroU32,
     pub per_client_per_minute: NonZeroU32,
     pub signups_per_client_per_minute: NonZeroU32,
+    pub password_resets_per_client_per_minute: NonZeroU32,
 }
 
 #[derive(Clone)]
@@ -52,6 +55,12 @@ impl SignInLimiter {
         self.hit(&format!("signup:client:{client}"), limit).await
     }
 
+    /// Counts one password-reset request or confirmation by `client`.
+    pub async fn check_password_reset(&self, client: IpAddr) -> DomainResult<(), Refusal> {
+        let limit = Limit::per_minute(self.limits.password_resets_per_client_per_minute.get());
+        self.hit(&format!("reset:client:{client}"), limit).await
+    }
+
     async fn hit(&self, key: &str, limit: Limit) -> DomainResult<(), Refusal> {
         match self.limiter.hit(key, limit).await? {
             Decision::Allowed => Ok(()),
@@ -79,6 +88,7 @@ mod tests {
                 per_account_per_minute: NonZeroU32::new(account).unwrap(),
                 per_client_per_minute: NonZeroU32::new(client).unwrap(),
                 signups_per_client_per_minute: NonZeroU32::new(1).unwrap(),
+                password_resets_per_client_per_minute: NonZeroU32::new(1).unwrap(),
             },
         )
     }

@@ -14,6 +14,8 @@ pub(crate) enum Refusal {
     InvalidCredentials,
     /// The signed-in account does not exist (any more).
     NoSuchUser,
+    /// The password-reset link is unknown, used already, or past its 30 minutes.
+    InvalidResetLink,
     /// Too many sign-in attempts from this client or on this account; the next one is allowed
     /// after `retry_after`.
     TooManyAttempts { retry_after: Duration },

@@ -5,7 +5,7 @@
 
 use gittix_shared::db::{is_unique_violation, Db};
 use gittix_shared::error::{DomainError, DomainResult};
-use gittix_shared::events::{SessionRevoked, UserCreated, UserUpdated};
+use gittix_shared::events::{PasswordResetRequested, SessionRevoked, UserCreated, UserUpdated};
 use gittix_shared::outbox;
 use gittix_shared::time::unix_millis;
 
@@ -133,6 +133,103 @@ impl UserStore {
             version: user.version,
         };
         outbox::enqueue(&mut tx, &event).await?;
+        let revoked = SessionRevoked {
+            user_id: user.id.clone(),
+            sid: None,
+            before: Some(revoke_before),
+        };
+        outbox::enqueue(&mut tx, &revoked).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(user)
+    }
+}
+
+/// How long a password-reset link works.
+pub const RESET_LINK_LIFETIME_MS: i64 = 30 * 60 * 1000;
+
+/// The form in which a reset token is kept: its SHA-256, so a copy of the database opens no
+/// account.
+pub fn reset_token_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+impl UserStore {
+    /// Starts a password reset for the account of `email`, if there is one: records the hash of
+    /// `token` and publishes `user:password-reset-requested` (which carries the token to the
+    /// email) in one transaction. An unknown email writes nothing.
+    pub async fn request_reset(&self, email: &str, token: &str) -> sqlx::Result<()> {
+        let Some(user) = self.find_by_email(email).await? else {
+            return Ok(());
+        };
+        let expires_at = unix_millis() + RESET_LINK_LIFETIME_MS;
+        let mut tx = self.db.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(reset_token_hash(token))
+        .bind(&user.id)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        let event = PasswordResetRequested {
+            user_id: user.id,
+            email: user.email,
+            token: token.to_owned(),
+            expires_at,
+        };
+        outbox::enqueue(&mut tx, &event).await?;
+        outbox::commit(tx, &self.db).await
+    }
+
+    /// Uses the reset link of `token` once: sets the account's password to `password_hash`,
+    /// ends every link of the account, and revokes its sessions begun before `revoke_before`,
+    /// with `user:updated` and `session:revoked`, all in one transaction. The conditional
+    /// update of the link decides between two uses at once: one wins, the other is refused.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        password_hash: &str,
+        revoke_before: i64,
+    ) -> DomainResult<User, Refusal> {
+        let now = unix_millis();
+        let mut tx = self.db.pool().begin().await?;
+        let user_id: Option<String> = sqlx::query_scalar(
+            "UPDATE password_resets SET used_at = $2 \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
+        )
+        .bind(reset_token_hash(token))
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let user_id = user_id.ok_or(Refusal::InvalidResetLink)?;
+        // Any other link sent to the account is spent too: the password it would reset is gone.
+        sqlx::query(
+            "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(&user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let user: Option<User> = sqlx::query_as(
+            "UPDATE users SET password_hash = $2, version = version + 1, updated_at = $3 \
+             WHERE id = $1 RETURNING id, email, password_hash, version",
+        )
+        .bind(&user_id)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let user = user.ok_or(Refusal::InvalidResetLink)?;
+        let updated = UserUpdated {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            version: user.version,
+        };
+        outbox::enqueue(&mut tx, &updated).await?;
         let revoked = SessionRevoked {
             user_id: user.id.clone(),
             sid: None,

@@ -54,6 +54,22 @@ impl Event for SessionRevoked {
     const SUBJECT: &'static str = "session:revoked";
 }
 
+/// Someone asked to reset the password of the account `user_id`: `token` is the single-use
+/// secret of the link emailed to `email`, valid until `expires_at` (unix milliseconds). Only a
+/// hash of it is kept by auth; the notifications service builds the link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetRequested {
+    pub user_id: String,
+    pub email: String,
+    pub token: String,
+    pub expires_at: i64,
+}
+
+impl Event for PasswordResetRequested {
+    const SUBJECT: &'static str = "user:password-reset-requested";
+}
+
 /// A seller listed a ticket. `price` is in cents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -2,6 +2,7 @@
 
 mod account;
 mod current_user;
+mod password_reset;
 mod refusal;
 mod signin;
 mod signout;
@@ -25,6 +26,8 @@ pub(crate) fn router() -> OpenApiRouter<AuthState> {
         .routes(routes!(signout::signout))
         .routes(routes!(signout::signout_everywhere))
         .routes(routes!(current_user::current_user, account::update_account))
+        .routes(routes!(password_reset::request_reset))
+        .routes(routes!(password_reset::confirm_reset))
 }
 
 /// An account: the body of every successful account answer.

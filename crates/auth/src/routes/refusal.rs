@@ -10,6 +10,7 @@ impl From<Refusal> for ApiError {
             Refusal::EmailInUse => ApiError::bad_request("Email in use"),
             Refusal::InvalidCredentials => ApiError::bad_request("Invalid credentials"),
             Refusal::NoSuchUser => ApiError::NotAuthorized,
+            Refusal::InvalidResetLink => ApiError::bad_request("Invalid or expired link"),
             // `Retry-After` counts whole seconds; a wait under one second still says 1.
             Refusal::TooManyAttempts { retry_after } => ApiError::TooManyRequests {
                 retry_after_secs: retry_after.as_secs().max(1),

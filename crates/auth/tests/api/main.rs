@@ -8,6 +8,7 @@ mod database_outage;
 mod errors;
 mod events;
 mod input;
+mod password_reset;
 mod signin;
 mod signout;
 mod signup;

@@ -1,0 +1,152 @@
+//! Password reset (design section 3, issue #17's limit): one answer for any email, a link that
+//! works once and for 30 minutes, and every other session ended when it is used.
+
+use std::num::NonZeroU32;
+
+use gittix_auth::AuthConfig;
+use gittix_testing::{backend_tests, session_cookie};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const REQUEST: &str = "/api/users/password-reset";
+const CONFIRM: &str = "/api/users/password-reset/confirm";
+
+/// The reset events in the outbox, as `(email, token)`.
+async fn reset_links(app: &TestApp) -> Vec<(String, String)> {
+    app.outbox()
+        .await
+        .iter()
+        .filter(|e| e.subject == "user:password-reset-requested")
+        .map(|e| {
+            let data: Value = serde_json::from_str(&e.payload).unwrap();
+            (
+                data["email"].as_str().unwrap().to_owned(),
+                data["token"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+backend_tests! {
+    async fn the_answer_is_the_same_whether_or_not_the_email_has_an_account(backend) {
+        let app = TestApp::spawn(backend).await;
+        app.signed_up("owner@test.com", "password").await;
+        let known = app.post(REQUEST, json!({"email": "Owner@Test.com"}), None).await;
+        let unknown = app.post(REQUEST, json!({"email": "nobody@test.com"}), None).await;
+        assert_eq!(status_and_json(known).await, (StatusCode::ACCEPTED, json!({})));
+        assert_eq!(status_and_json(unknown).await, (StatusCode::ACCEPTED, json!({})));
+        // A link only for the account that exists, addressed as it was signed up.
+        let links = reset_links(&app).await;
+        assert_eq!(links.len(), 1, "{links:?}");
+        assert_eq!(links[0].0, "owner@test.com");
+        assert_eq!(links[0].1.len(), 64, "32 random bytes in hex");
+        // Only a hash of the token is stored.
+        let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM password_resets").fetch_all(app.db.pool()).await.unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_ne!(stored[0], links[0].1);
+    }
+
+    async fn a_link_sets_the_password_once_and_ends_every_other_session(backend) {
+        let app = TestApp::spawn(backend).await;
+        let old_session = app.signed_up("owner@test.com", "password").await;
+        app.post(REQUEST, json!({"email": "owner@test.com"}), None).await;
+        let (_, token) = reset_links(&app).await.remove(0);
+
+        let reset = app.post(CONFIRM, json!({"token": token, "password": "brand-new"}), None).await;
+        assert_eq!(reset.status(), StatusCode::OK);
+        let new_session = session_cookie(&reset).expect("signed in with the new password");
+        let body: Value = reset.json().await.unwrap();
+        assert_eq!(body["email"], "owner@test.com");
+        assert_eq!(app.current_user(Some(&new_session)).await["currentUser"]["email"], "owner@test.com");
+        assert_eq!(app.current_user(Some(&old_session)).await, json!({"currentUser": null}));
+        assert_eq!(app.signin("owner@test.com", "password").await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(app.signin("owner@test.com", "brand-new").await.status(), StatusCode::OK);
+        // user:updated and session:revoked, as for a password change.
+        let subjects: Vec<String> = app.outbox().await.iter().map(|e| e.subject.clone()).collect();
+        assert_eq!(subjects, ["user:created", "user:password-reset-requested", "user:updated", "session:revoked"]);
+
+        let again = app.post(CONFIRM, json!({"token": token, "password": "third-one"}), None).await;
+        assert_eq!(status_and_json(again).await, (StatusCode::BAD_REQUEST, error("Invalid or expired link")));
+        assert_eq!(app.signin("owner@test.com", "brand-new").await.status(), StatusCode::OK);
+    }
+
+    async fn a_late_or_unknown_link_is_refused_and_changes_nothing(backend) {
+        // Six attempts from one client: over the default limit of five, which is not this test's.
+        let app = TestApp::spawn_with(backend, lifted_limit()).await;
+        app.signed_up("owner@test.com", "password").await;
+        for _ in 0..2 {
+            app.post(REQUEST, json!({"email": "owner@test.com"}), None).await;
+        }
+        let links = reset_links(&app).await;
+        // The first link is past its 30 minutes.
+        sqlx::query("UPDATE password_resets SET expires_at = 0 WHERE token_hash = $1")
+            .bind(stored_hash(&links[0].1))
+            .execute(app.db.pool()).await.unwrap();
+        let invalid = (StatusCode::BAD_REQUEST, error("Invalid or expired link"));
+        for token in [links[0].1.as_str(), "0123456789abcdef", &links[1].1.to_uppercase()] {
+            let answer = app.post(CONFIRM, json!({"token": token, "password": "brand-new"}), None).await;
+            assert_eq!(status_and_json(answer).await, invalid, "{token}");
+        }
+        assert_eq!(app.signin("owner@test.com", "password").await.status(), StatusCode::OK, "nothing changed");
+        // The second link works; the first one stays spent.
+        let reset = app.post(CONFIRM, json!({"token": links[1].1, "password": "brand-new"}), None).await;
+        assert_eq!(reset.status(), StatusCode::OK);
+    }
+
+    async fn using_one_link_spends_the_others(backend) {
+        let app = TestApp::spawn(backend).await;
+        app.signed_up("owner@test.com", "password").await;
+        for _ in 0..2 {
+            app.post(REQUEST, json!({"email": "owner@test.com"}), None).await;
+        }
+        let links = reset_links(&app).await;
+        let first = app.post(CONFIRM, json!({"token": links[1].1, "password": "brand-new"}), None).await;
+        assert_eq!(first.status(), StatusCode::OK);
+        let other = app.post(CONFIRM, json!({"token": links[0].1, "password": "third-one"}), None).await;
+        assert_eq!(status_and_json(other).await, (StatusCode::BAD_REQUEST, error("Invalid or expired link")));
+    }
+
+    async fn the_fields_are_validated(backend) {
+        let app = TestApp::spawn(backend).await;
+        let answer = app.post(REQUEST, json!({"email": "not an email"}), None).await;
+        assert_eq!(status_and_json(answer).await, (StatusCode::BAD_REQUEST, validation_errors(&[("email", "Email must be valid")])));
+        let answer = app.post(CONFIRM, json!({"password": "x"}), None).await;
+        assert_eq!(status_and_json(answer).await, (StatusCode::BAD_REQUEST, validation_errors(&[
+            ("token", "Token must be provided"),
+            ("password", "Password must be between 4 and 20 characters"),
+        ])));
+    }
+
+    async fn resets_from_one_client_are_rate_limited(backend) {
+        let config = AuthConfig {
+            password_resets_per_client: NonZeroU32::new(2).unwrap(),
+            ..AuthConfig::default()
+        };
+        assert_eq!(AuthConfig::default().password_resets_per_client.get(), 5);
+        let app = TestApp::spawn_with(backend, config).await;
+        assert_eq!(app.post(REQUEST, json!({"email": "a@test.com"}), None).await.status(), StatusCode::ACCEPTED);
+        let confirm = app.post(CONFIRM, json!({"token": "nope", "password": "brand-new"}), None).await;
+        assert_eq!(confirm.status(), StatusCode::BAD_REQUEST, "a confirmation counts too");
+        let limited = app.post(REQUEST, json!({"email": "b@test.com"}), None).await;
+        assert!(limited.headers().contains_key("retry-after"));
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+}
+
+fn lifted_limit() -> AuthConfig {
+    AuthConfig {
+        password_resets_per_client: NonZeroU32::new(100).unwrap(),
+        ..AuthConfig::default()
+    }
+}
+
+/// The stored form of a token, as auth computes it (the SHA-256 in hex).
+fn stored_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
