@@ -127,18 +127,7 @@ impl UserStore {
         .await
         .map_err(email_in_use_or_database)?;
         let user = user.ok_or(Refusal::NoSuchUser)?;
-        let event = UserUpdated {
-            id: user.id.clone(),
-            email: user.email.clone(),
-            version: user.version,
-        };
-        outbox::enqueue(&mut tx, &event).await?;
-        let revoked = SessionRevoked {
-            user_id: user.id.clone(),
-            sid: None,
-            before: Some(revoke_before),
-        };
-        outbox::enqueue(&mut tx, &revoked).await?;
+        changed_and_revoked(&mut tx, &user, revoke_before).await?;
         outbox::commit(tx, &self.db).await?;
         Ok(user)
     }
@@ -160,21 +149,25 @@ pub fn reset_token_hash(token: &str) -> String {
 impl UserStore {
     /// Starts a password reset for the account of `email`, if there is one: records the hash of
     /// `token` and publishes `user:password-reset-requested` (which carries the token to the
-    /// email) in one transaction. An unknown email writes nothing.
+    /// email) in one transaction. For an unknown email the transaction writes a decoy link that
+    /// expired before it was made (pruned with the others), so both answers cost a commit and
+    /// their timing says less about which addresses have accounts.
     pub async fn request_reset(&self, email: &str, token: &str) -> sqlx::Result<()> {
-        let Some(user) = self.find_by_email(email).await? else {
-            return Ok(());
-        };
+        let user = self.find_by_email(email).await?;
         let expires_at = unix_millis() + RESET_LINK_LIFETIME_MS;
         let mut tx = self.db.pool().begin().await?;
         sqlx::query(
             "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
         )
         .bind(reset_token_hash(token))
-        .bind(&user.id)
-        .bind(expires_at)
+        .bind(user.as_ref().map_or("", |u| u.id.as_str()))
+        .bind(if user.is_some() { expires_at } else { 0 })
         .execute(&mut *tx)
         .await?;
+        let Some(user) = user else {
+            tx.commit().await?;
+            return Ok(());
+        };
         let event = PasswordResetRequested {
             user_id: user.id,
             email: user.email,
@@ -224,21 +217,33 @@ impl UserStore {
         .fetch_optional(&mut *tx)
         .await?;
         let user = user.ok_or(Refusal::InvalidResetLink)?;
-        let updated = UserUpdated {
-            id: user.id.clone(),
-            email: user.email.clone(),
-            version: user.version,
-        };
-        outbox::enqueue(&mut tx, &updated).await?;
-        let revoked = SessionRevoked {
-            user_id: user.id.clone(),
-            sid: None,
-            before: Some(revoke_before),
-        };
-        outbox::enqueue(&mut tx, &revoked).await?;
+        changed_and_revoked(&mut tx, &user, revoke_before).await?;
         outbox::commit(tx, &self.db).await?;
         Ok(user)
     }
+}
+
+/// Records, in the change's own transaction, `user:updated` for `user` and `session:revoked`
+/// for its sessions begun before `revoke_before`: an account never changes without its old
+/// sessions ending.
+async fn changed_and_revoked(
+    tx: &mut sqlx::AnyConnection,
+    user: &User,
+    revoke_before: i64,
+) -> sqlx::Result<()> {
+    let updated = UserUpdated {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        version: user.version,
+    };
+    outbox::enqueue(tx, &updated).await?;
+    let revoked = SessionRevoked {
+        user_id: user.id.clone(),
+        sid: None,
+        before: Some(revoke_before),
+    };
+    outbox::enqueue(tx, &revoked).await?;
+    Ok(())
 }
 
 fn email_in_use_or_database(error: sqlx::Error) -> DomainError<Refusal> {

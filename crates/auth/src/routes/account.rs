@@ -2,7 +2,6 @@ use axum::extract::State;
 use axum::Json;
 use axum_extra::extract::CookieJar;
 use gittix_shared::error::ErrorBody;
-use gittix_shared::events::SessionRevoked;
 use gittix_shared::http::ClientIp;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
@@ -90,12 +89,5 @@ pub(crate) async fn update_account(
     let user = accounts
         .change(client, &signed_in.id, change, revoke_before)
         .await?;
-    // This replica refuses them at once; the others when `session:revoked` reaches them.
-    sessions.revoke(&SessionRevoked {
-        user_id: user.id.clone(),
-        sid: None,
-        before: Some(revoke_before),
-    });
-    let token = sessions.issue(&user.id, &user.email)?;
-    Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
+    super::signed_in_again(&sessions, jar, user, revoke_before)
 }

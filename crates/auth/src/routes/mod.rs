@@ -8,6 +8,11 @@ mod signin;
 mod signout;
 mod signup;
 
+use axum::Json;
+use axum_extra::extract::CookieJar;
+use gittix_shared::events::SessionRevoked;
+use gittix_shared::session::Sessions;
+use gittix_shared::ApiResult;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -44,4 +49,22 @@ impl From<crate::store::User> for UserResponse {
             email: user.email,
         }
     }
+}
+
+/// The answer to a change that ended the user's sessions begun before `revoked_before`: this
+/// replica refuses them at once (the others when `session:revoked` reaches them), and the
+/// answer signs the user in again with a session that begins after it.
+pub(crate) fn signed_in_again(
+    sessions: &Sessions,
+    jar: CookieJar,
+    user: crate::store::User,
+    revoked_before: i64,
+) -> ApiResult<(CookieJar, Json<UserResponse>)> {
+    sessions.revoke(&SessionRevoked {
+        user_id: user.id.clone(),
+        sid: None,
+        before: Some(revoked_before),
+    });
+    let token = sessions.issue(&user.id, &user.email)?;
+    Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
 }

@@ -3,7 +3,6 @@ use axum::http::StatusCode;
 use axum::Json;
 use axum_extra::extract::CookieJar;
 use gittix_shared::error::ErrorBody;
-use gittix_shared::events::SessionRevoked;
 use gittix_shared::http::ClientIp;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable};
@@ -99,12 +98,5 @@ pub(crate) async fn confirm_reset(
             revoke_before,
         )
         .await?;
-    // This replica refuses them at once; the others when `session:revoked` reaches them.
-    sessions.revoke(&SessionRevoked {
-        user_id: user.id.clone(),
-        sid: None,
-        before: Some(revoke_before),
-    });
-    let token = sessions.issue(&user.id, &user.email)?;
-    Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
+    super::signed_in_again(&sessions, jar, user, revoke_before)
 }

@@ -194,26 +194,49 @@ async fn the_embedded_log_survives_a_restart_of_the_process() {
     assert_quiet(&mut sub, Duration::from_millis(1500)).await;
 }
 
-#[tokio::test]
-async fn pruning_the_embedded_log_keeps_whatever_a_group_still_owes() {
-    use gittix_shared::bus::embedded::EmbeddedBus;
+/// An embedded log in a fresh directory, with one group per `(name, subject)`.
+async fn embedded_log_with_groups<const N: usize>(
+    groups: [(&str, &str); N],
+) -> (
+    tempfile::TempDir,
+    gittix_shared::bus::embedded::EmbeddedBus,
+    [Box<dyn gittix_shared::bus::Subscription>; N],
+) {
     use gittix_shared::bus::Bus;
     let dir = tempfile::tempdir().unwrap();
-    let bus = EmbeddedBus::open(&dir.path().join("bus.db")).await.unwrap();
+    let bus = gittix_shared::bus::embedded::EmbeddedBus::open(&dir.path().join("bus.db"))
+        .await
+        .unwrap();
     let settings = ack_wait(Duration::from_secs(30));
-    let mut fast = bus
-        .subscribe("fast", &subjects(&["thing:happened"]), &settings)
-        .await
-        .unwrap();
-    let mut slow = bus
-        .subscribe("slow", &subjects(&["thing:happened"]), &settings)
-        .await
-        .unwrap();
+    let mut subscriptions = Vec::new();
+    for (name, subject) in groups {
+        subscriptions.push(
+            bus.subscribe(name, &subjects(&[subject]), &settings)
+                .await
+                .unwrap(),
+        );
+    }
+    let subscriptions = subscriptions
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("N groups"));
+    (dir, bus, subscriptions)
+}
+
+/// m-1 and m-2 on `thing:happened`.
+async fn publish_two(bus: &gittix_shared::bus::embedded::EmbeddedBus) {
+    use gittix_shared::bus::Bus;
     for id in ["m-1", "m-2"] {
         bus.publish(&message(id, "thing:happened", ""))
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn pruning_the_embedded_log_keeps_whatever_a_group_still_owes() {
+    let (_dir, bus, [mut fast, mut slow]) =
+        embedded_log_with_groups([("fast", "thing:happened"), ("slow", "thing:happened")]).await;
+    publish_two(&bus).await;
     for _ in 0..2 {
         receive(&mut fast, WAIT).await.ack().await.unwrap();
     }
@@ -246,24 +269,10 @@ async fn pruning_the_embedded_log_keeps_whatever_a_group_still_owes() {
 /// back the pruning of every other subject's messages for ever.
 #[tokio::test]
 async fn a_group_on_a_quiet_subject_does_not_hold_back_pruning() {
-    use gittix_shared::bus::embedded::EmbeddedBus;
     use gittix_shared::bus::Bus;
-    let dir = tempfile::tempdir().unwrap();
-    let bus = EmbeddedBus::open(&dir.path().join("bus.db")).await.unwrap();
-    let settings = ack_wait(Duration::from_secs(30));
-    let _quiet = bus
-        .subscribe("quiet", &subjects(&["session:revoked"]), &settings)
-        .await
-        .unwrap();
-    let mut busy = bus
-        .subscribe("busy", &subjects(&["thing:happened"]), &settings)
-        .await
-        .unwrap();
-    for id in ["m-1", "m-2"] {
-        bus.publish(&message(id, "thing:happened", ""))
-            .await
-            .unwrap();
-    }
+    let (_dir, bus, [_quiet, mut busy]) =
+        embedded_log_with_groups([("quiet", "session:revoked"), ("busy", "thing:happened")]).await;
+    publish_two(&bus).await;
     bus.publish(&message("nobody-reads-this", "other:thing", ""))
         .await
         .unwrap();
