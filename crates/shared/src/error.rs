@@ -70,6 +70,14 @@ impl ApiError {
         Self::BadRequest(message.into())
     }
 
+    /// 429 telling the client to come back after `retry_after`. `Retry-After` counts whole
+    /// seconds; a wait under one second still says 1.
+    pub fn too_many_requests(retry_after: std::time::Duration) -> Self {
+        Self::TooManyRequests {
+            retry_after_secs: retry_after.as_secs().max(1),
+        }
+    }
+
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         Self::Internal(cause.into())
     }

@@ -79,9 +79,9 @@ impl Budget {
         let key = format!("{}:{caller}", self.name);
         match self.limiter.hit(&key, self.limit).await {
             Ok(Decision::Allowed) => Ok(()),
-            Ok(Decision::Refused { retry_after }) => Err(crate::ApiError::TooManyRequests {
-                retry_after_secs: retry_after.as_secs().max(1),
-            }),
+            Ok(Decision::Refused { retry_after }) => {
+                Err(crate::ApiError::too_many_requests(retry_after))
+            }
             Err(cause) => Err(crate::ApiError::internal(cause)),
         }
     }

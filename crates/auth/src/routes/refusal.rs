@@ -11,10 +11,7 @@ impl From<Refusal> for ApiError {
             Refusal::InvalidCredentials => ApiError::bad_request("Invalid credentials"),
             Refusal::NoSuchUser => ApiError::NotAuthorized,
             Refusal::InvalidResetLink => ApiError::bad_request("Invalid or expired link"),
-            // `Retry-After` counts whole seconds; a wait under one second still says 1.
-            Refusal::TooManyAttempts { retry_after } => ApiError::TooManyRequests {
-                retry_after_secs: retry_after.as_secs().max(1),
-            },
+            Refusal::TooManyAttempts { retry_after } => ApiError::too_many_requests(retry_after),
         }
     }
 }

@@ -269,7 +269,7 @@ impl EmbeddedSubscription {
     }
 
     /// Whether the log holds a message on the group's subjects past its cursor, or a delivery of
-    /// the group is due.
+    /// the group is due at `now` (ms).
     async fn has_work(&self, now: i64) -> anyhow::Result<bool> {
         // An integer, not a boolean: sqlx's `Any` driver reads SQLite's answer as one.
         let work: i64 = sqlx::query_scalar(&format!(
@@ -298,18 +298,8 @@ impl EmbeddedSubscription {
 #[async_trait]
 impl Subscription for EmbeddedSubscription {
     async fn caught_up(&mut self) -> anyhow::Result<bool> {
-        if !self.claimed.is_empty() {
-            return Ok(false);
-        }
-        // An integer, not a boolean: sqlx's `Any` driver reads SQLite's answer as one.
-        let owed: i64 = sqlx::query_scalar(&format!(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM {NEW_MESSAGES}) \
-             OR EXISTS (SELECT 1 FROM bus_pending WHERE grp = $1) THEN 1 ELSE 0 END"
-        ))
-        .bind(&self.group)
-        .fetch_one(self.inner.db.pool())
-        .await?;
-        Ok(owed == 0)
+        // Work due at any time: every pending delivery, unacknowledged ones too.
+        Ok(self.claimed.is_empty() && !self.has_work(i64::MAX).await?)
     }
 
     async fn next(&mut self) -> anyhow::Result<Delivery> {
@@ -395,8 +385,9 @@ impl Acknowledge for EmbeddedAck {
 
 impl EmbeddedBus {
     /// Deletes messages older than `retention` that every consumer group reading their
-    /// subject has consumed and settled. Ids of deleted messages are forgotten, so the duplicate window is `retention`
-    /// (JetStream's is far shorter). Returns how many messages were deleted.
+    /// subject has consumed and settled. Ids of deleted messages are forgotten, so the
+    /// duplicate window is `retention` (JetStream's is far shorter). Returns how many messages
+    /// were deleted.
     pub async fn prune(&self, retention: Duration) -> anyhow::Result<u64> {
         let cutoff = unix_millis() - i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
         // A message may go once every group that reads its subject has copied it (its cursor

@@ -13,6 +13,26 @@ static NONE: Migrations = Migrations {
     postgres: sqlx::migrate::Migrator::DEFAULT,
 };
 
+/// Records each `(event id, applied at)` in the inbox.
+async fn applied(db: &gittix_shared::db::Db, rows: &[(&str, i64)]) {
+    for (id, at) in rows {
+        sqlx::query("INSERT INTO inbox (event_id, applied_at) VALUES ($1, $2)")
+            .bind(*id)
+            .bind(*at)
+            .execute(db.pool())
+            .await
+            .unwrap();
+    }
+}
+
+/// The event ids in the inbox, in order.
+async fn inbox(db: &gittix_shared::db::Db) -> Vec<String> {
+    sqlx::query_scalar("SELECT event_id FROM inbox ORDER BY event_id")
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+}
+
 backend_tests! {
     async fn rows_older_than_the_retention_are_deleted_and_the_rest_kept(backend) {
         let database = fresh_database(backend).await;
@@ -20,37 +40,15 @@ backend_tests! {
         db.migrate(&NONE).await.unwrap();
         let day = 24 * 60 * 60 * 1000;
         let now = unix_millis();
-        for (id, at) in [("old", now - 9 * day), ("edge", now - 7 * day), ("new", now - 1000)] {
-            sqlx::query("INSERT INTO inbox (event_id, applied_at) VALUES ($1, $2)")
-                .bind(id)
-                .bind(at)
-                .execute(db.pool())
-                .await
-                .unwrap();
-        }
+        applied(db, &[("old", now - 9 * day), ("edge", now - 7 * day), ("new", now - 1000)]).await;
         let deleted = prune(db, &[Retention::INBOX], Retentions::DEFAULT).await.unwrap();
         assert_eq!(deleted, [1]);
-        let kept: Vec<String> = sqlx::query_scalar("SELECT event_id FROM inbox ORDER BY event_id")
-            .fetch_all(db.pool())
-            .await
-            .unwrap();
-        assert_eq!(kept, ["edge", "new"]);
+        assert_eq!(inbox(db).await, ["edge", "new"]);
         // A bus that keeps a minute of messages needs two minutes of inbox (BUS_RETENTION_SECONDS).
         let minute = Retentions { bus: Duration::from_secs(60) };
-        for (id, at) in [("three-minutes", now - 180_000), ("one-minute", now - 60_000)] {
-            sqlx::query("INSERT INTO inbox (event_id, applied_at) VALUES ($1, $2)")
-                .bind(id)
-                .bind(at)
-                .execute(db.pool())
-                .await
-                .unwrap();
-        }
+        applied(db, &[("three-minutes", now - 180_000), ("one-minute", now - 60_000)]).await;
         assert_eq!(prune(db, &[Retention::INBOX], minute).await.unwrap(), [2], "edge and three-minutes");
-        let kept: Vec<String> = sqlx::query_scalar("SELECT event_id FROM inbox ORDER BY event_id")
-            .fetch_all(db.pool())
-            .await
-            .unwrap();
-        assert_eq!(kept, ["new", "one-minute"]);
+        assert_eq!(inbox(db).await, ["new", "one-minute"]);
         // A retention of zero forgets everything in the past.
         let all = Retention { keep: Keep::For(Duration::ZERO), ..Retention::INBOX };
         assert_eq!(prune(db, &[all], Retentions::DEFAULT).await.unwrap(), [2]);
