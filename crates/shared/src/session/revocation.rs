@@ -122,14 +122,19 @@ pub fn follow(
                 }
             };
             loop {
-                // Asked after each revocation applied until the answer is yes: the follower
-                // never waits on a timer, only on the bus.
+                // Asked after each revocation applied until the answer is yes. A failed answer
+                // is asked again soon, not after the next revocation: with none coming, the
+                // process would stay unready.
                 if !read.is_read() {
                     match subscription.caught_up().await {
                         Ok(true) => read.set(),
                         Ok(false) => {}
                         Err(e) => {
-                            tracing::warn!(error = %e, "asking whether session:revoked is read failed")
+                            tracing::warn!(error = %e, "asking whether session:revoked is read failed; asking again");
+                            tokio::select! {
+                                () = shutdown.cancelled() => return,
+                                () = tokio::time::sleep(RETRY) => continue,
+                            }
                         }
                     }
                 }
