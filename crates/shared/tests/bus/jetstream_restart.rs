@@ -62,3 +62,31 @@ async fn restarting_the_nats_server_loses_nothing() {
         .into();
     assert_eq!(seen, expected);
 }
+
+/// A publish that the server never acknowledges (the server was killed with the message on the
+/// wire) fails soon, so the relay sends it again to the server that took its place. With the
+/// client's default of 5 s, work in flight resumed only 5 s after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_nobody_acknowledges_gives_up_within_the_reply_wait() {
+    let nats = PrivateNats::start();
+    let test = TestBus::jetstream(&nats.url()).await;
+    publish_retrying(test.bus.as_ref(), "warm-up").await;
+
+    nats.freeze();
+    let began = Instant::now();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(20),
+        test.bus.publish(&message("lost", "thing:happened", "lost")),
+    )
+    .await
+    .expect("the publish returned");
+    let waited = began.elapsed();
+    nats.thaw();
+
+    assert!(outcome.is_err(), "a frozen server acknowledged a publish");
+    // The wait is 2 s; the bound leaves room for a slow machine and stays under the 5 s default.
+    assert!(
+        waited < Duration::from_millis(4_500),
+        "the publish waited {waited:?} for an acknowledgement"
+    );
+}

@@ -135,6 +135,15 @@ impl PrivateServer {
         let _ = self.child.wait();
     }
 
+    /// Sends the server a signal by name (`STOP`, `CONT`).
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
     fn start_again(&mut self) {
         self.child = Self::spawn(&self.program, self.dir.path(), self.port, self.command);
     }
@@ -165,6 +174,16 @@ impl PrivateNats {
 
     pub fn start_again(&mut self) {
         self.0.start_again();
+    }
+
+    /// Freezes the server (SIGSTOP): its connections stay open and nothing answers, as with a
+    /// server that hangs or a network that drops packets.
+    pub fn freeze(&self) {
+        self.0.signal("STOP");
+    }
+
+    pub fn thaw(&self) {
+        self.0.signal("CONT");
     }
 }
 
