@@ -164,20 +164,22 @@ start_redis() {
 }
 
 # --- the Stripe stand-in ---------------------------------------------------------------------
-# stripe-stateful-mock (npm) answers Stripe's charges and refunds API, declines and idempotency
-# keys. Sets stripe_url.
+# localstripe (PyPI) answers Stripe's PaymentIntents API, 3-D Secure included, run by
+# localstripe_server.py (next to this file) on 127.0.0.1 with the Stripe test cards, tokens and
+# idempotency keys localstripe lacks. Its state is kept in the private directory, so a restart
+# keeps it. Sets stripe_url.
 start_stripe() {
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    apt_install nodejs npm
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt_install python3-venv
   fi
-  mkdir "$work/stripe"
-  say "installing the Stripe stand-in (npm stripe-stateful-mock) in $work/stripe"
-  (cd "$work/stripe" && npm install --no-audit --no-fund --loglevel=error stripe-stateful-mock@0.0.16 >/dev/null)
+  say "installing the Stripe stand-in (PyPI localstripe) in $work/localstripe"
+  python3 -m venv "$work/localstripe"
+  "$work/localstripe/bin/pip" install --quiet --disable-pip-version-check localstripe==1.15.10
   local port
   port=$(free_port)
-  PORT=$port node "$work/stripe/node_modules/stripe-stateful-mock/dist/cli.js" >"$work/stripe.log" 2>&1 &
-  on_exit "kill $!; wait $!"
-  wait_for_port "$port" "$work/stripe.log"
+  start_server stripe "$work/logs/stripe.log" "$work/localstripe/bin/python" \
+    "$repo/scripts/lib/localstripe_server.py" --port "$port" --state "$work/localstripe/state.pickle"
+  wait_for_port "$port" "$work/logs/stripe.log"
   stripe_url="http://127.0.0.1:$port"
 }
 

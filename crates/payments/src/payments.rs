@@ -8,7 +8,9 @@ use gittix_shared::domain::{OrderStatus, MAX_DECLINED_ATTEMPTS};
 use gittix_shared::time::unix_millis;
 use gittix_shared::DomainResult;
 
-use crate::provider::{ChargeOutcome, ChargeRequest, PaymentProvider};
+use crate::provider::{
+    Authorization, AuthorizeRequest, Instrument, IntentStatus, PaymentProvider, Unavailable,
+};
 use crate::refusal::Refusal;
 use crate::store::{Charge, ChargeStatus, PaymentStore, ReplicaOrder};
 
@@ -105,32 +107,104 @@ impl Payments {
     }
 
     /// Sends an attempt to the provider (again, with the same idempotency key, when its outcome
-    /// was unknown) and records the outcome.
+    /// was unknown) and records the outcome. The amount is authorized first and captured only
+    /// while the order is still open here; an order that ended meanwhile has its authorization
+    /// cancelled, so the buyer sees no charge.
     async fn settle(&self, charge: &Charge) -> Result<Settled, sqlx::Error> {
-        let request = ChargeRequest {
-            reference: charge.id.clone(),
-            amount_cents: charge.amount,
-            token: charge.token.clone(),
-            idempotency_key: charge.idempotency_key.clone(),
-            description: format!("GitTix order {}", charge.order_id),
+        let Some(instrument) = Instrument::parse(&charge.token) else {
+            let message = format!("No such token or payment method: '{}'", charge.token);
+            self.store.fail(charge, &message).await?;
+            return Ok(Settled::Declined(message));
         };
-        match self.provider.charge(&request).await {
-            Ok(ChargeOutcome::Succeeded { stripe_id }) => {
-                let order_cancelled = self.store.complete(charge, &stripe_id).await?;
+        let request = AuthorizeRequest {
+            reference: charge.id.clone(),
+            order_id: charge.order_id.clone(),
+            amount_cents: charge.amount,
+            instrument,
+            idempotency_key: charge.idempotency_key.clone(),
+        };
+        let intent = match self.provider.authorize(&request).await {
+            Ok(Authorization::Intent(intent)) => intent,
+            Ok(Authorization::Declined { message }) => return self.declined(charge, message).await,
+            Err(unavailable) => return Ok(unknown(charge, &unavailable)),
+        };
+        let intent = match intent.status {
+            IntentStatus::RequiresCapture => {
+                if self.order_ended(&charge.order_id).await? {
+                    return self.release(charge, &intent.id, ORDER_ENDED).await;
+                }
+                match self
+                    .provider
+                    .capture(&intent.id, &format!("gittix-capture-{}", charge.id))
+                    .await
+                {
+                    Ok(captured) => captured,
+                    Err(unavailable) => return Ok(unknown(charge, &unavailable)),
+                }
+            }
+            _ => intent,
+        };
+        match intent.status {
+            IntentStatus::Succeeded => {
+                let order_cancelled = self.store.complete(charge, &intent.id).await?;
                 if order_cancelled {
                     // The order expired or was cancelled while the card was being charged.
                     self.refund_all(&charge.order_id).await?;
                 }
                 Ok(Settled::Paid)
             }
-            Ok(ChargeOutcome::Declined { message }) => {
-                self.store.fail(charge, &message).await?;
-                Ok(Settled::Declined(message))
+            IntentStatus::Declined { message } => self.declined(charge, message).await,
+            // 3-D Secure is not completed yet (issue #18): the hold is released and the buyer
+            // told to use another card, so no authorization is left behind.
+            IntentStatus::RequiresAction => {
+                self.release(charge, &intent.id, NEEDS_AUTHENTICATION).await
             }
-            Err(unavailable) => {
-                tracing::warn!(charge_id = %charge.id, error = %unavailable, "charge outcome unknown");
-                Ok(Settled::Unknown)
+            IntentStatus::Canceled => {
+                self.declined(charge, "The payment was cancelled.".to_owned())
+                    .await
             }
+            IntentStatus::RequiresCapture | IntentStatus::Processing => Ok(unknown(
+                charge,
+                &Unavailable(format!("payment intent {} not captured yet", intent.id)),
+            )),
+        }
+    }
+
+    async fn declined(&self, charge: &Charge, message: String) -> Result<Settled, sqlx::Error> {
+        self.store.fail(charge, &message).await?;
+        Ok(Settled::Declined(message))
+    }
+
+    /// Whether the replica shows the order cancelled: its authorization must not be captured.
+    async fn order_ended(&self, order_id: &str) -> Result<bool, sqlx::Error> {
+        Ok(self
+            .store
+            .order(order_id)
+            .await?
+            .is_some_and(|order| order.status == OrderStatus::Cancelled))
+    }
+
+    /// Cancels an authorization; the attempt fails for `reason`. When the provider cannot be
+    /// reached the attempt stays unsettled, and reconciliation finds it again.
+    async fn release(
+        &self,
+        charge: &Charge,
+        intent_id: &str,
+        reason: &str,
+    ) -> Result<Settled, sqlx::Error> {
+        let key = format!("gittix-cancel-{}", charge.id);
+        match self.provider.cancel(intent_id, &key).await {
+            Ok(intent) if intent.status == IntentStatus::Canceled => {
+                self.declined(charge, reason.to_owned()).await
+            }
+            Ok(intent) => Ok(unknown(
+                charge,
+                &Unavailable(format!(
+                    "payment intent {} is {:?}",
+                    intent.id, intent.status
+                )),
+            )),
+            Err(unavailable) => Ok(unknown(charge, &unavailable)),
         }
     }
 
@@ -174,6 +248,17 @@ impl Payments {
         Ok(())
     }
 }
+
+/// The attempt's outcome stays unknown; reconciliation asks again with the same keys.
+fn unknown(charge: &Charge, unavailable: &Unavailable) -> Settled {
+    tracing::warn!(charge_id = %charge.id, error = %unavailable, "charge outcome unknown");
+    Settled::Unknown
+}
+
+// Why an authorization was released before capture.
+const ORDER_ENDED: &str = "The order ended before the payment completed; nothing was charged.";
+const NEEDS_AUTHENTICATION: &str =
+    "This card asks for 3-D Secure, which GitTix cannot complete yet; nothing was charged. Please use another card.";
 
 enum Settled {
     Paid,

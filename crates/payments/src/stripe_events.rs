@@ -60,14 +60,21 @@ impl StripeEvents {
         Ok(Receipt::Applied)
     }
 
-    /// A charge refunded in Stripe: ours moves to refunded.
+    /// A charge refunded in Stripe: ours (found by the charge's `payment_intent`) moves to
+    /// refunded.
     async fn refunded(&self, charge: &serde_json::Value) -> DomainResult<(), Refusal> {
+        // Our attempt's id when Stripe copied the intent's metadata, else the intent, which is
+        // what GitTix records as the attempt's Stripe id.
         let ours = match charge
             .pointer("/metadata/gittix_charge_id")
             .and_then(serde_json::Value::as_str)
         {
             Some(id) => self.store.charge_by_id(id).await?,
-            None => self.store.charge_by_stripe_id(&text(charge, "id")).await?,
+            None => {
+                self.store
+                    .charge_by_stripe_id(&text(charge, "payment_intent"))
+                    .await?
+            }
         };
         let Some(ours) = ours else {
             return Ok(());

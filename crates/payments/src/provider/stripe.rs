@@ -1,16 +1,22 @@
-//! Stripe through async-stripe, with a configurable API base so a Stripe-compatible server (such
-//! as stripe-stateful-mock in the tests) can stand in.
+//! Stripe's PaymentIntents through async-stripe, with a configurable API base so a
+//! Stripe-compatible server (localstripe in the tests) can stand in.
+//!
+//! async-stripe carries the calls (authentication, idempotency keys, Stripe's error shape); the
+//! answers are read into the few fields GitTix uses rather than async-stripe's full types, which
+//! refuse an answer that lacks any field of the API version they were generated from (localstripe
+//! leaves out several, and Stripe adds fields with every version).
 
-use std::str::FromStr;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use stripe::{
-    Charge, ChargeId, ChargeSourceParams, Client, CreateCharge, CreateRefund, Currency, ErrorType,
-    Refund, RequestStrategy, StripeError, TokenId,
-};
+use serde::{Deserialize, Serialize};
+use stripe::{Client, ErrorType, RequestStrategy, StripeError};
 
-use super::{ChargeOutcome, ChargeRequest, PaymentProvider, Unavailable};
+use super::{
+    Authorization, AuthorizeRequest, Instrument, Intent, IntentStatus, PaymentProvider,
+    Unavailable, DECLINED,
+};
 
 /// How long a call to Stripe may take before its outcome counts as unknown. async-stripe sets no
 /// limit of its own, and a call that never returned held up the request, and the reconciliation
@@ -21,6 +27,87 @@ pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct StripeProvider {
     client: Client,
     timeout: Duration,
+}
+
+/// `POST /v1/payment_intents`, created and confirmed at once, to be captured later.
+#[derive(Serialize)]
+struct CreateIntent<'a> {
+    amount: i64,
+    currency: &'static str,
+    capture_method: &'static str,
+    confirm: bool,
+    payment_method_types: [&'static str; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_method: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_method_data: Option<TokenCard<'a>>,
+    transfer_group: &'a str,
+    metadata: BTreeMap<&'static str, &'a str>,
+}
+
+/// `payment_method_data[type]=card&payment_method_data[card][token]=tok_...`: Stripe makes the
+/// payment method from the token.
+#[derive(Serialize)]
+struct TokenCard<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    card: Token<'a>,
+}
+
+#[derive(Serialize)]
+struct Token<'a> {
+    token: &'a str,
+}
+
+/// The fields of a PaymentIntent GitTix reads.
+#[derive(Deserialize)]
+struct WireIntent {
+    id: String,
+    status: String,
+    amount: i64,
+    #[serde(default)]
+    client_secret: Option<String>,
+    #[serde(default)]
+    last_payment_error: Option<WireError>,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct WireRefund {
+    id: String,
+}
+
+#[derive(Serialize)]
+struct CreateRefund<'a> {
+    payment_intent: &'a str,
+}
+
+/// A form without fields, for the calls that take none.
+#[derive(Serialize)]
+struct NoFields {}
+
+impl TryFrom<WireIntent> for Intent {
+    type Error = Unavailable;
+
+    fn try_from(wire: WireIntent) -> Result<Self, Unavailable> {
+        let last_error = wire
+            .last_payment_error
+            .and_then(|error| error.message)
+            .filter(|message| !message.trim().is_empty());
+        let status = IntentStatus::from_stripe(&wire.status, last_error.as_deref())
+            .ok_or_else(|| Unavailable(format!("unknown PaymentIntent status {}", wire.status)))?;
+        Ok(Intent {
+            id: wire.id,
+            status,
+            amount_cents: wire.amount,
+            client_secret: wire.client_secret.unwrap_or_default(),
+        })
+    }
 }
 
 impl StripeProvider {
@@ -52,53 +139,113 @@ impl StripeProvider {
             .clone()
             .with_strategy(RequestStrategy::Idempotent(key.to_owned()))
     }
+
+    /// `POST /v1/payment_intents/{id}/{action}`; when Stripe refuses the action because of the
+    /// intent's status (400), the intent as it is now.
+    async fn act(&self, intent_id: &str, action: &str, key: &str) -> Result<Intent, Unavailable> {
+        let path = format!("/payment_intents/{}/{action}", path_segment(intent_id)?);
+        let answer = self
+            .in_time(
+                self.idempotent(key)
+                    .post_form::<WireIntent, _>(&path, NoFields {}),
+            )
+            .await?;
+        match answer {
+            Ok(intent) => intent.try_into(),
+            Err(StripeError::Stripe(error))
+                if error.http_status == 400 && error.error_type == ErrorType::InvalidRequest =>
+            {
+                self.retrieve(intent_id).await
+            }
+            Err(error) => Err(Unavailable(error.to_string())),
+        }
+    }
+}
+
+/// An id as one segment of a path: Stripe's ids are letters, digits and underscores.
+fn path_segment(id: &str) -> Result<&str, Unavailable> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Ok(id)
+    } else {
+        Err(Unavailable(format!("{id:?} is not a Stripe id")))
+    }
 }
 
 #[async_trait]
 impl PaymentProvider for StripeProvider {
-    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, Unavailable> {
-        let Ok(token) = TokenId::from_str(&request.token) else {
-            return Ok(ChargeOutcome::Declined {
-                message: format!("No such token: '{}'", request.token),
-            });
+    async fn authorize(&self, request: &AuthorizeRequest) -> Result<Authorization, Unavailable> {
+        let (payment_method, payment_method_data) = match &request.instrument {
+            Instrument::PaymentMethod(id) => (Some(id.as_str()), None),
+            Instrument::Token(token) => (
+                None,
+                Some(TokenCard {
+                    kind: "card",
+                    card: Token { token },
+                }),
+            ),
         };
-        let mut params = CreateCharge::new();
-        params.amount = Some(request.amount_cents);
-        params.currency = Some(Currency::USD);
-        params.source = Some(ChargeSourceParams::Token(token));
-        params.description = Some(&request.description);
-        params.metadata = Some([("gittix_charge_id".to_owned(), request.reference.clone())].into());
+        let form = CreateIntent {
+            amount: request.amount_cents,
+            currency: "usd",
+            capture_method: "manual",
+            confirm: true,
+            payment_method_types: ["card"],
+            payment_method,
+            payment_method_data,
+            transfer_group: &request.order_id,
+            metadata: [
+                ("gittix_charge_id", request.reference.as_str()),
+                ("gittix_order_id", request.order_id.as_str()),
+            ]
+            .into(),
+        };
         let client = self.idempotent(&request.idempotency_key);
-        match self.in_time(Charge::create(&client, params)).await? {
-            Ok(charge) => Ok(ChargeOutcome::Succeeded {
-                stripe_id: charge.id.to_string(),
-            }),
-            // Only the card's refusal (402, card_error) or a request Stripe will never accept (a bad
-            // token: invalid_request_error) is a decline. Anything else (409 for a request still in
-            // progress under the same key, 429, 5xx, a network error) leaves the outcome unknown.
-            Err(StripeError::Stripe(error)) if is_decline(&error) => Ok(ChargeOutcome::Declined {
+        match self
+            .in_time(client.post_form::<WireIntent, _>("/payment_intents", form))
+            .await?
+        {
+            Ok(intent) => Ok(Authorization::Intent(intent.try_into()?)),
+            // Only the card's refusal (402, card_error) or a request Stripe will never accept (an
+            // unknown token or payment method: invalid_request_error) is a decline. Anything else
+            // (409 for a request still in progress under the same key, 429, 5xx, a network
+            // error) leaves the outcome unknown.
+            Err(StripeError::Stripe(error)) if is_decline(&error) => Ok(Authorization::Declined {
                 message: error
                     .message
-                    .unwrap_or_else(|| "Your card was declined.".to_owned()),
+                    .filter(|message| !message.trim().is_empty())
+                    .unwrap_or_else(|| DECLINED.to_owned()),
             }),
             Err(error) => Err(Unavailable(error.to_string())),
         }
     }
 
-    async fn refund(
-        &self,
-        stripe_charge_id: &str,
-        idempotency_key: &str,
-    ) -> Result<String, Unavailable> {
-        let charge =
-            ChargeId::from_str(stripe_charge_id).map_err(|e| Unavailable(e.to_string()))?;
-        let mut params = CreateRefund::new();
-        params.charge = Some(charge);
-        let client = self.idempotent(idempotency_key);
-        self.in_time(Refund::create(&client, params))
+    async fn retrieve(&self, intent_id: &str) -> Result<Intent, Unavailable> {
+        let path = format!("/payment_intents/{}", path_segment(intent_id)?);
+        self.in_time(self.client.get::<WireIntent>(&path))
             .await?
-            .map(|refund| refund.id.to_string())
-            .map_err(|error| Unavailable(error.to_string()))
+            .map_err(|error| Unavailable(error.to_string()))?
+            .try_into()
+    }
+
+    async fn capture(&self, intent_id: &str, key: &str) -> Result<Intent, Unavailable> {
+        self.act(intent_id, "capture", key).await
+    }
+
+    async fn cancel(&self, intent_id: &str, key: &str) -> Result<Intent, Unavailable> {
+        self.act(intent_id, "cancel", key).await
+    }
+
+    async fn refund(&self, intent_id: &str, key: &str) -> Result<String, Unavailable> {
+        let form = CreateRefund {
+            payment_intent: path_segment(intent_id)?,
+        };
+        self.in_time(
+            self.idempotent(key)
+                .post_form::<WireRefund, _>("/refunds", form),
+        )
+        .await?
+        .map(|refund| refund.id)
+        .map_err(|error| Unavailable(error.to_string()))
     }
 }
 
@@ -131,5 +278,13 @@ mod tests {
         assert!(!is_decline(&error(429, ErrorType::RateLimit)));
         assert!(!is_decline(&error(500, ErrorType::Api)));
         assert!(!is_decline(&error(401, ErrorType::Authentication)));
+    }
+
+    #[test]
+    fn an_id_that_is_not_stripes_never_reaches_a_path() {
+        assert!(path_segment("pi_123abc").is_ok());
+        for bad in ["", "../charges", "pi_1/capture", "pi 1", "pi_1?x=y"] {
+            assert!(path_segment(bad).is_err(), "{bad:?}");
+        }
     }
 }

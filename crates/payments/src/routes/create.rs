@@ -14,14 +14,19 @@ use serde::{Deserialize, Serialize};
 use crate::payments::Payments;
 use crate::routes::PaymentBudgets;
 
-/// What to charge, and with which card.
+/// What to charge, and with which card: a `token` or a `paymentMethod`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Pay {
-    /// A Stripe card token (`tok_visa` with the simulator or Stripe's test mode).
+    /// A Stripe card token, as the original client sends (`tok_visa` with the simulator or
+    /// Stripe's test mode).
     #[serde(default, deserialize_with = "lenient_string")]
-    #[schema(value_type = String, required = true, example = "tok_visa")]
+    #[schema(value_type = String, example = "tok_visa")]
     token: Option<String>,
+    /// A Stripe payment method from Stripe.js (`pm_card_visa` in test mode); instead of `token`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    #[schema(value_type = String, example = "pm_card_visa")]
+    payment_method: Option<String>,
     #[serde(default, deserialize_with = "lenient_string")]
     #[schema(value_type = String, required = true)]
     order_id: Option<String>,
@@ -43,7 +48,8 @@ pub(crate) struct Paid {
     BodyTooLarge,
     TooManyRequests,
 ))]
-/// `POST /api/payments` `{token, orderId}`: charges the order's price; publishes `charge:created`
+/// `POST /api/payments` `{token | paymentMethod, orderId}`: charges the order's price (authorized,
+/// then captured while the order is open); publishes `charge:created`
 /// (or `charge:failed` with the card's decline message).
 pub(crate) async fn create(
     State(payments): State<Payments>,
@@ -56,14 +62,22 @@ pub(crate) async fn create(
     budgets.per_client.spend(client).await?;
     budgets.per_user.spend(&buyer.id).await?;
     let mut validator = Validator::new();
-    let token = validator
-        .required_text(
+    let payment_method = body
+        .payment_method
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty());
+    // The original client sends `token`; Stripe.js v3 gives a payment method.
+    let card = match payment_method {
+        Some(id) => Some(id),
+        None => validator.required_text(
             body.token.as_deref().map(str::trim),
             "token",
             "Token",
             "Token must be provided",
-        )
-        .unwrap_or_default();
+        ),
+    }
+    .unwrap_or_default();
     let order_id = validator
         .required_text(
             body.order_id.as_deref().map(str::trim),
@@ -74,6 +88,6 @@ pub(crate) async fn create(
         .unwrap_or_default();
     validator.finish()?;
     // Not an id: no order has it (404), and the database is not asked.
-    let id = payments.pay(&buyer.id, known_id(order_id)?, token).await?;
+    let id = payments.pay(&buyer.id, known_id(order_id)?, card).await?;
     Ok((StatusCode::CREATED, Json(Paid { id })))
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use gittix_payments::provider::{ChargeOutcome, ChargeRequest, Unavailable};
+use gittix_payments::provider::{Authorization, AuthorizeRequest, Intent, Unavailable};
 use gittix_shared::db::Migrations;
 use gittix_shared::domain::MAX_DECLINED_ATTEMPTS;
 use gittix_testing::fresh_database;
@@ -15,7 +15,7 @@ use sqlx::migrate::Migrator;
 
 use super::*;
 
-/// The topology's provider, counting the charges sent to it.
+/// The topology's provider, counting the authorizations sent to it.
 struct Counting {
     provider: Arc<dyn PaymentProvider>,
     charges: AtomicUsize,
@@ -29,13 +29,25 @@ impl Counting {
 
 #[async_trait]
 impl PaymentProvider for Counting {
-    async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, Unavailable> {
+    async fn authorize(&self, request: &AuthorizeRequest) -> Result<Authorization, Unavailable> {
         self.charges.fetch_add(1, Ordering::SeqCst);
-        self.provider.charge(request).await
+        self.provider.authorize(request).await
     }
 
-    async fn refund(&self, charge: &str, key: &str) -> Result<String, Unavailable> {
-        self.provider.refund(charge, key).await
+    async fn retrieve(&self, intent: &str) -> Result<Intent, Unavailable> {
+        self.provider.retrieve(intent).await
+    }
+
+    async fn capture(&self, intent: &str, key: &str) -> Result<Intent, Unavailable> {
+        self.provider.capture(intent, key).await
+    }
+
+    async fn cancel(&self, intent: &str, key: &str) -> Result<Intent, Unavailable> {
+        self.provider.cancel(intent, key).await
+    }
+
+    async fn refund(&self, intent: &str, key: &str) -> Result<String, Unavailable> {
+        self.provider.refund(intent, key).await
     }
 }
 

@@ -279,14 +279,14 @@ topology_tests! {
         let (_, data) = events.next().await;
         assert_eq!((data["id"].as_str(), data["orderId"].as_str(), data["amount"].as_i64()), (Some(charge_id), Some(order.as_str()), Some(1999)));
         let stripe_id = data["stripeId"].as_str().unwrap();
-        assert!(stripe_id.starts_with("ch_"), "{stripe_id}");
+        assert!(stripe_id.starts_with("pi_"), "{stripe_id}");
         if topology == Topology::Distributed {
-            // Stripe's own record of it: the price in cents, in US dollars.
-            let charge: Value = reqwest::Client::new()
-                .get(format!("{}/v1/charges/{stripe_id}", stripe_url()))
+            // Stripe's own record of it: the price in cents, in US dollars, captured.
+            let intent: Value = reqwest::Client::new()
+                .get(format!("{}/v1/payment_intents/{stripe_id}", stripe_url()))
                 .basic_auth("sk_test_gittix", Some(""))
                 .send().await.unwrap().json().await.unwrap();
-            assert_eq!((charge["amount"].clone(), charge["currency"].clone()), (json!(1999), json!("usd")));
+            assert_eq!((intent["amount"].clone(), intent["currency"].clone(), intent["status"].clone()), (json!(1999), json!("usd"), json!("succeeded")));
         }
         // Paying again is refused.
         let again = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
@@ -383,7 +383,7 @@ mod webhooks {
             status_and_json(response).await
         }
 
-        /// A paid order; returns its Stripe charge id.
+        /// A paid order; returns its Stripe PaymentIntent id.
         async fn paid_charge(&self) -> (String, String) {
             let buyer = self.user();
             let order = self.order_created(&buyer, 2000, 60_000).await;
@@ -411,7 +411,7 @@ mod webhooks {
             let mut refunds = EventLog::watch(app.bus(), &["charge:refunded"]).await;
             let (order, stripe_id) = app.paid_charge().await;
             let event = json!({"id": "evt_refund_1", "type": "charge.refunded",
-                "data": {"object": {"id": stripe_id, "refunds": {"data": [{"id": "re_dashboard"}]}}}});
+                "data": {"object": {"id": "ch_dashboard", "payment_intent": stripe_id, "refunds": {"data": [{"id": "re_dashboard"}]}}}});
             assert_eq!(app.webhook(&event, now(), WEBHOOK_SECRET).await, (StatusCode::OK, json!({"received": true})));
             assert_eq!(app.charges(&order).await, [("refunded".to_owned(), 2000, 1)]);
             let (_, data) = refunds.next().await;
@@ -426,19 +426,20 @@ mod webhooks {
             let app = PaymentsApp::spawn(topology).await;
             let (_, stripe_id) = app.paid_charge().await;
             let event = json!({"id": "evt_dispute_1", "type": "charge.dispute.created",
-                "data": {"object": {"id": "dp_1", "charge": stripe_id, "reason": "fraudulent", "status": "needs_response", "amount": 2000}}});
+                "data": {"object": {"id": "dp_1", "charge": "ch_disputed", "payment_intent": stripe_id, "reason": "fraudulent", "status": "needs_response", "amount": 2000}}});
             assert_eq!(app.webhook(&event, now(), WEBHOOK_SECRET).await.0, StatusCode::OK);
             let dispute: (String, String, i64) = sqlx::query_as("SELECT stripe_charge_id, reason, amount FROM disputes WHERE id = 'dp_1'")
                 .fetch_one(app.db.pool())
                 .await
                 .unwrap();
-            assert_eq!(dispute, (stripe_id, "fraudulent".to_owned(), 2000));
+            assert_eq!(dispute, ("ch_disputed".to_owned(), "fraudulent".to_owned(), 2000));
+            assert!(stripe_id.starts_with("pi_"));
         }
 
         async fn a_bad_or_stale_signature_is_refused_and_changes_nothing(topology) {
             let app = PaymentsApp::spawn(topology).await;
             let (order, stripe_id) = app.paid_charge().await;
-            let event = json!({"id": "evt_forged", "type": "charge.refunded", "data": {"object": {"id": stripe_id}}});
+            let event = json!({"id": "evt_forged", "type": "charge.refunded", "data": {"object": {"id": "ch_forged", "payment_intent": stripe_id}}});
             let forged = app.webhook(&event, now(), "whsec_not_ours").await;
             assert_eq!(forged, (StatusCode::BAD_REQUEST, error("Invalid webhook signature")));
             let stale = app.webhook(&event, now() - 600, WEBHOOK_SECRET).await;
@@ -452,21 +453,34 @@ mod reconciliation {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use async_trait::async_trait;
-    use gittix_payments::provider::{ChargeOutcome, ChargeRequest, Unavailable};
+    use gittix_payments::provider::{Authorization, AuthorizeRequest, Intent, Unavailable};
 
     use super::*;
 
-    /// Stripe charges the card, but the answer is lost on the way back once (a timeout).
+    /// Stripe authorizes the card, but the answer is lost on the way back once (a timeout).
     struct LostAnswer {
         stripe: StripeProvider,
         lose_next: AtomicBool,
-        lost: std::sync::Mutex<Option<ChargeOutcome>>,
+        lost: std::sync::Mutex<Option<Authorization>>,
+    }
+
+    impl LostAnswer {
+        /// The id of the intent whose answer was lost.
+        fn lost_intent(&self) -> String {
+            match self.lost.lock().unwrap().clone() {
+                Some(Authorization::Intent(intent)) => intent.id,
+                other => panic!("Stripe authorized nothing: {other:?}"),
+            }
+        }
     }
 
     #[async_trait]
     impl PaymentProvider for LostAnswer {
-        async fn charge(&self, request: &ChargeRequest) -> Result<ChargeOutcome, Unavailable> {
-            let outcome = self.stripe.charge(request).await?;
+        async fn authorize(
+            &self,
+            request: &AuthorizeRequest,
+        ) -> Result<Authorization, Unavailable> {
+            let outcome = self.stripe.authorize(request).await?;
             if self.lose_next.swap(false, Ordering::SeqCst) {
                 *self.lost.lock().unwrap() = Some(outcome);
                 return Err(Unavailable("timed out waiting for Stripe".into()));
@@ -474,8 +488,20 @@ mod reconciliation {
             Ok(outcome)
         }
 
-        async fn refund(&self, charge: &str, key: &str) -> Result<String, Unavailable> {
-            self.stripe.refund(charge, key).await
+        async fn retrieve(&self, intent: &str) -> Result<Intent, Unavailable> {
+            self.stripe.retrieve(intent).await
+        }
+
+        async fn capture(&self, intent: &str, key: &str) -> Result<Intent, Unavailable> {
+            self.stripe.capture(intent, key).await
+        }
+
+        async fn cancel(&self, intent: &str, key: &str) -> Result<Intent, Unavailable> {
+            self.stripe.cancel(intent, key).await
+        }
+
+        async fn refund(&self, intent: &str, key: &str) -> Result<String, Unavailable> {
+            self.stripe.refund(intent, key).await
         }
     }
 
@@ -516,9 +542,8 @@ mod reconciliation {
         );
         let (_, data) = paid.next().await;
         let stripe_id = data["stripeId"].as_str().unwrap().to_owned();
-        // The same idempotency key returned the charge Stripe made the first time: one charge.
-        let lost = provider.lost.lock().unwrap().clone();
-        assert_eq!(lost, Some(ChargeOutcome::Succeeded { stripe_id }));
+        // The same idempotency key returned the intent Stripe made the first time: one charge.
+        assert_eq!(provider.lost_intent(), stripe_id);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -543,13 +568,10 @@ mod reconciliation {
             .fetch_one(app.db.pool())
             .await
             .unwrap();
-        let Some(ChargeOutcome::Succeeded { stripe_id }) = provider.lost.lock().unwrap().clone()
-        else {
-            panic!("Stripe charged")
-        };
+        let stripe_id = provider.lost_intent();
         // Refunded in Stripe's dashboard before GitTix learned the charge's outcome.
         let event = json!({"id": "evt_early_refund", "type": "charge.refunded",
-            "data": {"object": {"id": stripe_id, "metadata": {"gittix_charge_id": charge_id},
+            "data": {"object": {"id": "ch_early", "payment_intent": stripe_id, "metadata": {"gittix_charge_id": charge_id},
                                 "refunds": {"data": [{"id": "re_early"}]}}}});
         let body = serde_json::to_vec(&event).unwrap();
         let send = || async {
