@@ -11,6 +11,9 @@ const DEFAULT_MAX_HELD_TICKETS: u32 = 10;
 /// How long a buyer whose hold expired must wait to take the same ticket again: 5 minutes.
 const DEFAULT_REHOLD_COOLDOWN_SECONDS: u64 = 5 * 60;
 
+/// How long past `expiresAt` a payment started in time may hold the lock: 2 minutes.
+const DEFAULT_PAYMENT_GRACE_SECONDS: u64 = 120;
+
 /// How many orders one buyer may place per minute unless told otherwise.
 const DEFAULT_ORDERS_PER_USER_PER_MINUTE: u32 = 30;
 
@@ -27,6 +30,10 @@ pub struct OrdersConfig {
     /// the same ticket again; others may take it at once.
     #[arg(long, env = "REHOLD_COOLDOWN_SECONDS", default_value_t = DEFAULT_REHOLD_COOLDOWN_SECONDS)]
     pub rehold_cooldown_seconds: u64,
+    /// How long past the end of the lock window a payment attempt that started before it may
+    /// keep the ticket while it resolves (3-D Secure, a slow card network), in seconds.
+    #[arg(long, env = "PAYMENT_GRACE_SECONDS", default_value_t = DEFAULT_PAYMENT_GRACE_SECONDS)]
+    pub payment_grace_seconds: u64,
     /// How many orders one buyer may place per minute, shared by every replica (Redis in
     /// distributed mode); one more is refused with 429.
     #[arg(long, env = "ORDERS_PER_USER_PER_MINUTE", default_value_t = NonZeroU32::new(DEFAULT_ORDERS_PER_USER_PER_MINUTE).unwrap())]
@@ -39,6 +46,7 @@ impl Default for OrdersConfig {
             order_lock_seconds: DEFAULT_ORDER_LOCK_SECONDS,
             max_held_tickets: DEFAULT_MAX_HELD_TICKETS,
             rehold_cooldown_seconds: DEFAULT_REHOLD_COOLDOWN_SECONDS,
+            payment_grace_seconds: DEFAULT_PAYMENT_GRACE_SECONDS,
             orders_per_user_per_minute: NonZeroU32::new(DEFAULT_ORDERS_PER_USER_PER_MINUTE)
                 .unwrap(),
         }
@@ -51,6 +59,7 @@ impl OrdersConfig {
             lock_window: std::time::Duration::from_secs(self.order_lock_seconds),
             max_held: i64::from(self.max_held_tickets),
             rehold_cooldown: std::time::Duration::from_secs(self.rehold_cooldown_seconds),
+            payment_grace: std::time::Duration::from_secs(self.payment_grace_seconds),
         }
     }
 }

@@ -3,6 +3,7 @@
 //! "never two active orders for one ticket" with a unique index.
 
 mod config;
+mod grace;
 mod listeners;
 mod order;
 mod refusal;
@@ -49,6 +50,7 @@ pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow
     let listener = platform
         .start(listeners::listener(orders.clone(), platform))
         .await?;
+    let orders_for_grace = orders.clone();
     let state = OrdersState {
         orders,
         sessions: platform.sessions.clone(),
@@ -61,7 +63,8 @@ pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow
     Ok(Service::new("orders", routes::router().with_state(state))
         .with_database(&db, platform)
         .with_pruning(&db, PRUNED.to_vec(), platform)
-        .with_tasks(listener))
+        .with_tasks(listener)
+        .with_tasks([grace::spawn(orders_for_grace, platform.shutdown.clone())]))
 }
 
 #[derive(Clone, FromRef)]

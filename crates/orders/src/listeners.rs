@@ -1,9 +1,11 @@
 //! Ticket events kept in the replica, strictly in version order; `order:expired` and a third
-//! declined payment cancel an order; `charge:created` completes it.
+//! declined payment cancel an order; an authorized payment (`charge:authorized`) completes it.
+//! A payment attempt that started in time (`charge:started`) holds the lock past `expiresAt`
+//! until it resolves, within the grace.
 
-use gittix_shared::domain::{CancelReason, MAX_DECLINED_ATTEMPTS};
 use gittix_shared::events::{
-    ChargeCreated, ChargeFailed, OrderExpired, TicketCreated, TicketUpdated,
+    ChargeAuthorized, ChargeCreated, ChargeFailed, ChargeStarted, OrderExpired, TicketCreated,
+    TicketUpdated,
 };
 use gittix_shared::listener::{Listener, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
@@ -13,7 +15,9 @@ use crate::store::OrderStore;
 use crate::CONSUMER_GROUP;
 
 pub(crate) fn listener(orders: OrderStore, platform: &Platform) -> Listener {
-    let (on_updated, on_expired, on_paid, on_declined) = (
+    let (on_updated, on_expired, on_started, on_authorized, on_paid, on_declined) = (
+        orders.clone(),
+        orders.clone(),
         orders.clone(),
         orders.clone(),
         orders.clone(),
@@ -32,17 +36,36 @@ pub(crate) fn listener(orders: OrderStore, platform: &Platform) -> Listener {
         .on(move |event: Received<OrderExpired>| {
             let orders = on_expired.clone();
             async move {
-                // Cancels an order that is not complete; a complete or cancelled one is left as is.
+                // Cancels an order that is not complete, unless a payment attempt holds it;
+                // a complete or cancelled one is left as is.
+                orders.expire(&event.data.order_id).await?;
+                Ok(Outcome::Done)
+            }
+        })
+        .on(move |event: Received<ChargeStarted>| {
+            let orders = on_started.clone();
+            async move {
                 orders
-                    .cancel(&event.data.order_id, CancelReason::Expired)
+                    .payment_started(&event.data.order_id, event.data.attempt)
                     .await?;
+                Ok(Outcome::Done)
+            }
+        })
+        .on(move |event: Received<ChargeAuthorized>| {
+            let orders = on_authorized.clone();
+            async move {
+                // Completes the order unless an expiry or cancel got there first; payments
+                // captures on `order:completed` and releases the hold on `order:cancelled`.
+                orders.complete(&event.data.order_id).await?;
                 Ok(Outcome::Done)
             }
         })
         .on(move |event: Received<ChargeCreated>| {
             let orders = on_paid.clone();
             async move {
-                // Completes the order unless an expiry or cancel got there first.
+                // A captured payment comes after the order completed. Before payments
+                // authorized first, `charge:created` was what completed it: one published by
+                // an older payments service is still honoured.
                 orders.complete(&event.data.order_id).await?;
                 Ok(Outcome::Done)
             }
@@ -50,11 +73,9 @@ pub(crate) fn listener(orders: OrderStore, platform: &Platform) -> Listener {
         .on(move |event: Received<ChargeFailed>| {
             let orders = on_declined.clone();
             async move {
-                if event.data.attempt >= i64::from(MAX_DECLINED_ATTEMPTS) {
-                    orders
-                        .cancel(&event.data.order_id, CancelReason::PaymentFailed)
-                        .await?;
-                }
+                orders
+                    .payment_failed(&event.data.order_id, event.data.attempt)
+                    .await?;
                 Ok(Outcome::Done)
             }
         })

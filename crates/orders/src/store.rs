@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use gittix_shared::db::{is_unique_violation, Db};
-use gittix_shared::domain::{CancelReason, OrderStatus, TicketStatus};
+use gittix_shared::domain::{CancelReason, OrderStatus, TicketStatus, MAX_DECLINED_ATTEMPTS};
 use gittix_shared::error::{DomainError, DomainResult};
 use gittix_shared::events::{
     OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, OrderedTicket, TicketCreated,
@@ -71,6 +71,8 @@ pub struct HoldRules {
     pub max_held: i64,
     /// How long a buyer whose hold expired waits to take that ticket again.
     pub rehold_cooldown: Duration,
+    /// How long past `expiresAt` a payment attempt started in time may hold the lock.
+    pub payment_grace: Duration,
 }
 
 #[derive(Clone)]
@@ -245,10 +247,101 @@ impl OrderStore {
     /// Returns `None` when the order was already complete or cancelled (nothing changes). One
     /// conditional update, so a cancel racing a payment or an expiry has one outcome.
     pub async fn cancel(&self, id: &str, reason: CancelReason) -> sqlx::Result<Option<Order>> {
+        self.cancel_where(id, reason, i64::MAX, i64::MAX).await
+    }
+
+    /// The lock window ended (`order:expired`): cancels the order unless a payment attempt that
+    /// started in time is still in flight and the grace has not run out.
+    pub async fn expire(&self, id: &str) -> sqlx::Result<Option<Order>> {
+        self.cancel_where(id, CancelReason::Expired, i64::MAX, self.grace_cutoff())
+            .await
+    }
+
+    /// Cancels the order as expired if its lock window has passed and no attempt holds it any
+    /// longer: after an attempt resolved without paying, and for the sweep that ends the grace.
+    async fn expire_if_due(&self, id: &str) -> sqlx::Result<Option<Order>> {
+        self.cancel_where(
+            id,
+            CancelReason::Expired,
+            unix_millis(),
+            self.grace_cutoff(),
+        )
+        .await
+    }
+
+    /// Orders whose `expires_at` is at or before this have used up their payment grace.
+    fn grace_cutoff(&self) -> i64 {
+        let grace_ms = i64::try_from(self.rules.payment_grace.as_millis()).unwrap_or(i64::MAX);
+        unix_millis().saturating_sub(grace_ms)
+    }
+
+    /// Payments started attempt `attempt` for the order (`charge:started`).
+    pub async fn payment_started(&self, id: &str, attempt: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE orders SET payment_started = $2 WHERE id = $1 AND payment_started < $2")
+            .bind(id)
+            .bind(attempt)
+            .execute(self.db.pool())
+            .await
+            .map(drop)
+    }
+
+    /// Attempt `attempt` resolved without paying (`charge:failed`): the order is cancelled when
+    /// it was the last attempt allowed, or when its lock window has passed and no other attempt
+    /// holds it.
+    pub async fn payment_failed(&self, id: &str, attempt: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE orders SET payment_settled = $2 WHERE id = $1 AND payment_settled < $2",
+        )
+        .bind(id)
+        .bind(attempt)
+        .execute(self.db.pool())
+        .await?;
+        if attempt >= i64::from(MAX_DECLINED_ATTEMPTS) {
+            self.cancel(id, CancelReason::PaymentFailed).await?;
+        } else {
+            self.expire_if_due(id).await?;
+        }
+        Ok(())
+    }
+
+    /// Cancels, as expired, every unpaid order whose lock window has passed and that no attempt
+    /// holds any longer (its grace ran out, or its attempt failed after `expiresAt`), at most
+    /// `limit`; returns how many. The safety net behind `order:expired`.
+    pub async fn end_graces(&self, limit: i64) -> sqlx::Result<usize> {
+        let due: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM orders WHERE status = $1 AND expires_at <= $2 \
+             AND (payment_started <= payment_settled OR expires_at <= $3) ORDER BY expires_at LIMIT $4",
+        )
+        .bind(OrderStatus::AwaitingPayment)
+        .bind(unix_millis())
+        .bind(self.grace_cutoff())
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut ended = 0;
+        for id in due {
+            if self.expire_if_due(&id).await?.is_some() {
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+
+    /// Cancels the order for `reason` if it is not final, its `expires_at` is at or before
+    /// `due_by`, and either no payment attempt is in flight or `expires_at` is at or before
+    /// `grace_cutoff`.
+    async fn cancel_where(
+        &self,
+        id: &str,
+        reason: CancelReason,
+        due_by: i64,
+        grace_cutoff: i64,
+    ) -> sqlx::Result<Option<Order>> {
         let mut tx = self.db.pool().begin().await?;
         let cancelled: Option<Order> = sqlx::query_as(&format!(
             "UPDATE orders SET status = $4, cancel_reason = $5, version = version + 1, updated_at = $6 \
-             WHERE id = $1 AND status IN ($2, $3) RETURNING {COLUMNS}"
+             WHERE id = $1 AND status IN ($2, $3) AND expires_at <= $7 \
+             AND (payment_started <= payment_settled OR expires_at <= $8) RETURNING {COLUMNS}"
         ))
         .bind(id)
         // $2, $3: the statuses that are not final.
@@ -257,6 +350,8 @@ impl OrderStore {
         .bind(OrderStatus::Cancelled)
         .bind(reason)
         .bind(unix_millis())
+        .bind(due_by)
+        .bind(grace_cutoff)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(order) = cancelled else {

@@ -1,7 +1,9 @@
-//! The payments service: a buyer pays for an order with a card token; the charge goes to Stripe
-//! (or a simulator with Stripe's test tokens). It keeps a replica of orders, publishes
-//! `charge:created` / `charge:failed`, and refunds (`charge:refunded`) any successful charge of
-//! an order that ended without a sale.
+//! The payments service: a buyer pays for an order with a card token or payment method, through
+//! Stripe's PaymentIntents (or a simulator of Stripe's test mode). The amount is authorized
+//! (`charge:authorized`, after `charge:started`), captured once orders completed the order
+//! (`charge:created`) and released otherwise (`charge:failed`); 3-D Secure answers 202. It keeps
+//! a replica of orders, and refunds (`charge:refunded`) any captured payment of an order that
+//! ended without a sale.
 
 mod config;
 mod listeners;
@@ -60,8 +62,7 @@ pub async fn build(
     platform: &Platform,
 ) -> anyhow::Result<Service> {
     db.migrate(&MIGRATIONS).await?;
-    let store = PaymentStore::new(db.clone());
-    let payments = Payments::new(store.clone(), provider);
+    let payments = Payments::new(PaymentStore::new(db.clone()), provider);
     let mut tasks = platform
         .start(listeners::listener(payments.clone(), platform))
         .await?;
@@ -70,8 +71,8 @@ pub async fn build(
         platform.shutdown.clone(),
     )));
     let state = PaymentsState {
+        stripe_events: StripeEvents::new(payments.clone(), config.stripe_webhook_secret.clone()),
         payments,
-        stripe_events: StripeEvents::new(store, config.stripe_webhook_secret.clone()),
         sessions: platform.sessions.clone(),
         trust_proxy: platform.trust_proxy,
         budgets: PaymentBudgets {

@@ -1,4 +1,5 @@
-//! Order events kept in the replica; a cancelled order's successful charges are refunded.
+//! Order events kept in the replica. Once an order is decided, its held payment is captured
+//! (complete) or released (cancelled), and a cancelled order's captured payments are refunded.
 
 use gittix_shared::domain::OrderStatus;
 use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated};
@@ -62,7 +63,7 @@ pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
                 let check = payments.store.apply_order(&event.id, change).await?;
                 if check == VersionCheck::Apply {
                     // Nobody pays for a ticket they do not get.
-                    payments.refund_all(&order.id).await?;
+                    payments.order_decided(&order.id).await?;
                 }
                 outcome(check)
             }
@@ -72,11 +73,15 @@ pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
             async move {
                 let order = event.data;
                 let change = OrderChange::Status {
-                    id: order.id,
+                    id: order.id.clone(),
                     version: order.version,
                     status: OrderStatus::Complete,
                 };
-                outcome(payments.store.apply_order(&event.id, change).await?)
+                let check = payments.store.apply_order(&event.id, change).await?;
+                if check == VersionCheck::Apply {
+                    payments.order_decided(&order.id).await?;
+                }
+                outcome(check)
             }
         })
 }

@@ -7,6 +7,9 @@ use gittix_shared::DomainError;
 pub(crate) enum Refusal {
     /// No order has this id (yet: payments learns of orders through events).
     UnknownOrder,
+    /// No payment attempt has this id (or, for a challenge, GitTix does not play it: Stripe.js
+    /// does).
+    UnknownPayment,
     /// The order is another user's.
     NotTheBuyer,
     /// The tickets service has not confirmed the reservation (yet): the order cannot be paid.

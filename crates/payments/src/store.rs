@@ -2,7 +2,9 @@
 
 use gittix_shared::db::{is_unique_violation, Db};
 use gittix_shared::domain::OrderStatus;
-use gittix_shared::events::{ChargeCreated, ChargeFailed, ChargeRefunded};
+use gittix_shared::events::{
+    ChargeAuthorized, ChargeCreated, ChargeFailed, ChargeRefunded, ChargeStarted,
+};
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::unix_millis;
 use gittix_shared::{inbox, outbox};
@@ -23,9 +25,14 @@ gittix_shared::wire_enum! {
     pub enum ChargeStatus {
         /// Sent to the provider, outcome not known yet.
         Created = "created",
+        /// The card asks for 3-D Secure; the buyer has the challenge.
+        RequiresAction = "requires_action",
+        /// The money is held on the card, to be captured once the order is complete (or
+        /// released if it is cancelled).
+        Authorized = "authorized",
         /// The card was declined.
         Failed = "failed",
-        /// The card was charged.
+        /// The card was charged: captured after the order completed.
         Completed = "completed",
         /// The charge was refunded (by GitTix, or in Stripe's dashboard).
         Refunded = "refunded",
@@ -42,12 +49,20 @@ pub struct Charge {
     pub amount: i64,
     pub token: String,
     pub idempotency_key: String,
+    /// The PaymentIntent's id.
     pub stripe_id: Option<String>,
     pub stripe_refund_id: Option<String>,
+    /// What the buyer's browser needs to answer a 3-D Secure challenge.
+    pub client_secret: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
 }
 
 const CHARGE_COLUMNS: &str =
-    "id, order_id, attempt, status, amount, token, idempotency_key, stripe_id, stripe_refund_id";
+    "id, order_id, attempt, status, amount, token, idempotency_key, stripe_id, stripe_refund_id, client_secret, created_at";
+
+/// The statuses of an attempt in flight, as SQL.
+const IN_FLIGHT: &str = "('created', 'requires_action', 'authorized')";
 
 /// A change to a replicated order.
 pub enum OrderChange {
@@ -163,8 +178,11 @@ impl PaymentStore {
             idempotency_key: format!("gittix-charge-{}-{attempt}", order.id),
             stripe_id: None,
             stripe_refund_id: None,
+            client_secret: None,
+            created_at: unix_millis(),
         };
-        let now = unix_millis();
+        let now = charge.created_at;
+        let mut tx = self.db.pool().begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO charges (id, order_id, attempt, status, amount, token, idempotency_key, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
@@ -177,28 +195,87 @@ impl PaymentStore {
         .bind(&charge.token)
         .bind(&charge.idempotency_key)
         .bind(now)
-        .execute(self.db.pool())
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => Ok(Some(charge)),
+            Ok(_) => {
+                let event = ChargeStarted {
+                    id: charge.id.clone(),
+                    order_id: charge.order_id.clone(),
+                    attempt: charge.attempt,
+                };
+                outbox::enqueue(&mut tx, &event).await?;
+                outbox::commit(tx, &self.db).await?;
+                Ok(Some(charge))
+            }
             // The only CHECK this insert can fail is the cap's: its status is always `created`.
             Err(error) if is_unique_violation(&error) || is_check_violation(&error) => Ok(None),
             Err(error) => Err(error),
         }
     }
 
-    /// The attempt succeeded: records it and `charge:created`. Returns whether the order is
-    /// cancelled meanwhile (then the charge must be refunded).
-    pub async fn complete(&self, charge: &Charge, stripe_id: &str) -> Result<bool, sqlx::Error> {
+    /// The card asks for 3-D Secure: records the intent and the challenge's secret.
+    pub async fn requires_action(
+        &self,
+        charge: &Charge,
+        intent_id: &str,
+        client_secret: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE charges SET status = $2, stripe_id = $3, client_secret = $4, updated_at = $5 \
+             WHERE id = $1 AND status = $6",
+        )
+        .bind(&charge.id)
+        .bind(ChargeStatus::RequiresAction)
+        .bind(intent_id)
+        .bind(client_secret)
+        .bind(unix_millis())
+        .bind(ChargeStatus::Created)
+        .execute(self.db.pool())
+        .await
+        .map(drop)
+    }
+
+    /// The money is held: records it and `charge:authorized`, which asks orders to complete
+    /// the order.
+    pub async fn authorized(&self, charge: &Charge, intent_id: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE charges SET status = $2, stripe_id = $3, updated_at = $4 \
+             WHERE id = $1 AND status IN ($5, $6)",
+        )
+        .bind(&charge.id)
+        .bind(ChargeStatus::Authorized)
+        .bind(intent_id)
+        .bind(unix_millis())
+        .bind(ChargeStatus::Created)
+        .bind(ChargeStatus::RequiresAction)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            let event = ChargeAuthorized {
+                id: charge.id.clone(),
+                order_id: charge.order_id.clone(),
+                attempt: charge.attempt,
+                amount: charge.amount,
+                stripe_id: intent_id.to_owned(),
+            };
+            outbox::enqueue(&mut tx, &event).await?;
+        }
+        outbox::commit(tx, &self.db).await
+    }
+
+    /// The held money was captured for the completed order: records it and `charge:created`.
+    pub async fn complete(&self, charge: &Charge, intent_id: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.db.pool().begin().await?;
         let updated = sqlx::query(
             "UPDATE charges SET status = $2, stripe_id = $3, updated_at = $4 WHERE id = $1 AND status = $5",
         )
         .bind(&charge.id)
         .bind(ChargeStatus::Completed)
-        .bind(stripe_id)
+        .bind(intent_id)
         .bind(unix_millis())
-        .bind(ChargeStatus::Created)
+        .bind(ChargeStatus::Authorized)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 1 {
@@ -206,30 +283,33 @@ impl PaymentStore {
                 id: charge.id.clone(),
                 order_id: charge.order_id.clone(),
                 amount: charge.amount,
-                stripe_id: stripe_id.to_owned(),
+                stripe_id: intent_id.to_owned(),
             };
             outbox::enqueue(&mut tx, &event).await?;
         }
-        let status: Option<OrderStatus> =
-            sqlx::query_scalar("SELECT status FROM orders WHERE id = $1")
-                .bind(&charge.order_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        outbox::commit(tx, &self.db).await?;
-        Ok(status == Some(OrderStatus::Cancelled))
+        outbox::commit(tx, &self.db).await
     }
 
-    /// The card was declined: records it and `charge:failed`.
+    pub async fn failure_reason(&self, id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT failure_reason FROM charges WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+            .map(Option::flatten)
+    }
+
+    /// The attempt ended without paying (declined, a failed challenge, or its hold released
+    /// because the order ended): records it and `charge:failed`.
     pub async fn fail(&self, charge: &Charge, reason: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.db.pool().begin().await?;
-        let updated = sqlx::query(
-            "UPDATE charges SET status = $2, failure_reason = $3, updated_at = $4 WHERE id = $1 AND status = $5",
-        )
+        let updated = sqlx::query(&format!(
+            "UPDATE charges SET status = $2, failure_reason = $3, updated_at = $4 \
+             WHERE id = $1 AND status IN {IN_FLIGHT}"
+        ))
         .bind(&charge.id)
         .bind(ChargeStatus::Failed)
         .bind(reason)
         .bind(unix_millis())
-        .bind(ChargeStatus::Created)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 1 {
@@ -277,27 +357,28 @@ impl PaymentStore {
         .await
     }
 
-    /// Attempts whose outcome is unknown (the provider did not answer), last touched `age_ms` ago or more.
-    pub async fn unsettled(&self, age_ms: i64) -> Result<Vec<Charge>, sqlx::Error> {
+    /// Attempts in flight (outcome unknown, waiting for a challenge, or holding money) last
+    /// touched `age_ms` ago or more, oldest first.
+    pub async fn in_flight(&self, age_ms: i64) -> Result<Vec<Charge>, sqlx::Error> {
         sqlx::query_as(&format!(
-            "SELECT {CHARGE_COLUMNS} FROM charges WHERE status = $1 AND updated_at <= $2 ORDER BY created_at LIMIT 100"
+            "SELECT {CHARGE_COLUMNS} FROM charges WHERE status IN {IN_FLIGHT} AND updated_at <= $1 \
+             ORDER BY updated_at LIMIT 100"
         ))
-        .bind(ChargeStatus::Created)
         .bind(unix_millis() - age_ms)
         .fetch_all(self.db.pool())
         .await
     }
 
-    /// Takes an unsettled attempt for reconciliation: true for exactly one caller, so two
+    /// Takes an attempt in flight for reconciliation: true for exactly one caller, so two
     /// replicas never settle the same attempt at once.
-    pub async fn claim_unsettled(&self, id: &str, age_ms: i64) -> Result<bool, sqlx::Error> {
+    pub async fn claim_in_flight(&self, charge: &Charge, age_ms: i64) -> Result<bool, sqlx::Error> {
         let now = unix_millis();
         let claimed = sqlx::query(
             "UPDATE charges SET updated_at = $2 WHERE id = $1 AND status = $3 AND updated_at <= $4",
         )
-        .bind(id)
+        .bind(&charge.id)
         .bind(now)
-        .bind(ChargeStatus::Created)
+        .bind(charge.status)
         .bind(now - age_ms)
         .execute(self.db.pool())
         .await?;

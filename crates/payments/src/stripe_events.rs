@@ -1,15 +1,20 @@
-//! What Stripe's webhook reports about our charges: a refund made in Stripe's dashboard marks the
-//! charge refunded (and publishes `charge:refunded`); a dispute is recorded. Each event is
-//! applied once, however often Stripe delivers it.
+//! What Stripe's webhook reports about our payments. A PaymentIntent that changed
+//! (`payment_intent.*`: a 3-D Secure challenge answered, a hold captured or cancelled) moves its
+//! attempt on, from what Stripe says the intent is now, so the events may come in any order; a
+//! refund made in Stripe's dashboard marks the charge refunded (and publishes
+//! `charge:refunded`); a dispute is recorded. Each event is applied once, however often Stripe
+//! delivers it.
 
 use gittix_shared::DomainResult;
 
+use crate::payments::Payments;
 use crate::refusal::Refusal;
 use crate::store::{ChargeStatus, PaymentStore};
 use crate::webhook::{verify, StripeEvent};
 
 #[derive(Clone)]
 pub(crate) struct StripeEvents {
+    payments: Payments,
     store: PaymentStore,
     /// The webhook endpoint's signing secret; without it every call is refused.
     secret: Option<String>,
@@ -23,8 +28,12 @@ pub(crate) enum Receipt {
 }
 
 impl StripeEvents {
-    pub(crate) fn new(store: PaymentStore, secret: Option<String>) -> Self {
-        Self { store, secret }
+    pub(crate) fn new(payments: Payments, secret: Option<String>) -> Self {
+        Self {
+            store: payments.store.clone(),
+            payments,
+            secret,
+        }
     }
 
     /// Checks `signature` (the `Stripe-Signature` header) against `body` at `now` (unix
@@ -47,6 +56,11 @@ impl StripeEvents {
         }
         let object = &event.data.object;
         match event.kind.as_str() {
+            "payment_intent.succeeded"
+            | "payment_intent.amount_capturable_updated"
+            | "payment_intent.payment_failed"
+            | "payment_intent.canceled"
+            | "payment_intent.requires_action" => self.intent_changed(object).await?,
             "charge.refunded" => self.refunded(object).await?,
             "charge.dispute.created" | "charge.dispute.updated" | "charge.dispute.closed" => {
                 self.disputed(object).await?;
@@ -58,6 +72,28 @@ impl StripeEvents {
             .record_webhook_event(&event.id, &event.kind)
             .await?;
         Ok(Receipt::Applied)
+    }
+
+    /// One of our intents changed: its attempt goes on from what Stripe says of it now. An
+    /// attempt whose first call to Stripe has not returned yet is left to that call (or to
+    /// reconciliation, if its process died).
+    async fn intent_changed(&self, intent: &serde_json::Value) -> Result<(), sqlx::Error> {
+        let ours = match intent
+            .pointer("/metadata/gittix_charge_id")
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(id) => self.store.charge_by_id(id).await?,
+            None => self.store.charge_by_stripe_id(&text(intent, "id")).await?,
+        };
+        if let Some(ours) = ours {
+            if matches!(
+                ours.status,
+                ChargeStatus::RequiresAction | ChargeStatus::Authorized
+            ) {
+                self.payments.advance(&ours.id).await?;
+            }
+        }
+        Ok(())
     }
 
     /// A charge refunded in Stripe: ours (found by the charge's `payment_intent`) moves to
@@ -79,7 +115,10 @@ impl StripeEvents {
         let Some(ours) = ours else {
             return Ok(());
         };
-        if ours.status == ChargeStatus::Created {
+        if matches!(
+            ours.status,
+            ChargeStatus::Created | ChargeStatus::RequiresAction | ChargeStatus::Authorized
+        ) {
             // Our attempt is not settled yet; refuse so Stripe sends it again.
             return Err(Refusal::ChargeNotSettled.into());
         }

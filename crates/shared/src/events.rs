@@ -193,7 +193,38 @@ impl Event for OrderExpired {
     const SUBJECT: &'static str = "order:expired";
 }
 
-/// A payment succeeded. `amount` is in cents.
+/// A payment attempt began: its card went to the provider before the order's `expiresAt`, so it
+/// holds the lock until it resolves (at most `PAYMENT_GRACE_SECONDS` past `expiresAt`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeStarted {
+    pub id: String,
+    pub order_id: String,
+    pub attempt: i64,
+}
+
+impl Event for ChargeStarted {
+    const SUBJECT: &'static str = "charge:started";
+}
+
+/// The card's money is held for the order (authorized, not captured): orders completes the
+/// order if it can, and payments captures once it has; otherwise the hold is released.
+/// `amount` is in cents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeAuthorized {
+    pub id: String,
+    pub order_id: String,
+    pub attempt: i64,
+    pub amount: i64,
+    pub stripe_id: String,
+}
+
+impl Event for ChargeAuthorized {
+    const SUBJECT: &'static str = "charge:authorized";
+}
+
+/// A payment succeeded: captured after its order completed. `amount` is in cents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeCreated {

@@ -106,6 +106,21 @@ impl EventLog {
         (message.subject, data)
     }
 
+    /// The next event within `window`, or `None`.
+    pub async fn next_within(
+        &mut self,
+        window: std::time::Duration,
+    ) -> Option<(String, serde_json::Value)> {
+        let delivery = tokio::time::timeout(window, self.subscription.next())
+            .await
+            .ok()?
+            .expect("the observer's subscription failed");
+        let message = delivery.message.clone();
+        delivery.ack().await.expect("acknowledging");
+        let data = serde_json::from_slice(&message.payload).expect("a JSON event");
+        Some((message.subject, data))
+    }
+
     /// Fails the test if an event arrives within `window`.
     pub async fn expect_none(&mut self, window: std::time::Duration) {
         if let Ok(Ok(delivery)) = tokio::time::timeout(window, self.subscription.next()).await {

@@ -24,9 +24,14 @@ pub struct OrdersApp {
 
 impl OrdersApp {
     pub async fn spawn(topology: Topology) -> Self {
+        Self::spawn_configured(topology, OrdersConfig::default()).await
+    }
+
+    /// With `config`, and the lock window of these tests.
+    pub async fn spawn_configured(topology: Topology, config: OrdersConfig) -> Self {
         let config = OrdersConfig {
             order_lock_seconds: LOCK_SECONDS,
-            ..OrdersConfig::default()
+            ..config
         };
         let Spawned {
             service,

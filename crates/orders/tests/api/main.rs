@@ -7,6 +7,7 @@ mod concurrency;
 mod create;
 mod holds;
 mod input;
+mod payment_grace;
 mod rate_limit;
 mod read;
 mod replica;

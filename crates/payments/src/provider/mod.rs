@@ -139,6 +139,12 @@ pub trait PaymentProvider: Send + Sync + 'static {
 
     /// Refunds a captured intent in full; returns the refund's id.
     async fn refund(&self, intent_id: &str, idempotency_key: &str) -> Result<String, Unavailable>;
+
+    /// The simulator, when this is it: its 3-D Secure challenges are answered on a GitTix page
+    /// rather than by Stripe.js.
+    fn simulator(&self) -> Option<&simulator::SimulatedStripe> {
+        None
+    }
 }
 
 #[cfg(test)]

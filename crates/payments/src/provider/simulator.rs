@@ -234,4 +234,8 @@ impl PaymentProvider for SimulatedStripe {
         }
         Ok(stored.refund.get_or_insert_with(|| new_id("re")).clone())
     }
+
+    fn simulator(&self) -> Option<&SimulatedStripe> {
+        Some(self)
+    }
 }

@@ -1,6 +1,8 @@
 //! `/api/payments`: each route declared once, with its OpenAPI entry.
 
+mod challenge;
 mod create;
+mod list;
 mod refusal;
 mod webhook;
 
@@ -33,6 +35,7 @@ pub(crate) struct PaymentBudgets {
 
 pub(crate) fn router() -> OpenApiRouter<PaymentsState> {
     OpenApiRouter::new()
-        .routes(routes!(create::create))
+        .routes(routes!(create::create, list::list))
+        .routes(routes!(challenge::answer))
         .routes(routes!(webhook::webhook))
 }

@@ -7,7 +7,7 @@ use crate::refusal::Refusal;
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
-            Refusal::UnknownOrder => Self::NotFound,
+            Refusal::UnknownOrder | Refusal::UnknownPayment => Self::NotFound,
             Refusal::NotTheBuyer => Self::NotAuthorized,
             Refusal::NotConfirmed => {
                 Self::bad_request("The ticket is not confirmed for this order yet; try again")

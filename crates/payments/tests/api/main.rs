@@ -12,7 +12,7 @@ use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
 use gittix_shared::domain::{CancelReason, OrderStatus};
 use gittix_shared::events::{
-    OrderCancelled, OrderConfirmed, OrderCreated, OrderedTicket, TicketRef,
+    OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, OrderedTicket, TicketRef,
 };
 use gittix_shared::time::{iso8601, unix_millis};
 use gittix_testing::topology_tests;
@@ -25,8 +25,11 @@ use serde_json::{json, Value};
 
 mod input;
 mod rate_limit;
+mod three_d_secure;
 
 struct PaymentsApp {
+    /// Plays the orders service's part (see [`orders_stand_in`]); stopped with the app.
+    _orders: AbortOnDrop,
     service: TestService,
     platform: TestPlatform,
     db: Db,
@@ -74,7 +77,9 @@ impl PaymentsApp {
             gittix_payments::build(&config, provider.clone(), db, platform).await
         })
         .await;
+        let orders = orders_stand_in(platform.bus.bus.clone(), database.db.clone()).await;
         Self {
+            _orders: orders,
             service,
             platform,
             db: database.db.clone(),
@@ -193,6 +198,19 @@ impl PaymentsApp {
         status_and_json(paid.await).await
     }
 
+    /// Waits for the order's attempts to be `expected` (status, amount, attempt).
+    async fn charges_become(&self, order: &str, expected: &[(&str, i64, i64)]) {
+        let expected: Vec<(String, i64, i64)> = expected
+            .iter()
+            .map(|(status, amount, attempt)| ((*status).to_owned(), *amount, *attempt))
+            .collect();
+        eventually(
+            &format!("the attempts of {order} to be {expected:?}"),
+            || async { (self.charges(order).await == expected).then_some(()) },
+        )
+        .await;
+    }
+
     async fn charges(&self, order: &str) -> Vec<(String, i64, i64)> {
         sqlx::query_as(
             "SELECT status, amount, attempt FROM charges WHERE order_id = $1 ORDER BY attempt",
@@ -202,6 +220,48 @@ impl PaymentsApp {
         .await
         .unwrap()
     }
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The orders service's part in a payment, as its events reach payments: `charge:authorized`
+/// completes the order (its next version) unless the replica shows it cancelled by then. The
+/// whole conversation with the real orders service is in crates/gittix/tests/marketplace.rs.
+async fn orders_stand_in(bus: Arc<dyn Bus>, db: Db) -> AbortOnDrop {
+    let mut authorized = EventLog::watch(bus.as_ref(), &["charge:authorized"]).await;
+    AbortOnDrop(tokio::spawn(async move {
+        loop {
+            let Some((_, data)) = authorized.next_within(Duration::from_secs(3600)).await else {
+                continue;
+            };
+            let order = data["orderId"].as_str().unwrap_or_default().to_owned();
+            let held: Option<(String, i64)> =
+                sqlx::query_as("SELECT status, version FROM orders WHERE id = $1")
+                    .bind(&order)
+                    .fetch_optional(db.pool())
+                    .await
+                    .unwrap();
+            if let Some((status, version)) = held {
+                if status == "awaiting:payment" {
+                    let completed = OrderCompleted {
+                        id: order,
+                        version: version + 1,
+                        ticket: TicketRef {
+                            id: "ticket".into(),
+                        },
+                    };
+                    publish_event(bus.as_ref(), &completed).await;
+                }
+            }
+        }
+    }))
 }
 
 fn error(message: &str) -> Value {
@@ -342,20 +402,99 @@ topology_tests! {
         assert!(app.charges(&order).await.is_empty());
     }
 
-    async fn a_charge_for_an_order_cancelled_meanwhile_is_refunded(topology) {
-        let app = PaymentsApp::spawn(topology).await;
-        let mut refunds = EventLog::watch(app.bus(), &["charge:refunded"]).await;
+    async fn a_hold_whose_order_ended_meanwhile_is_released_and_nothing_is_charged(topology) {
+        // The expiry wins at the orders service while Stripe authorizes the card.
+        let order = uuid::Uuid::now_v7().to_string();
+        let stripe = match topology {
+            Topology::Embedded => Arc::new(SimulatedStripe::default()) as Arc<dyn PaymentProvider>,
+            Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+        };
+        let provider = Arc::new(ExpiresWhileAuthorizing { stripe, bus: std::sync::OnceLock::new(), intent: std::sync::Mutex::default() });
+        let app = PaymentsApp::spawn_with(topology, provider.clone()).await;
+        provider.bus.set(app.platform.bus.bus.clone()).ok().unwrap();
+        let mut failures = EventLog::watch(app.bus(), &["charge:failed"]).await;
         let buyer = app.user();
-        let order = app.order_created(&buyer, 2000, 60_000).await;
-        let (status, body) = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
-        assert_eq!(status, StatusCode::CREATED);
-        // The expiry won at the orders service: the order is cancelled after the charge.
-        let cancelled = OrderCancelled { id: order.clone(), version: 2, ticket: TicketRef { id: "ticket".into() }, reason: CancelReason::Expired };
-        publish_event(app.bus(), &cancelled).await;
-        let (_, data) = refunds.next().await;
-        assert_eq!(data["id"], body["id"]);
-        assert!(data["stripeRefundId"].as_str().unwrap().starts_with("re_"));
-        assert_eq!(app.charges(&order).await, [("refunded".to_owned(), 2000, 1)]);
+        app.order_unconfirmed_with_id(&order, &buyer, 2000).await;
+        app.replica_status_is(&order, "created").await;
+        app.order_confirmed(&order).await;
+        app.replica_status_is(&order, "awaiting:payment").await;
+
+        let paid = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+        assert_eq!(paid, (StatusCode::BAD_REQUEST, error("The order ended before the payment completed; nothing was charged.")));
+        assert_eq!(app.charges(&order).await, [("failed".to_owned(), 2000, 1)]);
+        let (_, data) = failures.next().await;
+        assert_eq!(data["orderId"], order.as_str());
+        // The hold is released at Stripe: the card is not charged.
+        let intent = provider.intent.lock().unwrap().clone().expect("an intent was made");
+        assert_eq!(app.provider.retrieve(&intent).await.unwrap().status, gittix_payments::provider::IntentStatus::Canceled);
+    }
+}
+
+/// Authorizes through `stripe`, and meanwhile the order is cancelled (its lock ran out and the
+/// orders service cancelled it first): the answer comes back once payments knows.
+struct ExpiresWhileAuthorizing {
+    stripe: Arc<dyn PaymentProvider>,
+    bus: std::sync::OnceLock<Arc<dyn Bus>>,
+    intent: std::sync::Mutex<Option<String>>,
+}
+
+#[async_trait::async_trait]
+impl PaymentProvider for ExpiresWhileAuthorizing {
+    async fn authorize(
+        &self,
+        request: &gittix_payments::provider::AuthorizeRequest,
+    ) -> Result<gittix_payments::provider::Authorization, gittix_payments::provider::Unavailable>
+    {
+        let answer = self.stripe.authorize(request).await?;
+        if let gittix_payments::provider::Authorization::Intent(intent) = &answer {
+            *self.intent.lock().unwrap() = Some(intent.id.clone());
+        }
+        let bus = self.bus.get().expect("the bus is set");
+        let cancelled = OrderCancelled {
+            id: request.order_id.clone(),
+            version: 2,
+            ticket: TicketRef {
+                id: "ticket".into(),
+            },
+            reason: CancelReason::Expired,
+        };
+        let mut seen = EventLog::watch(bus.as_ref(), &["order:cancelled"]).await;
+        publish_event(bus.as_ref(), &cancelled).await;
+        seen.next().await;
+        // Give payments' replica a moment to apply it.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok(answer)
+    }
+
+    async fn retrieve(
+        &self,
+        intent: &str,
+    ) -> Result<gittix_payments::provider::Intent, gittix_payments::provider::Unavailable> {
+        self.stripe.retrieve(intent).await
+    }
+
+    async fn capture(
+        &self,
+        intent: &str,
+        key: &str,
+    ) -> Result<gittix_payments::provider::Intent, gittix_payments::provider::Unavailable> {
+        self.stripe.capture(intent, key).await
+    }
+
+    async fn cancel(
+        &self,
+        intent: &str,
+        key: &str,
+    ) -> Result<gittix_payments::provider::Intent, gittix_payments::provider::Unavailable> {
+        self.stripe.cancel(intent, key).await
+    }
+
+    async fn refund(
+        &self,
+        intent: &str,
+        key: &str,
+    ) -> Result<String, gittix_payments::provider::Unavailable> {
+        self.stripe.refund(intent, key).await
     }
 }
 
@@ -536,10 +675,8 @@ mod reconciliation {
         );
 
         app.reconcile(Duration::ZERO).await.unwrap();
-        assert_eq!(
-            app.charges(&order).await,
-            [("completed".to_owned(), 4200, 1)]
-        );
+        // Authorized now; orders completes the order, and payments captures.
+        app.charges_become(&order, &[("completed", 4200, 1)]).await;
         let (_, data) = paid.next().await;
         let stripe_id = data["stripeId"].as_str().unwrap().to_owned();
         // The same idempotency key returned the intent Stripe made the first time: one charge.
@@ -597,6 +734,7 @@ mod reconciliation {
             "refused, so Stripe sends it again later"
         );
         app.reconcile(Duration::ZERO).await.unwrap();
+        app.charges_become(&order, &[("completed", 2000, 1)]).await;
         assert_eq!(send().await, StatusCode::OK);
         assert_eq!(
             app.charges(&order).await,
