@@ -14,8 +14,9 @@ pub struct Counters {
     pub tickets_with_two_live_orders: u64,
     /// Orders still `created` or `awaiting:payment`.
     pub orders_not_final: u64,
-    /// Successful charges whose order did not complete and that were not refunded, and charges
-    /// whose outcome is still unknown.
+    /// Captured payments whose order did not complete and that were not refunded, and attempts
+    /// still in flight: outcome unknown, a challenge open, or money held and neither captured
+    /// nor released.
     pub charges_without_sale: u64,
     /// Tickets sold in the tickets service that no completed order holds, completed orders whose
     /// ticket the tickets service does not show sold to that order, and tickets still reserved.
@@ -45,7 +46,7 @@ pub async fn settle_and_count(
         .await?
             + count(
                 &databases.payments,
-                "SELECT count(*) FROM charges WHERE status = 'created'",
+                "SELECT count(*) FROM charges WHERE status IN ('created', 'requires_action', 'authorized')",
             )
             .await?
             + count(
@@ -95,7 +96,7 @@ pub async fn settle_and_count(
             .count() as u64
             + count(
                 &databases.payments,
-                "SELECT count(*) FROM charges WHERE status = 'created'",
+                "SELECT count(*) FROM charges WHERE status IN ('created', 'requires_action', 'authorized')",
             )
             .await?,
         tickets_view_disagrees: completed.symmetric_difference(&sold).count() as u64

@@ -40,7 +40,7 @@ pub async fn all(
         Check::zero("every order is complete or cancelled", counters.orders_not_final),
         Check::zero("no ticket has two live orders", counters.tickets_with_two_live_orders),
         Check::zero(
-            "every successful charge belongs to a completed order or was refunded",
+            "every captured payment belongs to a completed order or was refunded; no hold is left uncaptured and unreleased",
             counters.charges_without_sale,
         ),
         Check::zero(
