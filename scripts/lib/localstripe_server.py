@@ -34,6 +34,7 @@ TEST_CARDS = {
     'visa_debit': ('4000056655665556', None),
     'mastercard': ('5555555555554444', None),
     'amex': ('378282246310005', None),
+    'discover': ('6011111111111117', None),
     'authenticationRequired': ('4000002760003184', None),
     'threeDSecure2Required': ('4000000000003220', None),
     'chargeDeclined': ('4000000000000002', ('generic_decline', 'Your card was declined.')),
@@ -43,6 +44,10 @@ TEST_CARDS = {
     'chargeDeclinedExpiredCard': ('4000000000000069', ('expired_card', 'Your card has expired.')),
     'chargeDeclinedIncorrectCvc': (
         '4000000000000127', ('incorrect_cvc', "Your card's security code is incorrect.")),
+    'chargeDeclinedProcessingError': (
+        '4000000000000119',
+        ('processing_error',
+         'An error occurred while processing your card. Try again in a little bit.')),
     'chargeCustomerFail': ('4000000000000341', ('card_declined', 'Your card was declined.')),
 }
 DECLINES = {number: decline for number, decline in TEST_CARDS.values() if decline}

@@ -538,15 +538,24 @@ mod expiry_and_payment {
             assert!(market.charges(&order).await.is_empty(), "nobody was charged");
         }
 
+        /// Issue #18: a payment sent just before `expiresAt` answered 201, and the order was then
+        /// cancelled and the charge refunded. Now every 201 ends in a completed order, and every
+        /// other attempt leaves nothing charged.
         async fn a_payment_racing_the_expiry_never_charges_a_buyer_without_a_ticket(topology) {
             let market = Marketplace::spawn_with_lock(topology, 1).await;
-            for round in 0..4 {
+            for round in 0..8 {
                 let (seller, buyer) = (market.user(), market.user());
                 let ticket = market.sell(&seller, 30).await;
                 let order = market.reserve_payable(&buyer, &ticket).await;
-                // Pay close to the end of the one-second window, at a different moment each round.
-                tokio::time::sleep(std::time::Duration::from_millis(700 + 100 * round)).await;
-                let (paid, _) = market.pay(&buyer, &order, "tok_visa").await;
+                // Pay a few milliseconds before the window ends, a different moment each round.
+                let expires_at = gittix_shared::time::parse_iso8601(
+                    market.json(&format!("/api/orders/{order}"), &buyer).await["expiresAt"].as_str().unwrap(),
+                )
+                .unwrap();
+                let early_ms = [40, 30, 20, 15, 10, 5, 2, 0][round];
+                let wait = expires_at - early_ms - gittix_shared::time::unix_millis();
+                tokio::time::sleep(std::time::Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
+                let (paid, body) = market.pay(&buyer, &order, "tok_visa").await;
                 // Let every event settle, then check the outcome is one of the two consistent ones.
                 let outcome = eventually("the order, ticket and charge to agree", || async {
                     let order_status = market.json(&format!("/api/orders/{order}"), &buyer).await["status"].clone();
@@ -554,15 +563,18 @@ mod expiry_and_payment {
                     let charges = market.charges(&order).await;
                     let settled = match order_status.as_str() {
                         Some("complete") => ticket_now["status"] == "sold" && charges == [("completed".to_owned(), 3000)],
-                        Some("cancelled") => ticket_now["status"] == "for_sale" && charges.iter().all(|(s, _)| s != "completed" && s != "created"),
+                        // Nothing captured, nothing held: every attempt failed (or none was made).
+                        Some("cancelled") => ticket_now["status"] == "for_sale" && charges.iter().all(|(s, _)| s == "failed"),
                         _ => false,
                     };
                     settled.then_some((order_status, charges))
                 })
                 .await;
-                if outcome.0 == "complete" {
-                    assert_eq!(paid, StatusCode::CREATED);
-                }
+                assert_eq!(
+                    paid == StatusCode::CREATED,
+                    outcome.0 == "complete",
+                    "round {round} ({early_ms} ms early): answered {paid} {body}, the order ended {outcome:?}"
+                );
             }
         }
     }

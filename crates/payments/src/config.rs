@@ -19,6 +19,10 @@ const DEFAULT_PAYMENTS_PER_USER_PER_MINUTE: u32 = 10;
 /// cycling through fresh accounts cannot test stolen cards at speed.
 const DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE: u32 = 30;
 
+/// How long after it began an attempt still in flight is given up on: a day, about as long as
+/// Stripe keeps an idempotency key, past which asking again could no longer find the first answer.
+const DEFAULT_RECONCILE_GIVE_UP_SECONDS: u64 = 24 * 60 * 60;
+
 fn non_zero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).expect("the defaults are not zero")
 }
@@ -49,6 +53,11 @@ pub struct PaymentsConfig {
     /// spreads over many accounts); one more is refused with 429.
     #[arg(long, env = "PAYMENTS_PER_CLIENT_PER_MINUTE", default_value_t = non_zero(DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE))]
     pub payments_per_client_per_minute: NonZeroU32,
+    /// How long after it began a payment attempt still unsettled (outcome unknown, challenge
+    /// open, money held) is given up on: dead-lettered for an operator and counted in
+    /// `gittix_payments_given_up_total`, and no longer asked about.
+    #[arg(long, env = "RECONCILE_GIVE_UP_SECONDS", default_value_t = DEFAULT_RECONCILE_GIVE_UP_SECONDS)]
+    pub reconcile_give_up_seconds: u64,
 }
 
 impl Default for PaymentsConfig {
@@ -60,6 +69,7 @@ impl Default for PaymentsConfig {
             stripe_timeout_seconds: CALL_TIMEOUT.as_secs(),
             payments_per_user_per_minute: non_zero(DEFAULT_PAYMENTS_PER_USER_PER_MINUTE),
             payments_per_client_per_minute: non_zero(DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE),
+            reconcile_give_up_seconds: DEFAULT_RECONCILE_GIVE_UP_SECONDS,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod webhook;
 use std::sync::Arc;
 use std::time::Duration;
 
+use gittix_shared::bus::Bus;
 use gittix_shared::db::{Db, Migrations};
 use gittix_shared::pruning::{Keep, Retention};
 use gittix_shared::ratelimit::Budget;
@@ -68,6 +69,8 @@ pub async fn build(
         .await?;
     tasks.push(tokio::spawn(reconciliation::reconcile_until(
         payments.clone(),
+        platform.bus.clone(),
+        Duration::from_secs(config.reconcile_give_up_seconds),
         platform.shutdown.clone(),
     )));
     let state = PaymentsState {
@@ -104,6 +107,12 @@ pub async fn reconcile_once(
 ) -> anyhow::Result<()> {
     let payments = Payments::new(PaymentStore::new(db), provider);
     Ok(payments.reconcile(unsettled_for).await?)
+}
+
+/// One round of giving up, now, on a database [`build`] migrated: every attempt still in flight
+/// `after` it began is dead-lettered on `bus`; returns how many.
+pub async fn give_up_once(db: Db, bus: &dyn Bus, after: Duration) -> anyhow::Result<usize> {
+    reconciliation::give_up(&PaymentStore::new(db), bus, after).await
 }
 
 /// This service's part of the OpenAPI document, derived from its routes.

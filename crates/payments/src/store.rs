@@ -362,11 +362,36 @@ impl PaymentStore {
     pub async fn in_flight(&self, age_ms: i64) -> Result<Vec<Charge>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT {CHARGE_COLUMNS} FROM charges WHERE status IN {IN_FLIGHT} AND updated_at <= $1 \
-             ORDER BY updated_at LIMIT 100"
+             AND abandoned_at IS NULL ORDER BY updated_at LIMIT 100"
         ))
         .bind(unix_millis() - age_ms)
         .fetch_all(self.db.pool())
         .await
+    }
+
+    /// Attempts still in flight that began at or before `began_by` (unix ms) and were not given
+    /// up on yet, oldest first.
+    pub async fn overdue(&self, began_by: i64) -> Result<Vec<Charge>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {CHARGE_COLUMNS} FROM charges WHERE status IN {IN_FLIGHT} AND created_at <= $1 \
+             AND abandoned_at IS NULL ORDER BY created_at LIMIT 100"
+        ))
+        .bind(began_by)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Reconciliation gives up on an attempt: true for the one caller that marked it.
+    pub async fn abandon(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let marked = sqlx::query(&format!(
+            "UPDATE charges SET abandoned_at = $2 WHERE id = $1 AND abandoned_at IS NULL \
+             AND status IN {IN_FLIGHT}"
+        ))
+        .bind(id)
+        .bind(unix_millis())
+        .execute(self.db.pool())
+        .await?;
+        Ok(marked.rows_affected() == 1)
     }
 
     /// Takes an attempt in flight for reconciliation: true for exactly one caller, so two

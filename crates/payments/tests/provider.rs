@@ -176,6 +176,7 @@ provider_tests! {
             ("tok_chargeDeclinedInsufficientFunds", "Your card has insufficient funds."),
             ("pm_card_chargeDeclinedInsufficientFunds", "Your card has insufficient funds."),
             ("pm_card_chargeDeclinedExpiredCard", "Your card has expired."),
+            ("tok_chargeDeclinedProcessingError", "An error occurred while processing your card. Try again in a little bit."),
         ] {
             assert_eq!(
                 subject.authorize(card).await,

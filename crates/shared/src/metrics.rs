@@ -40,6 +40,12 @@ pub fn dead_lettered(group: &str, subject: &str) {
     counter!("gittix_events_dead_lettered_total", &labels).increment(1);
 }
 
+/// Reconciliation gave up on a payment attempt still in flight long after it began (it was
+/// dead-lettered for an operator).
+pub fn payment_given_up() {
+    counter!("gittix_payments_given_up_total").increment(1);
+}
+
 /// How old the oldest unpublished outbox event is, in seconds (0 when the outbox is empty).
 pub fn outbox_lag(oldest_occurred_at_ms: Option<i64>) {
     let lag_ms = oldest_occurred_at_ms.map_or(0, |at| (unix_millis() - at).max(0));

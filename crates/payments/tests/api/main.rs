@@ -644,6 +644,61 @@ mod reconciliation {
         }
     }
 
+    /// Stripe never answers: every call's outcome is unknown. Counts the authorizations.
+    #[derive(Default)]
+    struct Unreachable {
+        authorizations: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait]
+    impl PaymentProvider for Unreachable {
+        async fn authorize(&self, _: &AuthorizeRequest) -> Result<Authorization, Unavailable> {
+            self.authorizations.fetch_add(1, Ordering::SeqCst);
+            Err(Unavailable("no answer".into()))
+        }
+
+        async fn retrieve(&self, _: &str) -> Result<Intent, Unavailable> {
+            Err(Unavailable("no answer".into()))
+        }
+
+        async fn capture(&self, _: &str, _: &str) -> Result<Intent, Unavailable> {
+            Err(Unavailable("no answer".into()))
+        }
+
+        async fn cancel(&self, _: &str, _: &str) -> Result<Intent, Unavailable> {
+            Err(Unavailable("no answer".into()))
+        }
+
+        async fn refund(&self, _: &str, _: &str) -> Result<String, Unavailable> {
+            Err(Unavailable("no answer".into()))
+        }
+    }
+
+    topology_tests! {
+        async fn an_attempt_unsettled_past_the_bound_is_dead_lettered_and_left_alone(topology) {
+            let provider = Arc::new(Unreachable::default());
+            let app = PaymentsApp::spawn_with(topology, provider.clone()).await;
+            let mut letters = EventLog::watch(app.bus(), &["dead-letter.payments-service"]).await;
+            let buyer = app.user();
+            let order = app.order_created(&buyer, 2500, 60_000).await;
+            let (status, _) = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            // Within the bound, reconciliation keeps asking.
+            assert_eq!(gittix_payments::give_up_once(app.db.clone(), app.bus(), Duration::from_secs(3600)).await.unwrap(), 0);
+            app.reconcile(Duration::ZERO).await.unwrap();
+            assert_eq!(provider.authorizations.load(Ordering::SeqCst), 2);
+
+            assert_eq!(gittix_payments::give_up_once(app.db.clone(), app.bus(), Duration::ZERO).await.unwrap(), 1);
+            let (_, letter) = letters.next().await;
+            assert_eq!((letter["orderId"].as_str(), letter["status"].as_str(), letter["amount"].as_i64()), (Some(order.as_str()), Some("created"), Some(2500)));
+            // Given up: not asked about again, not dead-lettered twice.
+            app.reconcile(Duration::ZERO).await.unwrap();
+            assert_eq!(provider.authorizations.load(Ordering::SeqCst), 2);
+            assert_eq!(gittix_payments::give_up_once(app.db.clone(), app.bus(), Duration::ZERO).await.unwrap(), 0);
+            letters.expect_none(Duration::from_millis(500)).await;
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_charge_whose_answer_was_lost_is_settled_by_asking_stripe_again() {
         let provider = Arc::new(LostAnswer {

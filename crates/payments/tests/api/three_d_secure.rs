@@ -170,3 +170,74 @@ topology_tests! {
         assert_eq!(app.attempts(&buyer, String::new()).await.0, StatusCode::BAD_REQUEST);
     }
 }
+
+/// With Stripe, the outcome of a challenge arrives by webhook: the attempt goes on at once, from
+/// what Stripe says of the intent, however often and in whatever order the events come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_about_an_answered_challenge_completes_the_payment() {
+    let app = PaymentsApp::spawn(Topology::Distributed).await;
+    let buyer = app.user();
+    let (order, body) = app.challenged(&buyer).await;
+    let intent: String = sqlx::query_scalar("SELECT stripe_id FROM charges WHERE id = $1")
+        .bind(body["id"].as_str().unwrap())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let send = |id: &str, kind: &str| {
+        let event = json!({"id": id, "type": kind, "data": {"object": {"id": intent, "object": "payment_intent",
+            "metadata": {"gittix_charge_id": body["id"]}}}});
+        let bytes = serde_json::to_vec(&event).unwrap();
+        let now = i64::try_from(gittix_shared::time::unix_seconds()).unwrap();
+        let request = app
+            .service
+            .request(Method::POST, "/api/payments/webhook", None::<&str>)
+            .header(
+                "stripe-signature",
+                gittix_payments::webhook::sign(WEBHOOK_SECRET, &bytes, now),
+            )
+            .body(bytes);
+        async move { request.send().await.unwrap().status() }
+    };
+    // Stripe says so before the buyer answered: nothing changes.
+    assert_eq!(
+        send("evt_early", "payment_intent.requires_action").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.charges(&order).await,
+        [("requires_action".to_owned(), 3000, 1)]
+    );
+
+    let answered = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/payment_intents/{intent}/_authenticate",
+            stripe_url()
+        ))
+        .basic_auth("sk_test_gittix", Some(""))
+        .form(&[
+            ("client_secret", body["clientSecret"].as_str().unwrap()),
+            ("success", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(answered.status().is_success());
+    assert_eq!(
+        send("evt_capturable", "payment_intent.amount_capturable_updated").await,
+        StatusCode::OK
+    );
+    app.charges_become(&order, &[("completed", 3000, 1)]).await;
+    // Late and repeated events change nothing.
+    assert_eq!(
+        send("evt_capturable", "payment_intent.amount_capturable_updated").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send("evt_succeeded", "payment_intent.succeeded").await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.charges(&order).await,
+        [("completed".to_owned(), 3000, 1)]
+    );
+}
