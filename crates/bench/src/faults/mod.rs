@@ -39,13 +39,13 @@ enum Fault {
     StopPostgres,
     /// SIGKILL, started after [`OUTAGE`].
     StopRedis,
-    /// The Stripe stand-in answers 500, or nothing, for [`OUTAGE`].
+    /// The Stripe stand-in answers 500, or nothing, or refuses captures, for [`OUTAGE`].
     Stripe(Behaviour),
     /// SIGKILL; a session is signed out while the process is down; started again.
     RevokeWhileDown(&'static str),
 }
 
-const FAULTS: [Fault; 15] = [
+const FAULTS: [Fault; 16] = [
     Fault::Kill("auth"),
     Fault::Kill("tickets-1"),
     Fault::Kill("tickets-2"),
@@ -60,6 +60,7 @@ const FAULTS: [Fault; 15] = [
     Fault::StopRedis,
     Fault::Stripe(Behaviour::Error),
     Fault::Stripe(Behaviour::Silent),
+    Fault::Stripe(Behaviour::CapturesFail),
     Fault::RevokeWhileDown("orders-2"),
 ];
 
@@ -76,6 +77,10 @@ impl Fault {
             Self::Stripe(Behaviour::Error) => {
                 format!("the Stripe stand-in answers 500 for {} s", OUTAGE.as_secs())
             }
+            Self::Stripe(Behaviour::CapturesFail) => format!(
+                "the Stripe stand-in refuses every capture (500) for {} s, so paid orders' money waits held",
+                OUTAGE.as_secs()
+            ),
             Self::Stripe(_) => format!(
                 "the Stripe stand-in answers nothing for {} s (payments gives up after {STRIPE_TIMEOUT_SECONDS} s)",
                 OUTAGE.as_secs()

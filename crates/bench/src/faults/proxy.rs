@@ -1,5 +1,5 @@
-//! A proxy in front of the Stripe stand-in that can be told to fail: to answer 500, or to
-//! answer nothing at all (payments' own timeout then gives up). Payments is pointed at it for
+//! A proxy in front of the Stripe stand-in that can be told to fail: to answer 500, to answer
+//! nothing at all (payments' own timeout then gives up), or to refuse captures alone. Payments is pointed at it for
 //! the whole fault suite.
 
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -24,6 +24,9 @@ pub enum Behaviour {
     Error = 1,
     /// Every call is held without an answer for a minute.
     Silent = 2,
+    /// Captures answer 500; every other call goes through. Authorizations succeed and their
+    /// orders complete, and the money stays held until Stripe takes captures again.
+    CapturesFail = 3,
 }
 
 #[derive(Clone)]
@@ -65,6 +68,9 @@ async fn forward(State(proxy): State<Proxy>, request: Request) -> Response {
         b if b == Behaviour::Error as u8 => return stripe_error(),
         b if b == Behaviour::Silent as u8 => {
             tokio::time::sleep(Duration::from_secs(60)).await;
+            return stripe_error();
+        }
+        b if b == Behaviour::CapturesFail as u8 && request.uri().path().ends_with("/capture") => {
             return stripe_error();
         }
         _ => {}
