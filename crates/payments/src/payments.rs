@@ -53,13 +53,11 @@ impl Payments {
         order_id: &str,
         card: &str,
     ) -> DomainResult<Paid, Refusal> {
-        let order = self
-            .settled_order(order_id)
-            .await?
-            .ok_or(Refusal::UnknownOrder)?;
-        if order.user_id != buyer {
-            return Err(Refusal::NotTheBuyer.into());
-        }
+        let order = buyers(
+            self.settled_order(order_id).await?,
+            buyer,
+            Refusal::UnknownOrder,
+        )?;
         match order.status {
             OrderStatus::Cancelled => return Err(Refusal::OrderCancelled.into()),
             OrderStatus::Complete => return Err(Refusal::AlreadyPaid.into()),
@@ -133,14 +131,11 @@ impl Payments {
             .charge_by_id(charge_id)
             .await?
             .ok_or(Refusal::UnknownPayment)?;
-        let order = self
-            .store
-            .order(&charge.order_id)
-            .await?
-            .ok_or(Refusal::UnknownPayment)?;
-        if order.user_id != buyer {
-            return Err(Refusal::NotTheBuyer.into());
-        }
+        buyers(
+            self.store.order(&charge.order_id).await?,
+            buyer,
+            Refusal::UnknownPayment,
+        )?;
         if let (ChargeStatus::RequiresAction, Some(intent), Some(secret)) =
             (charge.status, &charge.stripe_id, &charge.client_secret)
         {
@@ -184,14 +179,11 @@ impl Payments {
         buyer: &str,
         order_id: &str,
     ) -> DomainResult<Vec<Charge>, Refusal> {
-        let order = self
-            .store
-            .order(order_id)
-            .await?
-            .ok_or(Refusal::UnknownOrder)?;
-        if order.user_id != buyer {
-            return Err(Refusal::NotTheBuyer.into());
-        }
+        buyers(
+            self.store.order(order_id).await?,
+            buyer,
+            Refusal::UnknownOrder,
+        )?;
         Ok(self.store.charges_of(order_id).await?)
     }
 
@@ -208,12 +200,7 @@ impl Payments {
             ChargeStatus::RequiresAction => self.challenged(&charge).await,
             ChargeStatus::Authorized => self.capture_or_release(&charge).await,
             ChargeStatus::Completed | ChargeStatus::Refunded => Ok(Step::Paid),
-            ChargeStatus::Failed => Ok(Step::Declined(
-                self.store
-                    .failure_reason(&charge.id)
-                    .await?
-                    .unwrap_or_default(),
-            )),
+            ChargeStatus::Failed => Ok(Step::Declined(charge.failure_reason.unwrap_or_default())),
         }
     }
 
@@ -350,12 +337,12 @@ impl Payments {
     /// flight is captured or released.
     pub async fn order_decided(&self, order_id: &str) -> Result<(), sqlx::Error> {
         for charge in self.store.charges_of(order_id).await? {
-            match charge.status {
-                ChargeStatus::Authorized | ChargeStatus::RequiresAction => {
-                    self.advance(&charge.id).await?;
-                }
-                ChargeStatus::Completed => {}
-                ChargeStatus::Created | ChargeStatus::Failed | ChargeStatus::Refunded => {}
+            // A `created` attempt is left to the call still under way (or to reconciliation).
+            if matches!(
+                charge.status,
+                ChargeStatus::Authorized | ChargeStatus::RequiresAction
+            ) {
+                self.advance(&charge.id).await?;
             }
         }
         if self.order_status(order_id).await? == Some(OrderStatus::Cancelled) {
@@ -406,6 +393,19 @@ impl Payments {
         }
         Ok(())
     }
+}
+
+/// The order if it is `buyer`'s: `missing` when there is none, 401 when it is another user's.
+fn buyers(
+    order: Option<ReplicaOrder>,
+    buyer: &str,
+    missing: Refusal,
+) -> DomainResult<ReplicaOrder, Refusal> {
+    let order = order.ok_or(missing)?;
+    if order.user_id != buyer {
+        return Err(Refusal::NotTheBuyer.into());
+    }
+    Ok(order)
 }
 
 /// The attempt's outcome stays unknown; reconciliation asks again with the same keys.

@@ -56,10 +56,12 @@ pub struct Charge {
     pub client_secret: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// Why a failed attempt failed, for the buyer.
+    pub failure_reason: Option<String>,
 }
 
 const CHARGE_COLUMNS: &str =
-    "id, order_id, attempt, status, amount, token, idempotency_key, stripe_id, stripe_refund_id, client_secret, created_at";
+    "id, order_id, attempt, status, amount, token, idempotency_key, stripe_id, stripe_refund_id, client_secret, created_at, failure_reason";
 
 /// The statuses of an attempt in flight, as SQL.
 const IN_FLIGHT: &str = "('created', 'requires_action', 'authorized')";
@@ -180,6 +182,7 @@ impl PaymentStore {
             stripe_refund_id: None,
             client_secret: None,
             created_at: unix_millis(),
+            failure_reason: None,
         };
         let now = charge.created_at;
         let mut tx = self.db.pool().begin().await?;
@@ -288,14 +291,6 @@ impl PaymentStore {
             outbox::enqueue(&mut tx, &event).await?;
         }
         outbox::commit(tx, &self.db).await
-    }
-
-    pub async fn failure_reason(&self, id: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT failure_reason FROM charges WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.db.pool())
-            .await
-            .map(Option::flatten)
     }
 
     /// The attempt ended without paying (declined, a failed challenge, or its hold released

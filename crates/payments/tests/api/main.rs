@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use gittix_payments::provider::simulator::SimulatedStripe;
 use gittix_payments::provider::stripe::StripeProvider;
-use gittix_payments::provider::PaymentProvider;
+use gittix_payments::provider::{
+    Authorization, AuthorizeRequest, Intent, IntentStatus, PaymentProvider, Unavailable,
+};
 use gittix_payments::PaymentsConfig;
 use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
@@ -426,7 +428,7 @@ topology_tests! {
         assert_eq!(data["orderId"], order.as_str());
         // The hold is released at Stripe: the card is not charged.
         let intent = provider.intent.lock().unwrap().clone().expect("an intent was made");
-        assert_eq!(app.provider.retrieve(&intent).await.unwrap().status, gittix_payments::provider::IntentStatus::Canceled);
+        assert_eq!(app.provider.retrieve(&intent).await.unwrap().status, IntentStatus::Canceled);
     }
 }
 
@@ -440,13 +442,9 @@ struct ExpiresWhileAuthorizing {
 
 #[async_trait::async_trait]
 impl PaymentProvider for ExpiresWhileAuthorizing {
-    async fn authorize(
-        &self,
-        request: &gittix_payments::provider::AuthorizeRequest,
-    ) -> Result<gittix_payments::provider::Authorization, gittix_payments::provider::Unavailable>
-    {
+    async fn authorize(&self, request: &AuthorizeRequest) -> Result<Authorization, Unavailable> {
         let answer = self.stripe.authorize(request).await?;
-        if let gittix_payments::provider::Authorization::Intent(intent) = &answer {
+        if let Authorization::Intent(intent) = &answer {
             *self.intent.lock().unwrap() = Some(intent.id.clone());
         }
         let bus = self.bus.get().expect("the bus is set");
@@ -466,34 +464,19 @@ impl PaymentProvider for ExpiresWhileAuthorizing {
         Ok(answer)
     }
 
-    async fn retrieve(
-        &self,
-        intent: &str,
-    ) -> Result<gittix_payments::provider::Intent, gittix_payments::provider::Unavailable> {
+    async fn retrieve(&self, intent: &str) -> Result<Intent, Unavailable> {
         self.stripe.retrieve(intent).await
     }
 
-    async fn capture(
-        &self,
-        intent: &str,
-        key: &str,
-    ) -> Result<gittix_payments::provider::Intent, gittix_payments::provider::Unavailable> {
+    async fn capture(&self, intent: &str, key: &str) -> Result<Intent, Unavailable> {
         self.stripe.capture(intent, key).await
     }
 
-    async fn cancel(
-        &self,
-        intent: &str,
-        key: &str,
-    ) -> Result<gittix_payments::provider::Intent, gittix_payments::provider::Unavailable> {
+    async fn cancel(&self, intent: &str, key: &str) -> Result<Intent, Unavailable> {
         self.stripe.cancel(intent, key).await
     }
 
-    async fn refund(
-        &self,
-        intent: &str,
-        key: &str,
-    ) -> Result<String, gittix_payments::provider::Unavailable> {
+    async fn refund(&self, intent: &str, key: &str) -> Result<String, Unavailable> {
         self.stripe.refund(intent, key).await
     }
 }
@@ -592,7 +575,6 @@ mod reconciliation {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     use async_trait::async_trait;
-    use gittix_payments::provider::{Authorization, AuthorizeRequest, Intent, Unavailable};
 
     use super::*;
 

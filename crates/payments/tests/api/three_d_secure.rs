@@ -5,7 +5,35 @@
 
 use super::*;
 
+/// The buyer answers the challenge of `payment` (a 202's body) as Stripe.js would, through
+/// localstripe's test endpoint.
+async fn answer_at_localstripe(intent: &str, payment: &Value, complete: bool) {
+    let answered = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/payment_intents/{intent}/_authenticate",
+            stripe_url()
+        ))
+        .basic_auth("sk_test_gittix", Some(""))
+        .form(&[
+            ("client_secret", payment["clientSecret"].as_str().unwrap()),
+            ("success", if complete { "true" } else { "false" }),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(answered.status().is_success());
+}
+
 impl PaymentsApp {
+    /// The PaymentIntent of the attempt `charge_id`.
+    async fn intent_of(&self, charge_id: &str) -> String {
+        sqlx::query_scalar("SELECT stripe_id FROM charges WHERE id = $1")
+            .bind(charge_id)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
+    }
+
     /// `GET /api/payments` with `query`.
     async fn attempts(&self, user: &TestUser, query: String) -> (StatusCode, Value) {
         status_and_json(
@@ -55,26 +83,7 @@ impl PaymentsApp {
                 .await
             }
             Topology::Distributed => {
-                let intent: String =
-                    sqlx::query_scalar("SELECT stripe_id FROM charges WHERE id = $1")
-                        .bind(id)
-                        .fetch_one(self.db.pool())
-                        .await
-                        .unwrap();
-                let answered = reqwest::Client::new()
-                    .post(format!(
-                        "{}/v1/payment_intents/{intent}/_authenticate",
-                        stripe_url()
-                    ))
-                    .basic_auth("sk_test_gittix", Some(""))
-                    .form(&[
-                        ("client_secret", payment["clientSecret"].as_str().unwrap()),
-                        ("success", if complete { "true" } else { "false" }),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(answered.status().is_success());
+                answer_at_localstripe(&self.intent_of(id).await, payment, complete).await;
                 // No webhook from localstripe for a hold: reconciliation asks Stripe.
                 self.reconcile(Duration::ZERO).await.unwrap();
                 (StatusCode::OK, Value::Null)
@@ -134,8 +143,7 @@ topology_tests! {
         let expired = OrderCancelled { id: order.clone(), version: 2, ticket: TicketRef { id: "ticket".into() }, reason: CancelReason::Expired };
         publish_event(app.bus(), &expired).await;
         app.charges_become(&order, &[("failed", 3000, 1)]).await;
-        let intent: String = sqlx::query_scalar("SELECT stripe_id FROM charges WHERE id = $1")
-            .bind(body["id"].as_str().unwrap()).fetch_one(app.db.pool()).await.unwrap();
+        let intent = app.intent_of(body["id"].as_str().unwrap()).await;
         assert_eq!(app.provider.retrieve(&intent).await.unwrap().status, gittix_payments::provider::IntentStatus::Canceled);
     }
 
@@ -178,11 +186,7 @@ async fn a_webhook_about_an_answered_challenge_completes_the_payment() {
     let app = PaymentsApp::spawn(Topology::Distributed).await;
     let buyer = app.user();
     let (order, body) = app.challenged(&buyer).await;
-    let intent: String = sqlx::query_scalar("SELECT stripe_id FROM charges WHERE id = $1")
-        .bind(body["id"].as_str().unwrap())
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let intent = app.intent_of(body["id"].as_str().unwrap()).await;
     let send = |id: &str, kind: &str| {
         let event = json!({"id": id, "type": kind, "data": {"object": {"id": intent, "object": "payment_intent",
             "metadata": {"gittix_charge_id": body["id"]}}}});
@@ -208,20 +212,7 @@ async fn a_webhook_about_an_answered_challenge_completes_the_payment() {
         [("requires_action".to_owned(), 3000, 1)]
     );
 
-    let answered = reqwest::Client::new()
-        .post(format!(
-            "{}/v1/payment_intents/{intent}/_authenticate",
-            stripe_url()
-        ))
-        .basic_auth("sk_test_gittix", Some(""))
-        .form(&[
-            ("client_secret", body["clientSecret"].as_str().unwrap()),
-            ("success", "true"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(answered.status().is_success());
+    answer_at_localstripe(&intent, &body, true).await;
     assert_eq!(
         send("evt_capturable", "payment_intent.amount_capturable_updated").await,
         StatusCode::OK
