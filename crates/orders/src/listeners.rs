@@ -1,11 +1,12 @@
 //! Ticket events kept in the replica, strictly in version order; `order:expired` and a third
 //! declined payment cancel an order; an authorized payment (`charge:authorized`) completes it.
 //! A payment attempt that started in time (`charge:started`) holds the lock past `expiresAt`
-//! until it resolves, within the grace.
+//! until it resolves, within the grace, or until it waits for the buyer's 3-D Secure answer
+//! (`charge:requires-action`).
 
 use gittix_shared::events::{
-    ChargeAuthorized, ChargeCreated, ChargeFailed, ChargeStarted, OrderExpired, TicketCreated,
-    TicketUpdated,
+    ChargeAuthorized, ChargeCreated, ChargeFailed, ChargeRequiresAction, ChargeStarted,
+    OrderExpired, TicketCreated, TicketUpdated,
 };
 use gittix_shared::listener::{Listener, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
@@ -15,7 +16,8 @@ use crate::store::OrderStore;
 use crate::CONSUMER_GROUP;
 
 pub(crate) fn listener(orders: OrderStore, platform: &Platform) -> Listener {
-    let (on_updated, on_expired, on_started, on_authorized, on_paid, on_declined) = (
+    let (on_updated, on_expired, on_started, on_challenged, on_authorized, on_paid, on_declined) = (
+        orders.clone(),
         orders.clone(),
         orders.clone(),
         orders.clone(),
@@ -47,6 +49,15 @@ pub(crate) fn listener(orders: OrderStore, platform: &Platform) -> Listener {
             async move {
                 orders
                     .payment_started(&event.data.order_id, event.data.attempt)
+                    .await?;
+                Ok(Outcome::Done)
+            }
+        })
+        .on(move |event: Received<ChargeRequiresAction>| {
+            let orders = on_challenged.clone();
+            async move {
+                orders
+                    .payment_waits_for_buyer(&event.data.order_id, event.data.attempt)
                     .await?;
                 Ok(Outcome::Done)
             }

@@ -285,17 +285,29 @@ impl OrderStore {
             .map(drop)
     }
 
+    /// Attempt `attempt` waits for the buyer's 3-D Secure answer (`charge:requires-action`): it
+    /// no longer holds the lock, so an order past its `expiresAt` is cancelled now, and one
+    /// still in its window when the window ends. An answer that comes in time still completes it.
+    pub async fn payment_waits_for_buyer(&self, id: &str, attempt: i64) -> sqlx::Result<()> {
+        self.attempt_released_the_lock(id, attempt).await?;
+        self.expire_if_due(id).await.map(drop)
+    }
+
+    /// Attempts up to `attempt` no longer hold the order past its `expiresAt`.
+    async fn attempt_released_the_lock(&self, id: &str, attempt: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE orders SET payment_settled = $2 WHERE id = $1 AND payment_settled < $2")
+            .bind(id)
+            .bind(attempt)
+            .execute(self.db.pool())
+            .await
+            .map(drop)
+    }
+
     /// Attempt `attempt` resolved without paying (`charge:failed`): the order is cancelled when
     /// it was the last attempt allowed, or when its lock window has passed and no other attempt
     /// holds it.
     pub async fn payment_failed(&self, id: &str, attempt: i64) -> sqlx::Result<()> {
-        sqlx::query(
-            "UPDATE orders SET payment_settled = $2 WHERE id = $1 AND payment_settled < $2",
-        )
-        .bind(id)
-        .bind(attempt)
-        .execute(self.db.pool())
-        .await?;
+        self.attempt_released_the_lock(id, attempt).await?;
         if attempt >= i64::from(MAX_DECLINED_ATTEMPTS) {
             self.cancel(id, CancelReason::PaymentFailed).await?;
         } else {

@@ -187,6 +187,31 @@ impl Payments {
         Ok(self.store.charges_of(order_id).await?)
     }
 
+    /// `GET /api/payments/:id`: one of the buyer's attempts. One still waiting for 3-D Secure is
+    /// asked of the provider first, so the page that has just finished Stripe.js's challenge
+    /// sees its outcome without waiting for the webhook.
+    pub async fn attempt(&self, buyer: &str, charge_id: &str) -> DomainResult<Charge, Refusal> {
+        let charge = self
+            .store
+            .charge_by_id(charge_id)
+            .await?
+            .ok_or(Refusal::UnknownPayment)?;
+        buyers(
+            self.store.order(&charge.order_id).await?,
+            buyer,
+            Refusal::UnknownPayment,
+        )?;
+        if charge.status != ChargeStatus::RequiresAction {
+            return Ok(charge);
+        }
+        self.advance(&charge.id).await?;
+        Ok(self
+            .store
+            .charge_by_id(charge_id)
+            .await?
+            .ok_or(Refusal::UnknownPayment)?)
+    }
+
     /// Takes the attempt `charge_id` one step further, as far as it can go now, and says where
     /// it stands. Safe to call from anywhere at any time (the route, the order's events, the
     /// buyer's challenge, a webhook, reconciliation): every call to the provider carries the

@@ -3,7 +3,8 @@
 use gittix_shared::db::{is_unique_violation, Db};
 use gittix_shared::domain::OrderStatus;
 use gittix_shared::events::{
-    ChargeAuthorized, ChargeCreated, ChargeFailed, ChargeRefunded, ChargeStarted,
+    ChargeAuthorized, ChargeCreated, ChargeFailed, ChargeRefunded, ChargeRequiresAction,
+    ChargeStarted,
 };
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::unix_millis;
@@ -217,14 +218,16 @@ impl PaymentStore {
         }
     }
 
-    /// The card asks for 3-D Secure: records the intent and the challenge's secret.
+    /// The card asks for 3-D Secure: records the intent and the challenge's secret, with
+    /// `charge:requires-action`, which tells orders the attempt now waits for the buyer.
     pub async fn requires_action(
         &self,
         charge: &Charge,
         intent_id: &str,
         client_secret: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
             "UPDATE charges SET status = $2, stripe_id = $3, client_secret = $4, updated_at = $5 \
              WHERE id = $1 AND status = $6",
         )
@@ -234,9 +237,17 @@ impl PaymentStore {
         .bind(client_secret)
         .bind(unix_millis())
         .bind(ChargeStatus::Created)
-        .execute(self.db.pool())
-        .await
-        .map(drop)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            let event = ChargeRequiresAction {
+                id: charge.id.clone(),
+                order_id: charge.order_id.clone(),
+                attempt: charge.attempt,
+            };
+            outbox::enqueue(&mut tx, &event).await?;
+        }
+        outbox::commit(tx, &self.db).await
     }
 
     /// The money is held: records it and `charge:authorized`, which asks orders to complete

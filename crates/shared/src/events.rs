@@ -207,6 +207,20 @@ impl Event for ChargeStarted {
     const SUBJECT: &'static str = "charge:started";
 }
 
+/// The card asks for 3-D Secure: attempt `attempt` waits for the buyer, and no longer holds the
+/// lock past `expiresAt` (a challenge left open ends with the lock and charges nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeRequiresAction {
+    pub id: String,
+    pub order_id: String,
+    pub attempt: i64,
+}
+
+impl Event for ChargeRequiresAction {
+    const SUBJECT: &'static str = "charge:requires-action";
+}
+
 /// The card's money is held for the order (authorized, not captured): orders completes the
 /// order if it can, and payments captures once it has; otherwise the hold is released.
 /// `amount` is in cents.

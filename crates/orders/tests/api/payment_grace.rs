@@ -1,10 +1,13 @@
 //! A payment started in time is decided on its merits (design, section 5): an attempt that
 //! began before `expiresAt` (`charge:started`) holds the lock until it resolves, at most
 //! `PAYMENT_GRACE_SECONDS` past `expiresAt`; an authorized payment (`charge:authorized`)
-//! completes the order.
+//! completes the order. An attempt waiting for the buyer's 3-D Secure answer
+//! (`charge:requires-action`) holds nothing: the order ends with its lock.
 
 use gittix_orders::OrdersConfig;
-use gittix_shared::events::{ChargeAuthorized, ChargeFailed, ChargeStarted, OrderExpired};
+use gittix_shared::events::{
+    ChargeAuthorized, ChargeFailed, ChargeRequiresAction, ChargeStarted, OrderExpired,
+};
 use gittix_shared::time::unix_millis;
 use gittix_testing::{eventually, publish_event, topology_tests, EventLog};
 use serde_json::json;
@@ -115,5 +118,34 @@ topology_tests! {
         publish_event(app.bus(), &OrderExpired { order_id: order.clone() }).await;
         let (_, data) = cancelled.next().await;
         assert_eq!((data["id"].as_str(), data["reason"].as_str()), (Some(order.as_str()), Some("expired")));
+    }
+
+    async fn an_attempt_waiting_for_3_d_secure_does_not_hold_the_order_past_its_expiry(topology) {
+        let app = OrdersApp::spawn(topology).await;
+        let mut cancelled = EventLog::watch(app.bus(), &["order:cancelled"]).await;
+        let (order, _) = app.payable().await;
+        app.attempt_started(&order, 1).await;
+        app.lock_ended(&order, 10).await;
+        publish_event(app.bus(), &OrderExpired { order_id: order.clone() }).await;
+        cancelled.expect_none(std::time::Duration::from_millis(800)).await;
+
+        // The card asked for a challenge the buyer leaves open: the lock has ended, so the order does.
+        let challenged = ChargeRequiresAction { id: "charge-1".into(), order_id: order.clone(), attempt: 1 };
+        publish_event(app.bus(), &challenged).await;
+        let (_, data) = cancelled.next().await;
+        assert_eq!((data["id"].as_str(), data["reason"].as_str()), (Some(order.as_str()), Some("expired")));
+    }
+
+    async fn a_challenge_answered_in_time_still_completes_the_order(topology) {
+        let app = OrdersApp::spawn(topology).await;
+        let mut completed = EventLog::watch(app.bus(), &["order:completed"]).await;
+        let (order, _) = app.payable().await;
+        app.attempt_started(&order, 1).await;
+        let challenged = ChargeRequiresAction { id: "charge-1".into(), order_id: order.clone(), attempt: 1 };
+        publish_event(app.bus(), &challenged).await;
+        let authorized = ChargeAuthorized { id: "charge-1".into(), order_id: order.clone(), attempt: 1, amount: 2000, stripe_id: "pi_1".into() };
+        publish_event(app.bus(), &authorized).await;
+        completed.next().await;
+        assert_eq!(app.order_status(&order).await, ("complete".to_owned(), None));
     }
 }

@@ -1,7 +1,7 @@
 use axum::extract::{Query, State};
 use axum::Json;
 use gittix_shared::error::ErrorBody;
-use gittix_shared::id::known_id;
+use gittix_shared::id::{known_id, PathId};
 use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::session::RequireUser;
 use gittix_shared::time::iso8601;
@@ -10,7 +10,7 @@ use gittix_shared::ApiResult;
 use serde::{Deserialize, Serialize};
 
 use crate::payments::Payments;
-use crate::store::Charge;
+use crate::store::{Charge, ChargeStatus};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
@@ -33,15 +33,28 @@ pub(crate) struct Attempt {
     amount: i64,
     /// ISO-8601, UTC.
     created_at: String,
+    order_id: String,
+    /// While the attempt waits for 3-D Secure (`requires_action`): what Stripe.js needs to
+    /// play the challenge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    /// Why a `failed` attempt failed, in words for the buyer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failure_reason: Option<String>,
 }
 
 impl From<Charge> for Attempt {
     fn from(charge: Charge) -> Self {
+        let waiting = charge.status == ChargeStatus::RequiresAction;
+        let failed = charge.status == ChargeStatus::Failed;
         Self {
             id: charge.id,
             status: charge.status.as_str().to_owned(),
             amount: charge.amount,
             created_at: iso8601(charge.created_at),
+            order_id: charge.order_id,
+            client_secret: charge.client_secret.filter(|_| waiting),
+            failure_reason: charge.failure_reason.filter(|_| failed),
         }
     }
 }
@@ -72,4 +85,22 @@ pub(crate) async fn list(
     validator.finish()?;
     let attempts = payments.attempts(&buyer.id, known_id(order_id)?).await?;
     Ok(Json(attempts.into_iter().map(Attempt::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/payments/{id}", operation_id = "showPayment", tag = "payments", security(("session" = [])),
+    params(("id" = String, Path, description = "The payment attempt's id")),
+    responses(
+    (status = 200, description = "The attempt; one waiting for 3-D Secure is asked of Stripe first", body = Attempt),
+    (status = 401, description = "Signed out, or another user's payment", body = ErrorBody),
+    (status = 404, description = "No payment attempt has this id", body = ErrorBody),
+    DatabaseUnavailable,
+))]
+/// `GET /api/payments/:id`: one of the caller's payment attempts, as it stands now.
+pub(crate) async fn show(
+    State(payments): State<Payments>,
+    RequireUser(buyer): RequireUser,
+    id: PathId,
+) -> ApiResult<Json<Attempt>> {
+    let attempt = payments.attempt(&buyer.id, id.get()?).await?;
+    Ok(Json(attempt.into()))
 }

@@ -36,6 +36,7 @@ pub(crate) struct PaymentBudgets {
 pub(crate) fn router() -> OpenApiRouter<PaymentsState> {
     OpenApiRouter::new()
         .routes(routes!(create::create, list::list))
+        .routes(routes!(list::show))
         .routes(routes!(challenge::answer))
         .routes(routes!(webhook::webhook))
 }
