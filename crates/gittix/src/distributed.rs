@@ -118,6 +118,7 @@ async fn serve_web(cli: &Cli, trust_proxy: TrustProxy) -> anyhow::Result<()> {
         with_not_found(
             web.merge(health_routes(dependencies))
                 .merge(api_document_routes()),
+            &cli.web,
         ),
         cli.http.body_limit_bytes,
     );

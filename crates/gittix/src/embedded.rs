@@ -75,7 +75,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         platform.trust_proxy,
     );
     let routes = api.merge(api_document_routes()).merge(web);
-    let app = with_layers_only(with_not_found(routes), cli.http.body_limit_bytes);
+    let app = with_layers_only(with_not_found(routes, &cli.web), cli.http.body_limit_bytes);
 
     println!("GitTix data directory: {}", data_dir.display());
     let host = cli.http.host(Mode::Embedded);

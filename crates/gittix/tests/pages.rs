@@ -261,8 +261,14 @@ async fn an_id_that_is_not_an_id_is_a_missing_page() {
 }
 
 /// The address a form's answer redirects to.
+#[track_caller]
 fn redirected_to(response: &reqwest::Response) -> String {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER, "a redirect");
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "a redirect from {}",
+        response.url()
+    );
     response.headers()[LOCATION].to_str().unwrap().to_owned()
 }
 
@@ -423,7 +429,12 @@ async fn every_form_needs_the_token_and_the_owner() {
             "{path} without a token"
         );
         let token = form_token(&seller.get("/tickets/new").await.body);
-        let form = [("csrf", token.as_str()), ("card", "4242 4242 4242 4242")];
+        // A test card number in simulator mode, the token Stripe.js would make with Stripe's keys.
+        let form = [
+            ("csrf", token.as_str()),
+            ("card", "4242 4242 4242 4242"),
+            ("token", "tok_visa"),
+        ];
         let refused = seller.post(&path, &form).await;
         assert!(
             !refused.status().is_success() && !refused.status().is_redirection(),
@@ -439,6 +450,47 @@ async fn every_form_needs_the_token_and_the_owner() {
         shown["status"] == "created" || shown["status"] == "awaiting:payment",
         "the order is untouched: {shown}"
     );
+
+    // The buyer pays with the card that asks for 3-D Secure; nobody else answers the check, and
+    // nobody answers it without the buyer's form token.
+    let token = form_token(&buyer.get(&order_page).await.body);
+    let asks = [
+        ("csrf", token.as_str()),
+        ("card", "4000 0027 6000 3184"),
+        ("token", "pm_card_authenticationRequired"),
+    ];
+    let paid = buyer.post(&format!("/orders/{order}/pay"), &asks).await;
+    let challenge = match paid.status() {
+        StatusCode::SEE_OTHER => redirected_to(&paid),
+        status => panic!("paying: {status} {}", paid.text().await.unwrap_or_default()),
+    };
+    let payment = challenge
+        .strip_prefix("/payments/")
+        .and_then(|rest| rest.strip_suffix("/challenge"))
+        .unwrap_or_else(|| panic!("the check's page: {challenge}"))
+        .to_owned();
+    let refused = buyer.post(&challenge, &[("answer", "complete")]).await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::FORBIDDEN,
+        "the check without a token"
+    );
+    let seen_by_seller = seller.get(&challenge).await;
+    assert_eq!(seen_by_seller.status, StatusCode::FORBIDDEN);
+    assert!(seen_by_seller.body.contains("belongs to another account"));
+    let token = form_token(&seller.get("/tickets/new").await.body);
+    for answer in ["complete", "done"] {
+        let refused = seller
+            .post(&challenge, &[("csrf", token.as_str()), ("answer", answer)])
+            .await;
+        assert!(
+            !refused.status().is_success() && !refused.status().is_redirection(),
+            "the seller answers {answer}: {}",
+            refused.status()
+        );
+    }
+    let attempt = api(&buyer, &format!("/api/payments/{payment}")).await;
+    assert_eq!(attempt["status"], "requires_action", "untouched: {attempt}");
 }
 
 /// The API's OpenAPI document and its page, from the binary (and, in the cluster, through the

@@ -1,5 +1,6 @@
-// GitTix pages work without this script. It only enhances the order page: a live countdown,
-// the status kept current while the order is open, and Stripe Elements when configured.
+// GitTix pages work without this script. It only enhances the order page (a live countdown,
+// the status kept current while the order is open, and Stripe Elements when configured) and
+// runs Stripe.js's 3-D Secure check when Stripe's keys are configured.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -9,6 +10,7 @@ document.addEventListener("DOMContentLoaded", () => {
     followStatus(order);
     stripeElements();
   }
+  stripeChallenge();
 });
 
 function countdown(order) {
@@ -51,7 +53,10 @@ function followStatus(order) {
       });
       if (response.ok) {
         const current = await response.json();
-        if (current.status !== shown) {
+        // Created and awaiting payment read the same to the buyer: the tickets service
+        // confirming the reservation must not reload a card form being filled in.
+        const payable = (status) => status === "created" || status === "awaiting:payment";
+        if (current.status !== shown && !(payable(current.status) && payable(shown))) {
           window.location.replace(`/orders/${order.dataset.orderId}`);
           return;
         }
@@ -90,4 +95,27 @@ function stripeElements() {
     form.elements.token.value = token.id;
     form.submit();
   });
+}
+
+// With Stripe's keys, Stripe.js plays the bank's 3-D Secure check; whatever it ends with, the
+// form then asks GitTix, which asks Stripe how the payment stands.
+function stripeChallenge() {
+  const form = document.getElementById("challenge-form");
+  if (!form || !form.dataset.stripeKey || typeof Stripe === "undefined") return;
+  const stripe = Stripe(form.dataset.stripeKey);
+  let checking = false;
+  const check = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      await stripe.handleNextAction({ clientSecret: form.dataset.clientSecret });
+    } finally {
+      form.submit();
+    }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    check();
+  });
+  if (form.dataset.start) check();
 }

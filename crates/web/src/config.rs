@@ -1,7 +1,7 @@
 //! The web service's settings.
 
 /// Settings of the web pages (`gittix serve web` and embedded mode).
-#[derive(Debug, Clone, Default, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct WebConfig {
     /// `serve web`: where the pages reach the APIs, normally the gateway (nginx or the
     /// ingress), e.g. http://gateway:8080. Embedded mode calls its own routes in-process.
@@ -12,6 +12,11 @@ pub struct WebConfig {
     /// Elements. Without it the form takes Stripe's test card numbers (4242 4242 4242 4242).
     #[arg(long, env = "STRIPE_PUBLISHABLE_KEY")]
     pub stripe_publishable_key: Option<String>,
+
+    /// Where the pages load Stripe.js from, with a publishable key. Only a Stripe stand-in
+    /// that serves its own Stripe.js (localstripe, in the tests) needs another.
+    #[arg(long, env = "STRIPE_JS_URL", default_value = crate::security_headers::STRIPE_JS_URL)]
+    pub stripe_js_url: String,
 
     /// The secret the forms' CSRF tokens are signed with, at least 32 bytes (`openssl rand -hex
     /// 32`); the same for every replica of web. Required by `serve web`; embedded mode keeps

@@ -97,12 +97,16 @@ impl IntoResponse for PageError {
 }
 
 /// Unknown paths: a page for people, the API's JSON 404 under `/api` for programs.
-pub(crate) async fn fallback(uri: Uri) -> Response {
+pub(crate) async fn fallback(uri: Uri, policy: crate::security_headers::Policy) -> Response {
     if uri.path() == "/api" || uri.path().starts_with("/api/") {
         gittix_shared::http::not_found().await.into_response()
     } else {
         // Outside the pages' layers, so the headers are added here.
-        crate::security_headers::add(PageError::NotFound.into_response()).await
+        crate::security_headers::add(
+            axum::extract::State(policy),
+            PageError::NotFound.into_response(),
+        )
+        .await
     }
 }
 

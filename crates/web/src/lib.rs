@@ -25,6 +25,8 @@ use gittix_shared::http::TrustProxy;
 pub use api::Api;
 pub use config::WebConfig;
 
+use security_headers::Policy;
+
 /// What the pages need: the way to the APIs, the key of the form tokens, and how payments
 /// take cards.
 #[derive(Clone)]
@@ -41,6 +43,10 @@ pub(crate) struct WebSettings {
     /// With a Stripe publishable key the payment form uses Stripe Elements; without one it
     /// takes Stripe's test card numbers (the simulator, or a Stripe stand-in).
     pub stripe_publishable_key: Option<String>,
+    /// Where the pages load Stripe.js from.
+    pub stripe_js_url: String,
+    /// The pages' Content-Security-Policy, which lets Stripe.js in from there.
+    pub policy: Policy,
 }
 
 /// What the form key is derived for, so the secret it comes from could serve another purpose
@@ -82,6 +88,8 @@ pub fn build(
         secure_cookies,
         trust_proxy: trust_proxy.0,
         stripe_publishable_key: config.stripe_publishable_key.clone(),
+        stripe_js_url: config.stripe_js_url.clone(),
+        policy: Policy::new(&config.stripe_js_url),
     })
 }
 
@@ -103,13 +111,19 @@ fn router(settings: WebSettings) -> Router {
             web.clone(),
             csrf::issue_cookie,
         ))
-        .layer(axum::middleware::map_response(security_headers::add))
+        .layer(axum::middleware::map_response_with_state(
+            web.settings().policy.clone(),
+            security_headers::add,
+        ))
         .with_state(web)
 }
 
-/// Unknown paths and methods: a page for people, the API's JSON 404 under `/api`.
-pub fn with_not_found(router: Router) -> Router {
+/// Unknown paths and methods: a page for people (with the pages' headers), the API's JSON 404
+/// under `/api`.
+pub fn with_not_found(router: Router, config: &WebConfig) -> Router {
+    let policy = Policy::new(&config.stripe_js_url);
+    let on_method = policy.clone();
     router
-        .fallback(errors::fallback)
-        .method_not_allowed_fallback(errors::fallback)
+        .fallback(move |uri| errors::fallback(uri, policy.clone()))
+        .method_not_allowed_fallback(move |uri| errors::fallback(uri, on_method.clone()))
 }

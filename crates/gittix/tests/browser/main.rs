@@ -13,3 +13,4 @@ mod browse;
 mod buying;
 mod forms;
 mod signed_out;
+mod three_d_secure;

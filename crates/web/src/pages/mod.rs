@@ -2,6 +2,7 @@
 
 mod account;
 mod browse;
+mod challenge;
 mod listings;
 mod orders;
 mod tickets;
@@ -49,6 +50,10 @@ pub(crate) fn routes() -> Router<Web> {
         .route("/orders/{id}", get(orders::show))
         .route("/orders/{id}/pay", post(orders::pay))
         .route("/orders/{id}/cancel", post(orders::cancel))
+        .route(
+            "/payments/{id}/challenge",
+            get(challenge::show).post(challenge::answer),
+        )
         .route("/listings", get(listings::list))
 }
 

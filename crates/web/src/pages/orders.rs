@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::checked_id;
-use crate::card::test_token;
+use crate::card::test_instrument;
 use crate::csrf::{CsrfForm, NoFields};
 use crate::errors::{FormErrors, PageError};
 use crate::views::{render, Layout, Order};
@@ -49,6 +49,7 @@ struct OrderPage {
     /// The charge went through; the order completes when the orders service hears of it.
     confirming: bool,
     stripe_publishable_key: Option<String>,
+    stripe_js_url: String,
 }
 
 #[derive(Deserialize)]
@@ -72,10 +73,23 @@ async fn order_page(
         order,
         errors,
         stripe_publishable_key: web.settings().stripe_publishable_key.clone(),
+        stripe_js_url: web.settings().stripe_js_url.clone(),
     })
 }
 
-async fn fetch(web: &Web, visitor: &Visitor, id: &str) -> Result<Order, PageError> {
+/// The order's page answering a form that failed: `errors` on it, with `status`.
+pub(super) async fn refused(
+    web: &Web,
+    visitor: &Visitor,
+    id: &str,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let page = order_page(web, visitor, id, errors, false).await?;
+    Ok((status, render(&page)?).into_response())
+}
+
+pub(super) async fn fetch(web: &Web, visitor: &Visitor, id: &str) -> Result<Order, PageError> {
     web.api()
         .get(visitor, &format!("/api/orders/{id}"))
         .await?
@@ -119,12 +133,12 @@ pub(crate) async fn pay(
 ) -> Result<Response, PageError> {
     let id = checked_id(&id)?;
     let visitor = visitor.returning_to(&format!("/orders/{id}"));
-    let token = if web.settings().stripe_publishable_key.is_some() {
+    let instrument = if web.settings().stripe_publishable_key.is_some() {
         Some(payment.token.trim().to_owned()).filter(|t| !t.is_empty())
     } else {
-        test_token(&payment.card).map(str::to_owned)
+        test_instrument(&payment.card).map(str::to_owned)
     };
-    let Some(token) = token else {
+    let Some(instrument) = instrument else {
         let mut errors = FormErrors::default();
         let message = if web.settings().stripe_publishable_key.is_some() {
             "Enter your card details."
@@ -132,32 +146,46 @@ pub(crate) async fn pay(
             "Use one of Stripe's test card numbers, such as 4242 4242 4242 4242."
         };
         errors.add_to_field("card", message);
-        let page = order_page(&web, &visitor, id, errors, false).await?;
-        return Ok((axum::http::StatusCode::BAD_REQUEST, render(&page)?).into_response());
+        return refused(&web, &visitor, id, errors, StatusCode::BAD_REQUEST).await;
     };
-    let body = json!({"token": token, "orderId": id});
+    let body = if instrument.starts_with("pm_") {
+        json!({"paymentMethod": instrument, "orderId": id})
+    } else {
+        json!({"token": instrument, "orderId": id})
+    };
     let reply = web
         .act(&visitor, Method::POST, "/api/payments", Some(body))
         .await?;
     if !reply.is_success() {
         let errors = reply.errors().attach_general_to("card");
-        let page = order_page(&web, &visitor, id, errors, false).await?;
-        return Ok((reply.status, render(&page)?).into_response());
+        return refused(&web, &visitor, id, errors, reply.status).await;
     }
-    // The charge succeeded; the order completes as soon as the orders service hears of it,
-    // normally within milliseconds. Waiting a moment here lets the next page say so.
+    if reply.status == StatusCode::ACCEPTED {
+        // The card asks for 3-D Secure: the buyer answers the challenge on its own page.
+        let attempt = reply.body["id"].as_str().unwrap_or_default();
+        return Ok(
+            Redirect::to(&format!("/payments/{}/challenge", checked_id(attempt)?)).into_response(),
+        );
+    }
+    Ok(paid(&web, &visitor, id).await)
+}
+
+/// Where a buyer goes once the payment went through: the order completes as soon as the
+/// orders service hears of it, normally within milliseconds. Waiting a moment here lets the
+/// order's page say so; otherwise it says the payment is being confirmed, and updates itself.
+pub(super) async fn paid(web: &Web, visitor: &Visitor, id: &str) -> Response {
     let deadline = tokio::time::Instant::now() + CONFIRMATION_WAIT;
     while tokio::time::Instant::now() < deadline {
         // A failure to look is not a failed payment: the page below says it is confirming.
-        if fetch(&web, &visitor, id)
+        if fetch(web, visitor, id)
             .await
             .is_ok_and(|order| order.is_complete())
         {
-            return Ok(Redirect::to(&format!("/orders/{id}")).into_response());
+            return Redirect::to(&format!("/orders/{id}")).into_response();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Ok(Redirect::to(&format!("/orders/{id}?paid=1")).into_response())
+    Redirect::to(&format!("/orders/{id}?paid=1")).into_response()
 }
 
 pub(crate) async fn cancel(
@@ -174,6 +202,5 @@ pub(crate) async fn cancel(
     if reply.is_success() {
         return Ok(Redirect::to(&format!("/orders/{id}")).into_response());
     }
-    let page = order_page(&web, &visitor, id, reply.errors(), false).await?;
-    Ok((reply.status, render(&page)?).into_response())
+    refused(&web, &visitor, id, reply.errors(), reply.status).await
 }
