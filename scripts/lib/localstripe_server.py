@@ -13,19 +13,25 @@ each as Stripe documents it (https://docs.stripe.com/testing), and listed in doc
 - a decline message per card (localstripe says "Your card was declined." for every one) and the
   declines themselves for the cards localstripe lets through when charged (`...0002`, `...9995`);
 - 400 for capturing an intent that holds no authorization (localstripe fails with a 500);
-- idempotency keys: a repeated POST with the same `Idempotency-Key` answers what the first did.
+- idempotency keys: a repeated POST with the same `Idempotency-Key` answers what the first did;
+- Stripe.js's `handleNextAction({clientSecret})`, which its stand-in Stripe.js lacks: it plays the
+  same 3-D Secure dialog as its `confirmCardPayment(clientSecret)`;
+- the webhook events Stripe sends and localstripe does not: `payment_intent.requires_action`,
+  `payment_intent.amount_capturable_updated`, `payment_intent.canceled` and `charge.refunded`.
 
 Usage: python localstripe_server.py --port PORT --state FILE
 """
 
 import argparse
 import asyncio
+import json
 import os
 import pickle
 
 from aiohttp import web
 from localstripe import resources, server
 from localstripe.errors import UserError
+from localstripe.webhooks import schedule_webhook
 
 # Stripe's test cards by the payment method and token names of its test mode, with what
 # charging them does: None for a success, else the decline code and message.
@@ -192,6 +198,60 @@ async def idempotent(request, handler):
     return response
 
 
+# Stripe.js's way to finish an intent confirmed on the server, which localstripe's Stripe.js
+# lacks: its `confirmCardPayment` plays the same test dialog ("Complete authentication" or
+# "Fail authentication") and reports the outcome to localstripe.
+HANDLE_NEXT_ACTION = """
+(function () {
+  const localstripe = Stripe;
+  Stripe = function (key) {
+    const stripe = localstripe(key);
+    stripe.handleNextAction = ({ clientSecret }) => stripe.confirmCardPayment(clientSecret);
+    return stripe;
+  };
+})();
+"""
+
+
+@web.middleware
+async def stripe_js_with_next_action(request, handler):
+    response = await handler(request)
+    if request.path == '/js.stripe.com/v3/' and response.status == 200:
+        return web.Response(text=response.text + HANDLE_NEXT_ACTION,
+                            content_type='application/javascript')
+    return response
+
+
+# The events Stripe sends for what an intent became, which localstripe sends only for a
+# success or a failure (`payment_intent.succeeded`, `payment_intent.payment_failed`).
+EVENT_OF_STATUS = {
+    'requires_action': 'payment_intent.requires_action',
+    'requires_capture': 'payment_intent.amount_capturable_updated',
+    'canceled': 'payment_intent.canceled',
+}
+
+
+@web.middleware
+async def stripes_other_events(request, handler):
+    response = await handler(request)
+    parts = request.path.strip('/').split('/')
+    if request.method != 'POST' or response.status != 200 or parts[:1] != ['v1']:
+        return response
+    try:
+        if parts[1:2] == ['payment_intents'] and len(parts) in (2, 4):
+            intent = resources.PaymentIntent._api_retrieve(json.loads(response.body)['id'])
+            kind = EVENT_OF_STATUS.get(intent.status)
+            if kind:
+                schedule_webhook(resources.Event(kind, intent))
+        elif parts[1:] == ['refunds']:
+            refund = json.loads(response.body)
+            charge = resources.Charge._api_retrieve(refund['charge'])
+            schedule_webhook(resources.Event('charge.refunded', charge))
+    except (UserError, KeyError, TypeError, ValueError):
+        pass
+    return response
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--port', type=int, required=True)
@@ -239,6 +299,8 @@ def main():
     server.app.cleanup_ctx.append(keep_saving)
     server.app.middlewares.insert(0, idempotent)
     server.app.middlewares.insert(1, capture_only_a_hold)
+    server.app.middlewares.insert(2, stripe_js_with_next_action)
+    server.app.middlewares.insert(3, stripes_other_events)
     web.run_app(server.app, host='127.0.0.1', port=args.port, access_log=None)
 
 

@@ -14,7 +14,7 @@ use gittix_shared::db::Db;
 use gittix_shared::pruning::Retentions;
 use gittix_shared::time::unix_millis;
 
-use crate::faults::purchases::Load;
+use crate::faults::purchases::{Challenges, Load};
 use crate::fixtures::sign_up_many;
 use crate::target::Target;
 
@@ -123,7 +123,7 @@ async fn soak(
     let sellers = sign_up_many(&target.http, "soak-seller", 4).await?;
     let buyers = sign_up_many(&target.http, "soak-buyer", 8).await?;
     let started = Instant::now();
-    let load = Load::start(&target.http, &sellers, &buyers);
+    let load = Load::start(&target.http, &sellers, &buyers, &Challenges::Simulator);
     let mut samples = Vec::new();
     let every = length / 10;
     loop {

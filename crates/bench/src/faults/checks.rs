@@ -9,6 +9,8 @@ use gittix_shared::bus::dead_letter_subject;
 use gittix_shared::bus::jetstream::JetStreamSettings;
 use gittix_shared::db::Db;
 
+use super::stand_in::StandIn;
+use super::webhooks::Deliveries;
 use crate::counters::settle_and_count;
 use crate::target::Databases;
 
@@ -93,6 +95,79 @@ pub fn resumed_in_time(took: Option<Duration>, orders: usize, limit: Duration) -
             detail: format!("{orders} orders, not all complete 30 s after the restart"),
         },
     }
+}
+
+/// Stripe's side, read from the stand-in itself: no card's money is left held (an intent still
+/// `requires_capture`) or waiting on a check (`requires_action`) once every order has ended; every
+/// captured intent belongs to a completed order or was refunded; and every payment GitTix
+/// records as captured is captured at Stripe.
+pub async fn stripe_agrees(stand_in: &StandIn, databases: &Databases) -> anyhow::Result<Check> {
+    let intents = stand_in.payment_intents().await?;
+    let complete: std::collections::HashSet<String> =
+        sqlx::query_scalar("SELECT id FROM orders WHERE status = 'complete'")
+            .fetch_all(databases.orders.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let recorded: HashMap<String, String> =
+        sqlx::query_as("SELECT stripe_id, status FROM charges WHERE stripe_id IS NOT NULL")
+            .fetch_all(databases.payments.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let mut wrong = Vec::new();
+    let mut captured_at_stripe = std::collections::HashSet::new();
+    for intent in &intents {
+        let (Some(id), Some(status)) = (intent["id"].as_str(), intent["status"].as_str()) else {
+            continue;
+        };
+        let order = intent["metadata"]["gittix_order_id"]
+            .as_str()
+            .unwrap_or_default();
+        let refunded = recorded.get(id).is_some_and(|s| s == "refunded");
+        let fine = match status {
+            "requires_capture" | "requires_action" | "processing" => false,
+            "succeeded" => {
+                captured_at_stripe.insert(id.to_owned());
+                complete.contains(order) || refunded
+            }
+            _ => true,
+        };
+        if !fine {
+            wrong.push(format!("{id} {status} (order {order})"));
+        }
+    }
+    for (id, status) in &recorded {
+        if (status == "completed" || status == "refunded") && !captured_at_stripe.contains(id) {
+            wrong.push(format!("{id} recorded {status}, not captured at Stripe"));
+        }
+    }
+    let mut check = Check::zero(
+        "at Stripe: no hold or open check is left, every captured payment's order completed (or it was refunded), every recorded capture happened",
+        wrong.len() as u64,
+    );
+    check.detail += &format!(" among {} payment intents", intents.len());
+    if let Some(example) = wrong.first() {
+        check.detail += &format!(" (e.g. {example})");
+    }
+    Ok(check)
+}
+
+/// While the webhooks were lost, doubled or reordered, payments answered every one it was sent
+/// without a server error (a 4xx asks Stripe to send it again later).
+pub fn webhooks_answered(before: Deliveries, after: Deliveries) -> Check {
+    let failed = after.failed - before.failed;
+    let mut check = Check::zero(
+        "payments answered every webhook delivered without a server error",
+        failed,
+    );
+    check.detail += &format!(
+        " ({} sent by the stand-in, {} lost, {} delivered)",
+        after.received - before.received,
+        after.lost - before.lost,
+        after.delivered - before.delivered
+    );
+    check
 }
 
 /// Every sold ticket's price equals its order's price and its charge's amount: the sale has one

@@ -7,6 +7,8 @@ mod cluster;
 mod proxy;
 pub(crate) mod purchases;
 mod revocation;
+mod stand_in;
+mod webhooks;
 
 use std::fmt::Write;
 use std::path::Path;
@@ -17,7 +19,9 @@ use anyhow::Context;
 use self::checks::Check;
 use self::cluster::{argument, Cluster};
 use self::proxy::{Behaviour, FaultyStripe};
-use self::purchases::{Load, Tally};
+use self::purchases::{Challenges, Load, Tally};
+use self::stand_in::StandIn;
+use self::webhooks::{Delivery, FaultyWebhooks};
 use crate::client::Http;
 use crate::fixtures::sign_up_many;
 use crate::target::Target;
@@ -41,11 +45,13 @@ enum Fault {
     StopRedis,
     /// The Stripe stand-in answers 500, or nothing, or refuses captures, for [`OUTAGE`].
     Stripe(Behaviour),
+    /// The Stripe stand-in's webhooks are lost, delivered twice, or reordered for [`OUTAGE`].
+    Webhooks(Delivery),
     /// SIGKILL; a session is signed out while the process is down; started again.
     RevokeWhileDown(&'static str),
 }
 
-const FAULTS: [Fault; 16] = [
+const FAULTS: [Fault; 19] = [
     Fault::Kill("auth"),
     Fault::Kill("tickets-1"),
     Fault::Kill("tickets-2"),
@@ -61,6 +67,9 @@ const FAULTS: [Fault; 16] = [
     Fault::Stripe(Behaviour::Error),
     Fault::Stripe(Behaviour::Silent),
     Fault::Stripe(Behaviour::CapturesFail),
+    Fault::Webhooks(Delivery::Lost),
+    Fault::Webhooks(Delivery::Duplicated),
+    Fault::Webhooks(Delivery::Reordered),
     Fault::RevokeWhileDown("orders-2"),
 ];
 
@@ -85,6 +94,18 @@ impl Fault {
                 "the Stripe stand-in answers nothing for {} s (payments gives up after {STRIPE_TIMEOUT_SECONDS} s)",
                 OUTAGE.as_secs()
             ),
+            Self::Webhooks(Delivery::Lost) => format!(
+                "the Stripe stand-in's webhooks are lost for {} s",
+                OUTAGE.as_secs()
+            ),
+            Self::Webhooks(Delivery::Duplicated) => format!(
+                "the Stripe stand-in's webhooks are delivered twice for {} s",
+                OUTAGE.as_secs()
+            ),
+            Self::Webhooks(_) => format!(
+                "the Stripe stand-in's webhooks are held and delivered newest first for {} s",
+                OUTAGE.as_secs()
+            ),
             Self::RevokeWhileDown(name) => format!(
                 "kill -9 {name}, sign a session out while it is down, then start it again"
             ),
@@ -93,19 +114,30 @@ impl Fault {
 
     /// Injects the fault and takes it away again, returning when the process or server is
     /// back (or the fault is over), with the checks of the fault's own, if it has any.
-    async fn inject(
-        self,
-        cluster: &Cluster,
-        stripe: &FaultyStripe,
-        gateway: &Http,
-    ) -> anyhow::Result<Vec<Check>> {
+    async fn inject(self, rig: &Rig, gateway: &Http) -> anyhow::Result<Vec<Check>> {
         let back = Duration::from_secs(60);
-        if let Self::RevokeWhileDown(name) = self {
-            let check = revocation::revoked_while_down(cluster, gateway, name, back).await?;
-            return Ok(vec![check]);
+        match self {
+            Self::RevokeWhileDown(name) => {
+                let check =
+                    revocation::revoked_while_down(&rig.cluster, gateway, name, back).await?;
+                Ok(vec![check])
+            }
+            Self::Webhooks(delivery) => {
+                let before = rig.webhooks.deliveries();
+                rig.webhooks.set(delivery);
+                tokio::time::sleep(OUTAGE).await;
+                rig.webhooks.set(Delivery::Forward);
+                rig.webhooks.flush().await;
+                Ok(vec![checks::webhooks_answered(
+                    before,
+                    rig.webhooks.deliveries(),
+                )])
+            }
+            _ => {
+                self.inject_outage(&rig.cluster, &rig.stripe, back).await?;
+                Ok(Vec::new())
+            }
         }
-        self.inject_outage(cluster, stripe, back).await?;
-        Ok(Vec::new())
     }
 
     async fn inject_outage(
@@ -142,9 +174,18 @@ impl Fault {
                 stripe.set(Behaviour::Forward);
                 Ok(())
             }
-            Self::RevokeWhileDown(_) => unreachable!("inject runs it"),
+            Self::RevokeWhileDown(_) | Self::Webhooks(_) => unreachable!("inject runs it"),
         }
     }
+}
+
+/// What the suite works the cluster with: its processes, the proxy in front of the Stripe
+/// stand-in, the relay of the stand-in's webhooks, and the stand-in itself.
+struct Rig {
+    cluster: Cluster,
+    stripe: FaultyStripe,
+    webhooks: FaultyWebhooks,
+    stand_in: StandIn,
 }
 
 struct Outcome {
@@ -166,6 +207,20 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&scratch)?;
     let target = Target::distributed(scratch).await?;
     let stripe = reroute_payments(&cluster).await?;
+    let stand_in = StandIn::new(
+        &std::env::var("GITTIX_E2E_STRIPE_URL").context("GITTIX_E2E_STRIPE_URL is not set")?,
+    );
+    let webhooks = webhooks::start(&format!("{}/api/payments/webhook", target.http.base())).await?;
+    let secret = std::env::var("GITTIX_E2E_WEBHOOK_SECRET")
+        .context("GITTIX_E2E_WEBHOOK_SECRET is not set")?;
+    stand_in.send_webhooks_to(&webhooks.url, &secret).await?;
+    let rig = Rig {
+        cluster,
+        stripe,
+        webhooks,
+        stand_in,
+    };
+    let challenges = Challenges::StandIn(rig.stand_in.clone());
     let sellers = sign_up_many(&target.http, "fault-seller", 4).await?;
     let buyers = sign_up_many(&target.http, "fault-buyer", 8).await?;
     // Long enough for every abandoned order to expire, and for unknown charges to settle.
@@ -175,10 +230,10 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
     for fault in FAULTS {
         println!("fault: {}", fault.describe());
         let began = Instant::now();
-        let load = Load::start(&target.http, &sellers, &buyers);
+        let load = Load::start(&target.http, &sellers, &buyers, &challenges);
         tokio::time::sleep(Duration::from_secs(3)).await;
         let own_checks = fault
-            .inject(&cluster, &stripe, &target.http)
+            .inject(&rig, &target.http)
             .await
             .with_context(|| fault.describe())?;
         let restored = Instant::now();
@@ -193,6 +248,7 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
         let paid_after = tally.paid_at.iter().filter(|at| **at > restored).count();
         let mut checks = own_checks;
         checks.extend(checks::all(&target.databases, &nats_url, patience).await?);
+        checks.push(checks::stripe_agrees(&rig.stand_in, &target.databases).await?);
         if let Fault::Kill(_) | Fault::RevokeWhileDown(_) = fault {
             checks.push(checks::resumed_in_time(
                 resumed?,
@@ -292,10 +348,14 @@ fn render(outcomes: &[Outcome], took: Duration) -> String {
     let _ = writeln!(
         report,
         "# Fault suite report\n\nThe purchase load (8 buyers, each listing a ticket through one of 4 sellers, \
-         then reserving it and paying, paying with a declined card, cancelling or walking away) ran \
-         through every fault; each fault began 3 s into its load, which went on 5 s after the fault \
-         was taken away. Then every invariant was read from the services' databases and JetStream, \
-         over everything the suite had done so far. The whole run took {} s.\n",
+         then reserving it and paying, paying with a declined card, paying with a card that asks for \
+         3-D Secure and completing the check at once or just as the order's lock ends, cancelling or \
+         walking away) ran through every fault; each fault began 3 s into its load, which went on 5 s \
+         after the fault was taken away. Then every invariant was read from the services' databases, \
+         JetStream and the Stripe stand-in, over everything the suite had done so far. The buyers \
+         completed {} 3-D Secure checks at once and {} as the lock ended. The whole run took {} s.\n",
+        outcomes.iter().map(|o| o.tally.challenges_in_time).sum::<u64>(),
+        outcomes.iter().map(|o| o.tally.challenges_late).sum::<u64>(),
         took.as_secs()
     );
     let _ = writeln!(

@@ -1,6 +1,8 @@
 //! The purchase load that runs through every fault: buyers reserve fresh tickets and pay, decline,
-//! cancel or walk away, as people do, retrying as a patient client would. Failures while a fault
-//! lasts are expected and counted; what must hold afterwards is checked by `checks`.
+//! cancel or walk away, as people do, retrying as a patient client would; some pay with a card
+//! that asks for 3-D Secure and answer the check at once, or only once the order's lock has
+//! ended. Failures while a fault lasts are expected and counted; what must hold afterwards is
+//! checked by `checks`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,8 +11,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::stand_in::StandIn;
 use crate::client::Http;
 use crate::fixtures::Account;
+
+/// Who plays the bank's 3-D Secure check for the buyers.
+#[derive(Clone)]
+pub enum Challenges {
+    /// The simulator's: GitTix's own route answers it (embedded mode).
+    Simulator,
+    /// The Stripe stand-in's, as Stripe.js would (the cluster).
+    StandIn(StandIn),
+}
 
 /// What the load saw, for the report.
 #[derive(Debug, Default, Clone)]
@@ -23,6 +35,9 @@ pub struct Tally {
     pub paid_at: Vec<Instant>,
     /// The orders those payments were for, in the same order.
     pub paid_orders: Vec<String>,
+    /// 3-D Secure checks completed at once, and just as the order's lock ended.
+    pub challenges_in_time: u64,
+    pub challenges_late: u64,
     /// Answers other than the expected ones, by "step status" (`pay 503`, `list error`, ...).
     pub unexpected: BTreeMap<String, u64>,
 }
@@ -35,7 +50,12 @@ pub struct Load {
 
 impl Load {
     /// Starts one worker per buyer; each sells through one of the `sellers`.
-    pub fn start(http: &Http, sellers: &[Account], buyers: &[Account]) -> Self {
+    pub fn start(
+        http: &Http,
+        sellers: &[Account],
+        buyers: &[Account],
+        challenges: &Challenges,
+    ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let tally = Arc::new(Mutex::new(Tally::default()));
         let round = Arc::new(AtomicU64::new(0));
@@ -48,6 +68,7 @@ impl Load {
                     seller: sellers[i % sellers.len()].clone(),
                     buyer: buyer.clone(),
                     tally: tally.clone(),
+                    challenges: challenges.clone(),
                 };
                 let (stop, round) = (stop.clone(), round.clone());
                 tokio::spawn(async move {
@@ -93,6 +114,7 @@ struct Worker {
     seller: Account,
     buyer: Account,
     tally: Arc<Mutex<Tally>>,
+    challenges: Challenges,
 }
 
 /// How long a step keeps retrying answers that mean "not yet" (a replica behind, a fault).
@@ -119,15 +141,17 @@ impl Worker {
         self.tally.lock().expect("not poisoned").begun += 1;
         // The orders service learns of the ticket through an event: 404 until it has.
         let body = json!({"ticketId": ticket});
-        let Some(order) = self
+        let Some(reserved) = self
             .retrying("reserve", 201, &[404], || {
                 self.http
                     .post("/api/orders", Some(&self.buyer.cookie), &body)
             })
             .await
-            .and_then(|reply| reply["id"].as_str().map(str::to_owned))
         else {
             return;
+        };
+        let Some(order) = reserved["id"].as_str().map(str::to_owned) else {
+            return self.unexpected("reserve", "bad body");
         };
         match round % 10 {
             // Declined: the order stays open until it expires.
@@ -171,6 +195,15 @@ impl Worker {
             }
             // Walks away: the order expires.
             9 => {}
+            // 3-D Secure, answered at once every other time, otherwise as the lock ends.
+            6 => {
+                let lock_ends = reserved["expiresAt"]
+                    .as_str()
+                    .and_then(gittix_shared::time::parse_iso8601);
+                let late = (round / 10) % 2 == 1;
+                self.pay_with_3_d_secure(&order, lock_ends.filter(|_| late))
+                    .await;
+            }
             _ => self.pay(&order, "tok_visa", 201).await,
         }
     }
@@ -188,6 +221,70 @@ impl Worker {
             .await;
         if paid.is_some() && expected == 201 {
             self.paid(order);
+        }
+    }
+
+    /// Pays with Stripe's test card that asks for 3-D Secure and completes the check: at once,
+    /// or at `late` (unix ms: the end of the order's lock), when the order ends as the answer
+    /// comes, and whatever the card's bank held must be released. Then asks for the payment, as
+    /// the page does after Stripe.js.
+    async fn pay_with_3_d_secure(&self, order: &str, late: Option<i64>) {
+        let body = json!({"paymentMethod": "pm_card_authenticationRequired", "orderId": order});
+        let Some(challenge) = self
+            .retrying("pay", 202, &[404], || {
+                self.http
+                    .post("/api/payments", Some(&self.buyer.cookie), &body)
+            })
+            .await
+        else {
+            return;
+        };
+        let (Some(id), Some(secret)) =
+            (challenge["id"].as_str(), challenge["clientSecret"].as_str())
+        else {
+            return self.unexpected("pay", "bad body");
+        };
+        if let Some(lock_ends) = late {
+            let wait = lock_ends - gittix_shared::time::unix_millis();
+            tokio::time::sleep(Duration::from_millis(u64::try_from(wait).unwrap_or(0))).await;
+        }
+        let answered = match &self.challenges {
+            Challenges::StandIn(stand_in) => stand_in.answer_challenge(secret, true).await.is_ok(),
+            Challenges::Simulator => {
+                let path = format!("/api/payments/{id}/challenge");
+                let answer = json!({"complete": true});
+                let reply = self
+                    .http
+                    .post(&path, Some(&self.buyer.cookie), &answer)
+                    .await;
+                reply.is_ok_and(|r| r.status == 201)
+            }
+        };
+        if late.is_some() {
+            // Refused, or answered and then released: the order has ended either way.
+            self.tally.lock().expect("not poisoned").challenges_late += 1;
+            return;
+        }
+        self.tally.lock().expect("not poisoned").challenges_in_time += 1;
+        if !answered {
+            return self.unexpected("challenge", "refused");
+        }
+        let shown = self
+            .http
+            .get(&format!("/api/payments/{id}"), Some(&self.buyer.cookie))
+            .await;
+        match shown.and_then(|reply| reply.json()) {
+            Ok(attempt)
+                if ["authorized", "completed"]
+                    .contains(&attempt["status"].as_str().unwrap_or_default()) =>
+            {
+                self.paid(order);
+            }
+            Ok(attempt) => self.unexpected(
+                "challenge",
+                attempt["status"].as_str().unwrap_or("bad body"),
+            ),
+            Err(_) => self.unexpected("challenge", "no answer"),
         }
     }
 
