@@ -779,4 +779,72 @@ mod reconciliation {
             "the redelivered refund was recorded"
         );
     }
+
+    /// Stripe's events about an intent can come before GitTix has its answer to the call that
+    /// made it (here the answer was lost): they are acknowledged and change nothing, the attempt
+    /// is settled from what Stripe says when it is asked, and the same events again, in the
+    /// other order, still change nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn intent_events_before_the_call_is_answered_change_nothing_until_it_is_settled() {
+        let provider = Arc::new(LostAnswer {
+            stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
+            lose_next: AtomicBool::new(true),
+            lost: std::sync::Mutex::default(),
+        });
+        let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
+        let mut paid = EventLog::watch(app.bus(), &["charge:created"]).await;
+        let buyer = app.user();
+        let order = app.order_created(&buyer, 2500, 60_000).await;
+        let (status, _) = app
+            .pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
+            .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let charge_id: String = sqlx::query_scalar("SELECT id FROM charges WHERE order_id = $1")
+            .bind(&order)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        let intent = provider.lost_intent();
+        let send = |id: &'static str, kind: &'static str| {
+            let event = json!({"id": id, "type": kind, "data": {"object": {"id": intent, "object": "payment_intent",
+                "metadata": {"gittix_charge_id": charge_id, "gittix_order_id": order}}}});
+            let body = serde_json::to_vec(&event).unwrap();
+            let signed = gittix_payments::webhook::sign(
+                WEBHOOK_SECRET,
+                &body,
+                i64::try_from(gittix_shared::time::unix_seconds()).unwrap(),
+            );
+            let request = reqwest::Client::new()
+                .post(app.service.url("/api/payments/webhook"))
+                .header("stripe-signature", signed)
+                .body(body);
+            async move { request.send().await.unwrap().status() }
+        };
+        assert_eq!(
+            send("evt_held", "payment_intent.amount_capturable_updated").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.charges(&order).await,
+            [("created".to_owned(), 2500, 1)],
+            "left to the call"
+        );
+
+        app.reconcile(Duration::ZERO).await.unwrap();
+        app.charges_become(&order, &[("completed", 2500, 1)]).await;
+        paid.next().await;
+        assert_eq!(
+            send("evt_succeeded", "payment_intent.succeeded").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            send("evt_held", "payment_intent.amount_capturable_updated").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            app.charges(&order).await,
+            [("completed".to_owned(), 2500, 1)]
+        );
+        paid.expect_none(Duration::from_millis(500)).await;
+    }
 }
