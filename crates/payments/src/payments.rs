@@ -158,16 +158,7 @@ impl Payments {
         complete: bool,
     ) -> DomainResult<Paid, Refusal> {
         let simulator = self.provider.simulator().ok_or(Refusal::UnknownPayment)?;
-        let charge = self
-            .store
-            .charge_by_id(charge_id)
-            .await?
-            .ok_or(Refusal::UnknownPayment)?;
-        buyers(
-            self.store.order(&charge.order_id).await?,
-            buyer,
-            Refusal::UnknownPayment,
-        )?;
+        let charge = self.buyers_attempt(buyer, charge_id).await?;
         if let (ChargeStatus::RequiresAction, Some(intent), Some(secret)) =
             (charge.status, &charge.stripe_id, &charge.client_secret)
         {
@@ -219,10 +210,9 @@ impl Payments {
         Ok(self.store.charges_of(order_id).await?)
     }
 
-    /// `GET /api/payments/:id`: one of the buyer's attempts. One still waiting for 3-D Secure is
-    /// asked of the provider first, so the page that has just finished Stripe.js's challenge
-    /// sees its outcome without waiting for the webhook.
-    pub async fn attempt(&self, buyer: &str, charge_id: &str) -> DomainResult<Charge, Refusal> {
+    /// The attempt `charge_id`, if it is `buyer`'s (unknown to anyone else: 404, or 401 for
+    /// another user's, as for orders).
+    async fn buyers_attempt(&self, buyer: &str, charge_id: &str) -> DomainResult<Charge, Refusal> {
         let charge = self
             .store
             .charge_by_id(charge_id)
@@ -233,6 +223,14 @@ impl Payments {
             buyer,
             Refusal::UnknownPayment,
         )?;
+        Ok(charge)
+    }
+
+    /// `GET /api/payments/:id`: one of the buyer's attempts. One still waiting for 3-D Secure is
+    /// asked of the provider first, so the page that has just finished Stripe.js's challenge
+    /// sees its outcome without waiting for the webhook.
+    pub async fn attempt(&self, buyer: &str, charge_id: &str) -> DomainResult<Charge, Refusal> {
+        let charge = self.buyers_attempt(buyer, charge_id).await?;
         if charge.status != ChargeStatus::RequiresAction {
             return Ok(charge);
         }

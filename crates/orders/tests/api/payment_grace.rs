@@ -51,6 +51,25 @@ impl OrdersApp {
         .await;
     }
 
+    /// A payable order whose attempt 1 started before its lock ended, and that `order:expired`
+    /// left alone since: the attempt holds it.
+    async fn held_past_its_expiry(&self, cancelled: &mut EventLog) -> String {
+        let (order, _) = self.payable().await;
+        self.attempt_started(&order, 1).await;
+        self.lock_ended(&order, 10).await;
+        publish_event(
+            self.bus(),
+            &OrderExpired {
+                order_id: order.clone(),
+            },
+        )
+        .await;
+        cancelled
+            .expect_none(std::time::Duration::from_millis(800))
+            .await;
+        order
+    }
+
     /// Moves the order's `expiresAt` `ago_ms` into the past: its lock window has ended.
     async fn lock_ended(&self, order: &str, ago_ms: i64) {
         sqlx::query("UPDATE orders SET expires_at = $2 WHERE id = $1")
@@ -60,6 +79,15 @@ impl OrdersApp {
             .await
             .unwrap();
     }
+}
+
+/// The next `order:cancelled` is `order`'s, as expired.
+async fn expired(cancelled: &mut EventLog, order: &str) {
+    let (_, data) = cancelled.next().await;
+    assert_eq!(
+        (data["id"].as_str(), data["reason"].as_str()),
+        (Some(order), Some("expired"))
+    );
 }
 
 topology_tests! {
@@ -84,16 +112,11 @@ topology_tests! {
     async fn an_attempt_that_fails_after_the_expiry_ends_the_order(topology) {
         let app = OrdersApp::spawn(topology).await;
         let mut cancelled = EventLog::watch(app.bus(), &["order:cancelled"]).await;
-        let (order, _) = app.payable().await;
-        app.attempt_started(&order, 1).await;
-        app.lock_ended(&order, 10).await;
-        publish_event(app.bus(), &OrderExpired { order_id: order.clone() }).await;
-        cancelled.expect_none(std::time::Duration::from_millis(800)).await;
+        let order = app.held_past_its_expiry(&mut cancelled).await;
 
         let failed = ChargeFailed { id: "charge-1".into(), order_id: order.clone(), attempt: 1, reason: "Your card was declined.".into() };
         publish_event(app.bus(), &failed).await;
-        let (_, data) = cancelled.next().await;
-        assert_eq!((data["id"].as_str(), data["reason"].as_str()), (Some(order.as_str()), Some("expired")));
+        expired(&mut cancelled, &order).await;
     }
 
     async fn a_decline_before_the_expiry_leaves_the_order_payable(topology) {
@@ -116,24 +139,18 @@ topology_tests! {
         // The lock ended just now; the grace ends a second later, with nothing more said.
         app.lock_ended(&order, 0).await;
         publish_event(app.bus(), &OrderExpired { order_id: order.clone() }).await;
-        let (_, data) = cancelled.next().await;
-        assert_eq!((data["id"].as_str(), data["reason"].as_str()), (Some(order.as_str()), Some("expired")));
+        expired(&mut cancelled, &order).await;
     }
 
     async fn an_attempt_waiting_for_3_d_secure_does_not_hold_the_order_past_its_expiry(topology) {
         let app = OrdersApp::spawn(topology).await;
         let mut cancelled = EventLog::watch(app.bus(), &["order:cancelled"]).await;
-        let (order, _) = app.payable().await;
-        app.attempt_started(&order, 1).await;
-        app.lock_ended(&order, 10).await;
-        publish_event(app.bus(), &OrderExpired { order_id: order.clone() }).await;
-        cancelled.expect_none(std::time::Duration::from_millis(800)).await;
+        let order = app.held_past_its_expiry(&mut cancelled).await;
 
         // The card asked for a challenge the buyer leaves open: the lock has ended, so the order does.
         let challenged = ChargeRequiresAction { id: "charge-1".into(), order_id: order.clone(), attempt: 1 };
         publish_event(app.bus(), &challenged).await;
-        let (_, data) = cancelled.next().await;
-        assert_eq!((data["id"].as_str(), data["reason"].as_str()), (Some(order.as_str()), Some("expired")));
+        expired(&mut cancelled, &order).await;
     }
 
     async fn a_challenge_answered_in_time_still_completes_the_order(topology) {

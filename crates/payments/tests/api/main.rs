@@ -213,6 +213,30 @@ impl PaymentsApp {
         .await;
     }
 
+    /// Sends `event` to the webhook route, signed with `secret` at `signed_at` (unix seconds).
+    async fn webhook(&self, event: &Value, signed_at: i64, secret: &str) -> (StatusCode, Value) {
+        let body = serde_json::to_vec(event).unwrap();
+        let response = self
+            .service
+            .request(Method::POST, "/api/payments/webhook", None::<&str>)
+            .header(
+                "stripe-signature",
+                gittix_payments::webhook::sign(secret, &body, signed_at),
+            )
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        status_and_json(response).await
+    }
+
+    /// Sends `event` as Stripe does, signed now with the test secret; returns the status.
+    async fn stripe_sends(&self, event: &Value) -> StatusCode {
+        let now = i64::try_from(gittix_shared::time::unix_seconds()).unwrap();
+        self.webhook(event, now, WEBHOOK_SECRET).await.0
+    }
+
     async fn charges(&self, order: &str) -> Vec<(String, i64, i64)> {
         sqlx::query_as(
             "SELECT status, amount, attempt FROM charges WHERE order_id = $1 ORDER BY attempt",
@@ -486,25 +510,9 @@ mod decline_cap;
 const WEBHOOK_SECRET: &str = "whsec_gittix_test";
 
 mod webhooks {
-    use gittix_payments::webhook::sign;
-
     use super::*;
 
     impl PaymentsApp {
-        async fn webhook(&self, body: &Value, signed_at: i64, secret: &str) -> (StatusCode, Value) {
-            let body = serde_json::to_vec(body).unwrap();
-            let response = self
-                .service
-                .request(Method::POST, "/api/payments/webhook", None::<&str>)
-                .header("stripe-signature", sign(secret, &body, signed_at))
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            status_and_json(response).await
-        }
-
         /// A paid order; returns its Stripe PaymentIntent id.
         async fn paid_charge(&self) -> (String, String) {
             let buyer = self.user();
@@ -586,6 +594,18 @@ mod reconciliation {
     }
 
     impl LostAnswer {
+        /// A payments app whose first authorization's answer is lost; and the provider, to
+        /// learn what Stripe made of it.
+        async fn app() -> (PaymentsApp, Arc<Self>) {
+            let provider = Arc::new(Self {
+                stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
+                lose_next: AtomicBool::new(true),
+                lost: std::sync::Mutex::default(),
+            });
+            let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
+            (app, provider)
+        }
+
         /// The id of the intent whose answer was lost.
         fn lost_intent(&self) -> String {
             match self.lost.lock().unwrap().clone() {
@@ -623,6 +643,29 @@ mod reconciliation {
 
         async fn refund(&self, intent: &str, key: &str) -> Result<String, Unavailable> {
             self.stripe.refund(intent, key).await
+        }
+    }
+
+    impl PaymentsApp {
+        /// A new order paid with `tok_visa` whose authorization's answer is lost (503); returns
+        /// the order and its attempt.
+        async fn paid_without_an_answer(&self, cents: i64) -> (String, String) {
+            let buyer = self.user();
+            let order = self.order_created(&buyer, cents, 60_000).await;
+            let (status, _) = self
+                .pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the outcome is unknown"
+            );
+            let charge_id = sqlx::query_scalar("SELECT id FROM charges WHERE order_id = $1")
+                .bind(&order)
+                .fetch_one(self.db.pool())
+                .await
+                .unwrap();
+            (order, charge_id)
         }
     }
 
@@ -683,12 +726,7 @@ mod reconciliation {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_charge_whose_answer_was_lost_is_settled_by_asking_stripe_again() {
-        let provider = Arc::new(LostAnswer {
-            stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
-            lose_next: AtomicBool::new(true),
-            lost: std::sync::Mutex::default(),
-        });
-        let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
+        let (app, provider) = LostAnswer::app().await;
         let mut paid = EventLog::watch(app.bus(), &["charge:created"]).await;
 
         let buyer = app.user();
@@ -722,57 +760,22 @@ mod reconciliation {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_refund_webhook_for_an_attempt_not_yet_settled_is_refused_until_it_is() {
-        let provider = Arc::new(LostAnswer {
-            stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
-            lose_next: AtomicBool::new(true),
-            lost: std::sync::Mutex::default(),
-        });
-        let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
+        let (app, provider) = LostAnswer::app().await;
 
-        let buyer = app.user();
-        let order = app.order_created(&buyer, 2000, 60_000).await;
-        assert_eq!(
-            app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
-                .await
-                .0,
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        let charge_id: String = sqlx::query_scalar("SELECT id FROM charges WHERE order_id = $1")
-            .bind(&order)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+        let (order, charge_id) = app.paid_without_an_answer(2000).await;
         let stripe_id = provider.lost_intent();
         // Refunded in Stripe's dashboard before GitTix learned the charge's outcome.
         let event = json!({"id": "evt_early_refund", "type": "charge.refunded",
             "data": {"object": {"id": "ch_early", "payment_intent": stripe_id, "metadata": {"gittix_charge_id": charge_id},
                                 "refunds": {"data": [{"id": "re_early"}]}}}});
-        let body = serde_json::to_vec(&event).unwrap();
-        let send = || async {
-            reqwest::Client::new()
-                .post(app.service.url("/api/payments/webhook"))
-                .header(
-                    "stripe-signature",
-                    gittix_payments::webhook::sign(
-                        WEBHOOK_SECRET,
-                        &body,
-                        i64::try_from(gittix_shared::time::unix_seconds()).unwrap(),
-                    ),
-                )
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap()
-                .status()
-        };
         assert_eq!(
-            send().await,
+            app.stripe_sends(&event).await,
             StatusCode::BAD_REQUEST,
             "refused, so Stripe sends it again later"
         );
         app.reconcile(Duration::ZERO).await.unwrap();
         app.charges_become(&order, &[("completed", 2000, 1)]).await;
-        assert_eq!(send().await, StatusCode::OK);
+        assert_eq!(app.stripe_sends(&event).await, StatusCode::OK);
         assert_eq!(
             app.charges(&order).await,
             [("refunded".to_owned(), 2000, 1)],
@@ -786,39 +789,15 @@ mod reconciliation {
     /// other order, still change nothing.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn intent_events_before_the_call_is_answered_change_nothing_until_it_is_settled() {
-        let provider = Arc::new(LostAnswer {
-            stripe: StripeProvider::new(&stripe_url(), "sk_test_gittix"),
-            lose_next: AtomicBool::new(true),
-            lost: std::sync::Mutex::default(),
-        });
-        let app = PaymentsApp::spawn_with(Topology::Distributed, provider.clone()).await;
+        let (app, provider) = LostAnswer::app().await;
         let mut paid = EventLog::watch(app.bus(), &["charge:created"]).await;
-        let buyer = app.user();
-        let order = app.order_created(&buyer, 2500, 60_000).await;
-        let (status, _) = app
-            .pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order}))
-            .await;
-        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
-        let charge_id: String = sqlx::query_scalar("SELECT id FROM charges WHERE order_id = $1")
-            .bind(&order)
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap();
+        let (order, charge_id) = app.paid_without_an_answer(2500).await;
         let intent = provider.lost_intent();
-        let send = |id: &'static str, kind: &'static str| {
+        let send = |id: &str, kind: &str| {
             let event = json!({"id": id, "type": kind, "data": {"object": {"id": intent, "object": "payment_intent",
                 "metadata": {"gittix_charge_id": charge_id, "gittix_order_id": order}}}});
-            let body = serde_json::to_vec(&event).unwrap();
-            let signed = gittix_payments::webhook::sign(
-                WEBHOOK_SECRET,
-                &body,
-                i64::try_from(gittix_shared::time::unix_seconds()).unwrap(),
-            );
-            let request = reqwest::Client::new()
-                .post(app.service.url("/api/payments/webhook"))
-                .header("stripe-signature", signed)
-                .body(body);
-            async move { request.send().await.unwrap().status() }
+            let app = &app;
+            async move { app.stripe_sends(&event).await }
         };
         assert_eq!(
             send("evt_held", "payment_intent.amount_capturable_updated").await,

@@ -248,17 +248,8 @@ async fn a_webhook_about_an_answered_challenge_completes_the_payment() {
     let send = |id: &str, kind: &str| {
         let event = json!({"id": id, "type": kind, "data": {"object": {"id": intent, "object": "payment_intent",
             "metadata": {"gittix_charge_id": body["id"]}}}});
-        let bytes = serde_json::to_vec(&event).unwrap();
-        let now = i64::try_from(gittix_shared::time::unix_seconds()).unwrap();
-        let request = app
-            .service
-            .request(Method::POST, "/api/payments/webhook", None::<&str>)
-            .header(
-                "stripe-signature",
-                gittix_payments::webhook::sign(WEBHOOK_SECRET, &bytes, now),
-            )
-            .body(bytes);
-        async move { request.send().await.unwrap().status() }
+        let app = &app;
+        async move { app.stripe_sends(&event).await }
     };
     // Stripe says so before the buyer answered: nothing changes.
     assert_eq!(
