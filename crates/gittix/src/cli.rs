@@ -81,7 +81,7 @@ pub enum Command {
 pub enum Service {
     /// Accounts and sign-in: /api/users/*
     Auth,
-    /// Listing and editing tickets: /api/tickets*
+    /// Events, and listing and editing tickets: /api/events*, /api/tickets*
     Tickets,
     /// Reserving tickets: /api/orders*
     Orders,

@@ -70,6 +70,23 @@ impl Event for PasswordResetRequested {
     const SUBJECT: &'static str = "user:password-reset-requested";
 }
 
+/// Someone created an event tickets can be listed for. `startsAt` is ISO-8601, UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCreated {
+    pub id: String,
+    pub version: i64,
+    pub name: String,
+    pub venue: String,
+    pub city: String,
+    pub starts_at: String,
+    pub created_by: String,
+}
+
+impl Event for EventCreated {
+    const SUBJECT: &'static str = "event:created";
+}
+
 /// A seller listed a ticket. `price` is in cents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,8 +1,13 @@
-//! The tickets service: sellers list, edit and withdraw tickets; buyers browse them. A ticket is
-//! reserved, released and sold by the orders service's events, and every change is announced with
-//! `ticket:created` or `ticket:updated` through the outbox.
+//! The tickets service: the events tickets are sold for; sellers list, edit and withdraw
+//! tickets; buyers browse them. A ticket is reserved, released and sold by the orders service's
+//! events, and every change is announced with `event:created`, `ticket:created` or
+//! `ticket:updated` through the outbox.
 
 mod config;
+mod event;
+mod event_listing;
+mod event_rules;
+mod event_store;
 mod for_sale_cache;
 mod listeners;
 mod listing;
@@ -20,6 +25,7 @@ use gittix_shared::service::{Platform, Service};
 use gittix_shared::session::Sessions;
 
 pub use crate::config::TicketsConfig;
+use crate::event_store::EventStore;
 use crate::store::TicketStore;
 
 /// The tickets schema for both backends.
@@ -47,6 +53,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[derive(Clone, FromRef)]
 pub(crate) struct TicketsState {
     pub tickets: TicketStore,
+    pub events: EventStore,
     pub sessions: Sessions,
 }
 
@@ -67,6 +74,7 @@ pub async fn build(config: &TicketsConfig, db: Db, platform: &Platform) -> anyho
         .start(listeners::listener(tickets.clone(), platform))
         .await?;
     let state = TicketsState {
+        events: EventStore::new(db.clone()),
         tickets,
         sessions: platform.sessions.clone(),
     };

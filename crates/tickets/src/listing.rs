@@ -209,13 +209,7 @@ impl ListQuery {
         let for_sale = bind(&mut params, Param::Status(TicketStatus::ForSale));
         let mut sql = format!("SELECT {COLUMNS} FROM tickets WHERE status = {for_sale}");
         if let Some(search) = &self.search {
-            let pattern = format!(
-                "%{}%",
-                search
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
+            let pattern = format!("%{}%", escape_like(search));
             sql += &format!(
                 " AND title_key LIKE {} ESCAPE '\\'",
                 bind(&mut params, Param::Text(pattern))
@@ -277,6 +271,13 @@ impl ListQuery {
             .flatten();
         Ok((tickets, next))
     }
+}
+
+/// `text` for a `LIKE ... ESCAPE '\' pattern: its own `%`, `_` and `\` match themselves.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 enum Param {

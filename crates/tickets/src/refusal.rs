@@ -14,6 +14,10 @@ pub(crate) enum Refusal {
     NotEditable(TicketStatus),
     /// Only a ticket for sale can be withdrawn; this one is reserved or sold.
     NotWithdrawable(TicketStatus),
+    /// No event has this id.
+    NoSuchEvent,
+    /// An event with the same name, venue and start exists.
+    EventExists,
 }
 
 impl From<Refusal> for DomainError<Refusal> {

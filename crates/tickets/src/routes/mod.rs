@@ -1,6 +1,8 @@
-//! `/api/tickets*`: one module per route, each declaring its path and its OpenAPI entry once.
+//! `/api/tickets*` and `/api/events*`: one module per route, each declaring its path and its
+//! OpenAPI entry once.
 
 mod create;
+mod events;
 mod list;
 mod mine;
 mod refusal;
@@ -21,6 +23,7 @@ pub(crate) fn router() -> OpenApiRouter<TicketsState> {
         // A static segment wins over `{id}`; ticket ids are UUIDs, never "mine".
         .routes(routes!(mine::mine))
         .routes(routes!(show::show, update::update, withdraw::withdraw))
+        .merge(events::router())
 }
 
 /// What the document lists beside the routes: the values of the list's `sort`, which no handler

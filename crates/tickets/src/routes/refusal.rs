@@ -8,7 +8,8 @@ use crate::refusal::Refusal;
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
         match refusal {
-            Refusal::NoSuchTicket => Self::NotFound,
+            Refusal::NoSuchTicket | Refusal::NoSuchEvent => Self::NotFound,
+            Refusal::EventExists => Self::bad_request("This event already exists"),
             Refusal::SomeoneElses => Self::NotAuthorized,
             Refusal::NotEditable(TicketStatus::Withdrawn) => {
                 Self::bad_request("Cannot edit a withdrawn ticket")

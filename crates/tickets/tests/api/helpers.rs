@@ -30,6 +30,11 @@ impl TicketsApp {
         }
     }
 
+    /// The service's own database, for what no route does yet.
+    pub fn db(&self) -> &gittix_shared::db::Db {
+        &self.database.db
+    }
+
     pub fn bus(&self) -> &dyn Bus {
         self.platform.bus.bus.as_ref()
     }

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod create;
+mod events;
 mod input;
 mod listing;
 mod mine;

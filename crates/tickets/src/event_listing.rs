@@ -1,0 +1,235 @@
+//! `GET /api/events`: upcoming events, soonest first, with optional search (name, venue or
+//! city), a city, a date range, and keyset paging (`limit`, default 20, at most 100; the next
+//! page's address in a `Link: <...>; rel="next"` header). Every page is an index range scan:
+//! `events_by_start`, or `events_by_city_and_start` within a city.
+
+use gittix_shared::db::Db;
+use gittix_shared::id::is_id;
+use gittix_shared::time::{parse_iso8601, unix_millis};
+use gittix_shared::validation::{is_blank, Validator};
+use gittix_shared::ApiError;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, EventRow, EVENT_COLUMNS};
+use crate::listing::{escape_like, DEFAULT_PAGE, MAX_PAGE};
+
+/// The query string as sent; every field is optional text, checked by [`EventQuery::parse`].
+#[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EventParams {
+    /// Words the name, the venue or the city contains (case-insensitive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// The city (case-insensitive).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Events starting at or after this ISO-8601 time (with its offset); now by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Events starting at or before this ISO-8601 time (with its offset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The page size: 1 to 100, 20 by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// Where the page starts: copied from the previous page's `Link` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+}
+
+/// Where the previous page ended: its last event's start and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    starts_at: i64,
+    id: String,
+}
+
+impl Cursor {
+    fn encode(event: &EventRow) -> String {
+        format!("{}_{}", event.starts_at, event.id)
+    }
+
+    /// The cursor `text` names, if it is one (its id part an id, so nothing else reaches SQL).
+    fn decode(text: &str) -> Option<Self> {
+        let (starts_at, id) = text.split_once('_')?;
+        let starts_at = starts_at.parse().ok()?;
+        is_id(id).then(|| Self {
+            starts_at,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// A checked list request.
+#[derive(Debug)]
+pub struct EventQuery {
+    search: Option<String>,
+    city: Option<String>,
+    from: i64,
+    to: Option<i64>,
+    limit: i64,
+    after: Option<Cursor>,
+}
+
+impl EventQuery {
+    pub fn parse(params: &EventParams) -> Result<Self, ApiError> {
+        let mut validator = Validator::new();
+        validator.no_control_characters(params.q.as_deref(), "q", "q");
+        validator.no_control_characters(params.city.as_deref(), "city", "city");
+        let time = |text: &Option<String>| text.as_deref().map(|t| parse_iso8601(t.trim()));
+        let (from, to) = (time(&params.from), time(&params.to));
+        let time_message = |name: &str| format!("{name} must be a date and time with its offset");
+        validator.check(!matches!(from, Some(None)), "from", &time_message("from"));
+        validator.check(!matches!(to, Some(None)), "to", &time_message("to"));
+        let limit = params.limit.as_deref().map(str::parse::<i64>);
+        let limit_ok = match &limit {
+            Some(Ok(n)) => (1..=MAX_PAGE).contains(n),
+            Some(Err(_)) => false,
+            None => true,
+        };
+        validator.check(limit_ok, "limit", "limit must be between 1 and 100");
+        let after = params
+            .cursor
+            .as_deref()
+            .filter(|c| !is_blank(c))
+            .map(Cursor::decode);
+        validator.check(
+            !matches!(after, Some(None)),
+            "cursor",
+            "cursor is not valid",
+        );
+        validator.finish()?;
+        let key = |text: &Option<String>| {
+            text.as_deref()
+                .map(str::trim)
+                .filter(|t| !is_blank(t))
+                .map(str::to_lowercase)
+        };
+        // Upcoming only: an event that has started is gone from the list, whatever `from` says.
+        let now = unix_millis();
+        Ok(Self {
+            search: key(&params.q),
+            city: key(&params.city),
+            from: from.flatten().map_or(now, |from| from.max(now)),
+            to: to.flatten(),
+            limit: limit.and_then(Result::ok).unwrap_or(DEFAULT_PAGE),
+            after: after.flatten(),
+        })
+    }
+
+    /// The SQL and its parameters, numbered `$1...` for both backends.
+    fn sql(&self) -> (String, Vec<Param>) {
+        let mut params = Vec::new();
+        let mut bind = |p: Param| {
+            params.push(p);
+            format!("${}", params.len())
+        };
+        let mut sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.starts_at >= {}",
+            bind(Param::Int(self.from))
+        );
+        if let Some(to) = self.to {
+            sql += &format!(" AND e.starts_at <= {}", bind(Param::Int(to)));
+        }
+        if let Some(city) = &self.city {
+            sql += &format!(" AND e.city_key = {}", bind(Param::Text(city.clone())));
+        }
+        if let Some(search) = &self.search {
+            let pattern = bind(Param::Text(format!("%{}%", escape_like(search))));
+            sql += &format!(
+                " AND (e.name_key LIKE {pattern} ESCAPE '\\' OR e.venue_key LIKE {pattern} ESCAPE '\\' \
+                 OR e.city_key LIKE {pattern} ESCAPE '\\')"
+            );
+        }
+        if let Some(after) = &self.after {
+            let starts = bind(Param::Int(after.starts_at));
+            let id = bind(Param::Text(after.id.clone()));
+            sql += &format!(" AND (e.starts_at, e.id) > ({starts}, {id})");
+        }
+        sql += &format!(
+            " ORDER BY e.starts_at, e.id LIMIT {}",
+            bind(Param::Int(self.limit))
+        );
+        (sql, params)
+    }
+
+    /// The page, and the cursor of the next one when the page is full.
+    pub async fn run(&self, db: &Db) -> sqlx::Result<(Vec<Event>, Option<String>)> {
+        let (sql, params) = self.sql();
+        let mut query = sqlx::query_as::<_, EventRow>(&sql);
+        for param in params {
+            query = match param {
+                Param::Text(text) => query.bind(text),
+                Param::Int(n) => query.bind(n),
+            };
+        }
+        let rows = query.fetch_all(db.pool()).await?;
+        let full = usize::try_from(self.limit).is_ok_and(|l| rows.len() == l);
+        let next = full.then(|| rows.last().map(Cursor::encode)).flatten();
+        Ok((rows.into_iter().map(Event::from).collect(), next))
+    }
+}
+
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// The `Link` header value for the page after `cursor`, keeping the other parameters.
+pub fn next_link(params: &EventParams, cursor: String) -> String {
+    let next = EventParams {
+        q: params.q.clone(),
+        city: params.city.clone(),
+        from: params.from.clone(),
+        to: params.to.clone(),
+        limit: params.limit.clone(),
+        cursor: Some(cursor),
+    };
+    let query = serde_urlencoded::to_string(&next).unwrap_or_default();
+    format!("</api/events?{query}>; rel=\"next\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_reads_back_and_refuses_what_names_no_event() {
+        let id = uuid::Uuid::now_v7().to_string();
+        let written = format!("1800000000000_{id}");
+        assert_eq!(
+            Cursor::decode(&written),
+            Some(Cursor {
+                starts_at: 1_800_000_000_000,
+                id
+            })
+        );
+        for bad in [
+            "",
+            "12",
+            "x_y",
+            "1_' OR 1=1",
+            "_0190a5d4-7c2e-7b3a-9f1e-2d4c6b8a0e1f",
+        ] {
+            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_refused_and_a_past_from_means_now() {
+        let params = |q: &str| serde_urlencoded::from_str::<EventParams>(q).unwrap();
+        for bad in [
+            "from=tomorrow",
+            "to=2027-01-01",
+            "limit=0",
+            "limit=101",
+            "cursor=nope",
+            "q=%00",
+        ] {
+            assert!(EventQuery::parse(&params(bad)).is_err(), "{bad}");
+        }
+        let query = EventQuery::parse(&params("from=2000-01-01T00:00:00Z")).unwrap();
+        assert!(query.from >= unix_millis() - 1_000);
+    }
+}

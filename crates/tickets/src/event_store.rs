@@ -1,0 +1,98 @@
+//! The events table, on SQLite or PostgreSQL through one code path; each new event is announced
+//! with `event:created` in the same transaction.
+
+use gittix_shared::db::{is_unique_violation, Db};
+use gittix_shared::domain::TicketStatus;
+use gittix_shared::error::DomainResult;
+use gittix_shared::outbox;
+use gittix_shared::time::unix_millis;
+
+use crate::event::{EventRow, EVENT_COLUMNS};
+use crate::event_rules::ValidEvent;
+use crate::refusal::Refusal;
+use crate::ticket::{Ticket, COLUMNS};
+
+#[derive(Clone)]
+pub struct EventStore {
+    db: Db,
+}
+
+impl EventStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Creates the event, unless one with the same name, venue and start exists (whatever the
+    /// case of its words): the unique index decides, so two at once make one.
+    pub async fn create(
+        &self,
+        creator: &str,
+        valid: &ValidEvent,
+    ) -> DomainResult<EventRow, Refusal> {
+        let event = EventRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: valid.name.clone(),
+            venue: valid.venue.clone(),
+            city: valid.city.clone(),
+            starts_at: valid.starts_at,
+            created_by: creator.to_owned(),
+            version: 0,
+            tickets_for_sale: 0,
+            lowest_price_cents: None,
+        };
+        let now = unix_millis();
+        let mut tx = self.db.pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO events (id, name, venue, city, name_key, venue_key, city_key, starts_at, created_by, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        )
+        .bind(&event.id)
+        .bind(&event.name)
+        .bind(&event.venue)
+        .bind(&event.city)
+        .bind(event.name.to_lowercase())
+        .bind(event.venue.to_lowercase())
+        .bind(event.city.to_lowercase())
+        .bind(event.starts_at)
+        .bind(&event.created_by)
+        .bind(event.version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => return Err(Refusal::EventExists.into()),
+            Err(error) => return Err(error.into()),
+        }
+        outbox::enqueue(&mut tx, &event.created_event()).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(event)
+    }
+
+    pub async fn find(&self, id: &str) -> sqlx::Result<Option<EventRow>> {
+        sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await
+    }
+
+    /// The event's tickets for sale, cheapest first (`tickets_by_event_status_and_price`).
+    pub async fn tickets_for_sale(&self, id: &str) -> DomainResult<Vec<Ticket>, Refusal> {
+        if self.find(id).await?.is_none() {
+            return Err(Refusal::NoSuchEvent.into());
+        }
+        Ok(sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM tickets WHERE event_id = $1 AND status = $2 ORDER BY price_cents, id"
+        ))
+        .bind(id)
+        .bind(TicketStatus::ForSale)
+        .fetch_all(self.db.pool())
+        .await?)
+    }
+}

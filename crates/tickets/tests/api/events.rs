@@ -1,0 +1,212 @@
+//! `/api/events*`: creating an event, the upcoming list with its search, city, dates and pages,
+//! one event, and its tickets for sale.
+
+use gittix_shared::time::{iso8601, unix_millis};
+use gittix_testing::{topology_tests, EventLog, TestUser};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const DAY_MS: i64 = 86_400_000;
+
+impl TicketsApp {
+    /// `POST /api/events`.
+    async fn post_event(&self, user: Option<&TestUser>, body: Value) -> (StatusCode, Value) {
+        status_and_json(
+            self.server
+                .send(Method::POST, "/api/events", user, body)
+                .await,
+        )
+        .await
+    }
+
+    /// Creates an event starting `days` from now; returns its JSON.
+    async fn event(
+        &self,
+        user: &TestUser,
+        name: &str,
+        venue: &str,
+        city: &str,
+        days: i64,
+    ) -> Value {
+        let starts = iso8601(unix_millis() + days * DAY_MS);
+        let body = json!({"name": name, "venue": venue, "city": city, "startsAt": starts});
+        let (status, event) = self.post_event(Some(user), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{event}");
+        event
+    }
+
+    /// The names `GET /api/events<query>` lists, with its `Link` header.
+    async fn upcoming(&self, query: &str) -> (Vec<String>, Option<String>) {
+        let response = self.get(&format!("/api/events{query}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "{query}");
+        let link = response
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let events: Vec<Value> = response.json().await.unwrap();
+        (
+            events
+                .iter()
+                .map(|e| e["name"].as_str().unwrap().to_owned())
+                .collect(),
+            link,
+        )
+    }
+
+    /// Puts the ticket on the event, as the seller will through `POST /api/tickets` (#19).
+    async fn ticket_for(&self, ticket: &str, event: &str) {
+        sqlx::query("UPDATE tickets SET event_id = $1 WHERE id = $2")
+            .bind(event)
+            .bind(ticket)
+            .execute(self.db().pool())
+            .await
+            .unwrap();
+    }
+}
+
+/// The path and query of a `Link: <...>; rel="next"` header.
+fn next_page(link: &str) -> String {
+    link.trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .trim_start_matches("/api/events")
+        .to_owned()
+}
+
+topology_tests! {
+    async fn an_event_is_created_by_a_signed_in_user_and_announced(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let mut created = EventLog::watch(app.bus(), &["event:created"]).await;
+        let body = json!({"name": " Rust Fest ", "venue": "Arena", "city": "Lyon", "startsAt": "2027-06-01T20:00:00+02:00"});
+        assert_eq!(app.post_event(None, body.clone()).await, (StatusCode::UNAUTHORIZED, error("Not authorized")));
+        let user = app.user();
+        let (status, event) = app.post_event(Some(&user), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{event}");
+        let id = event["id"].as_str().unwrap();
+        assert_eq!(event, json!({"id": id, "name": "Rust Fest", "venue": "Arena", "city": "Lyon",
+            "startsAt": "2027-06-01T18:00:00.000Z", "createdBy": user.id, "version": 0, "ticketsForSale": 0}));
+        let (_, data) = created.next().await;
+        assert_eq!(data, json!({"id": id, "version": 0, "name": "Rust Fest", "venue": "Arena", "city": "Lyon",
+            "startsAt": "2027-06-01T18:00:00.000Z", "createdBy": user.id}));
+        let (status, shown) = status_and_json(app.get(&format!("/api/events/{id}")).await).await;
+        assert_eq!((status, shown), (StatusCode::OK, event));
+    }
+
+    async fn every_field_of_an_event_is_checked_and_nothing_is_created(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let user = app.user();
+        let far = iso8601(unix_millis() + 800 * DAY_MS);
+        let past = iso8601(unix_millis() - DAY_MS);
+        for (body, field, message) in [
+            (json!({"venue": "v", "city": "c", "startsAt": "2027-06-01T20:00:00Z"}), "name", "Name is required"),
+            (json!({"name": "n", "venue": "x".repeat(201), "city": "c", "startsAt": "2027-06-01T20:00:00Z"}), "venue", "Venue must be at most 200 characters"),
+            (json!({"name": "n", "venue": "v", "city": "\u{200b}", "startsAt": "2027-06-01T20:00:00Z"}), "city", "City is required"),
+            (json!({"name": "n", "venue": "v", "city": "c", "startsAt": "2027-06-01T20:00:00"}), "startsAt", "startsAt must be a date and time with its offset, such as 2027-06-01T20:00:00+02:00"),
+            (json!({"name": "n", "venue": "v", "city": "c", "startsAt": 1_800_000_000}), "startsAt", "startsAt must be a date and time with its offset, such as 2027-06-01T20:00:00+02:00"),
+            (json!({"name": "n", "venue": "v", "city": "c", "startsAt": past}), "startsAt", "The event must start in the future"),
+            (json!({"name": "n", "venue": "v", "city": "c", "startsAt": far}), "startsAt", "The event must start within 2 years"),
+        ] {
+            let refused = app.post_event(Some(&user), body.clone()).await;
+            assert_eq!(refused, (StatusCode::BAD_REQUEST, field_error(field, message)), "{body}");
+        }
+        let (status, _) = app.post_event(Some(&user), json!("not an object")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(app.upcoming("").await.0, Vec::<String>::new());
+    }
+
+    async fn the_same_event_twice_is_refused_whatever_its_case(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let user = app.user();
+        let body = |name: &str, venue: &str| json!({"name": name, "venue": venue, "city": "Lyon", "startsAt": "2027-06-01T20:00:00+02:00"});
+        assert_eq!(app.post_event(Some(&user), body("Rust Fest", "Arena")).await.0, StatusCode::CREATED);
+        let again = app.post_event(Some(&app.user()), body("RUST fest", "arena")).await;
+        assert_eq!(again, (StatusCode::BAD_REQUEST, error("This event already exists")));
+        // Another venue, or the same instant written with another offset, is another event or the same.
+        assert_eq!(app.post_event(Some(&user), body("Rust Fest", "Stadium")).await.0, StatusCode::CREATED);
+        let same_instant = json!({"name": "Rust Fest", "venue": "Arena", "city": "Lyon", "startsAt": "2027-06-01T18:00:00Z"});
+        assert_eq!(app.post_event(Some(&user), same_instant).await, (StatusCode::BAD_REQUEST, error("This event already exists")));
+    }
+
+    async fn upcoming_events_come_soonest_first_by_search_city_and_dates(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let user = app.user();
+        app.event(&user, "Jazz Night", "Blue Note", "Paris", 30).await;
+        app.event(&user, "Rust Fest", "Arena", "Lyon", 10).await;
+        app.event(&user, "Opera Gala", "Opéra", "LYON", 20).await;
+        // Started an hour ago: it is no longer upcoming.
+        sqlx::query("INSERT INTO events (id, name, venue, city, name_key, venue_key, city_key, starts_at, created_by, version, created_at, updated_at) \
+                     VALUES ($1, 'Yesterday Live', 'Hall', 'Lyon', 'yesterday live', 'hall', 'lyon', $2, 'u', 0, 0, 0)")
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(unix_millis() - 3_600_000)
+            .execute(app.db().pool())
+            .await
+            .unwrap();
+        assert_eq!(app.upcoming("").await.0, ["Rust Fest", "Opera Gala", "Jazz Night"]);
+        assert_eq!(app.upcoming("?city=lyon").await.0, ["Rust Fest", "Opera Gala"]);
+        assert_eq!(app.upcoming("?q=NOTE").await.0, ["Jazz Night"], "the venue is searched");
+        assert_eq!(app.upcoming("?q=lyon").await.0, ["Rust Fest", "Opera Gala"], "the city is searched");
+        assert_eq!(app.upcoming("?q=gala").await.0, ["Opera Gala"], "the name is searched");
+        assert_eq!(app.upcoming("?q=100%25").await.0, Vec::<String>::new(), "% is a character");
+        let from = iso8601(unix_millis() + 15 * DAY_MS);
+        let to = iso8601(unix_millis() + 25 * DAY_MS);
+        let query = serde_urlencoded::to_string([("from", from.as_str()), ("to", to.as_str())]).unwrap();
+        assert_eq!(app.upcoming(&format!("?{query}")).await.0, ["Opera Gala"]);
+        let (status, body) = status_and_json(app.get("/api/events?from=tomorrow").await).await;
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, field_error("from", "from must be a date and time with its offset")));
+    }
+
+    async fn upcoming_events_come_in_pages_linked_to_the_next(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let user = app.user();
+        for day in 1..=5 {
+            app.event(&user, &format!("Show {day}"), "Hall", "Nice", day).await;
+        }
+        let (first, link) = app.upcoming("?limit=2").await;
+        assert_eq!(first, ["Show 1", "Show 2"]);
+        let (second, link) = app.upcoming(&next_page(&link.unwrap())).await;
+        assert_eq!(second, ["Show 3", "Show 4"]);
+        let (third, link) = app.upcoming(&next_page(&link.unwrap())).await;
+        assert_eq!((third, link), (vec!["Show 5".to_owned()], None));
+        let (status, _) = status_and_json(app.get("/api/events?cursor=12_nope").await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = status_and_json(app.get("/api/events?limit=101").await).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+
+    async fn an_events_tickets_for_sale_come_cheapest_first_with_the_lowest_price(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let user = app.user();
+        let event = app.event(&user, "Rust Fest", "Arena", "Lyon", 10).await;
+        let id = event["id"].as_str().unwrap();
+        let (status, tickets) = status_and_json(app.get(&format!("/api/events/{id}/tickets")).await).await;
+        assert_eq!((status, tickets), (StatusCode::OK, json!([])));
+        let seller = app.user();
+        let mut listed = Vec::new();
+        for price in [json!(80), json!(45.5), json!(60)] {
+            let ticket = app.sell(&seller, "Seat", price).await;
+            app.ticket_for(ticket["id"].as_str().unwrap(), id).await;
+            listed.push(ticket);
+        }
+        // Withdrawn: no longer for sale, and no longer counted.
+        let withdrawn = listed[1]["id"].as_str().unwrap();
+        app.delete(Some(&seller), withdrawn).await;
+        let (_, tickets) = status_and_json(app.get(&format!("/api/events/{id}/tickets")).await).await;
+        let prices: Vec<&Value> = tickets.as_array().unwrap().iter().map(|t| &t["price"]).collect();
+        assert_eq!(prices, [&json!(60), &json!(80)]);
+        let (_, shown) = status_and_json(app.get(&format!("/api/events/{id}")).await).await;
+        assert_eq!((&shown["ticketsForSale"], &shown["lowestPrice"]), (&json!(2), &json!(60)));
+        assert_eq!(app.upcoming("").await.0, ["Rust Fest"]);
+    }
+
+    async fn an_unknown_event_is_a_404(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let unknown = uuid::Uuid::now_v7();
+        for path in [format!("/api/events/{unknown}"), format!("/api/events/{unknown}/tickets"), "/api/events/not-an-id".to_owned()] {
+            let (status, body) = status_and_json(app.get(&path).await).await;
+            assert_eq!((status, body), (StatusCode::NOT_FOUND, error("Not Found")), "{path}");
+        }
+    }
+}
