@@ -233,3 +233,150 @@ mod tests {
         assert!(query.from >= unix_millis() - 1_000);
     }
 }
+
+/// The list's plans on both backends, over 10,000 upcoming events and 100,000 tickets: a page
+/// is read from the index in its order (no sort of the whole table), and each event's count and
+/// cheapest ticket from the tickets index.
+#[cfg(test)]
+mod plans {
+    use gittix_shared::db::{Backend, Db};
+    use gittix_testing::{fresh_database, TestDatabase, BACKENDS};
+
+    use super::*;
+
+    const EVENTS: i64 = 10_000;
+    const TICKETS: i64 = 100_000;
+    const ROWS_PER_INSERT: i64 = 500;
+
+    /// A database holding `EVENTS` events in 20 cities, minutes apart, and
+    /// `TICKETS` tickets for them, with fresh statistics.
+    async fn catalogue(backend: Backend) -> TestDatabase {
+        let database = fresh_database(backend).await;
+        database.db.migrate(&crate::MIGRATIONS).await.unwrap();
+        let now = unix_millis();
+        let mut ids = Vec::new();
+        for first in (0..EVENTS).step_by(usize::try_from(ROWS_PER_INSERT).unwrap()) {
+            // Four parameters a row: id, name (lowercase, so its own key), city (likewise), start.
+            let rows: Vec<String> = (0..ROWS_PER_INSERT)
+                .map(|i| {
+                    let p = 4 * i;
+                    format!(
+                        "(${}, ${}, 'venue', ${}, ${}, 'venue', ${}, ${}, 'u', 0, 0, 0)",
+                        p + 1,
+                        p + 2,
+                        p + 3,
+                        p + 2,
+                        p + 3,
+                        p + 4
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO events (id, name, venue, city, name_key, venue_key, city_key, starts_at, created_by, version, created_at, updated_at) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for i in first..first + ROWS_PER_INSERT {
+                let id = uuid::Uuid::now_v7().to_string();
+                ids.push(id.clone());
+                query = query
+                    .bind(id)
+                    .bind(format!("event {i}"))
+                    .bind(format!("city {}", i % 20))
+                    .bind(now + (i + 1) * 864_000);
+            }
+            query.execute(database.db.pool()).await.unwrap();
+        }
+        // Ten tickets an event, most for sale.
+        for first in (0..TICKETS).step_by(usize::try_from(ROWS_PER_INSERT).unwrap()) {
+            let rows: Vec<String> = (0..ROWS_PER_INSERT)
+                .map(|i| {
+                    let p = 4 * i;
+                    format!(
+                        "(${}, 'seat', 'seat', ${}, 'u', 0, ${}, 0, 0, ${})",
+                        p + 1,
+                        p + 2,
+                        p + 3,
+                        p + 4
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO tickets (id, title, title_key, price_cents, user_id, version, status, created_at, updated_at, event_id) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for i in first..first + ROWS_PER_INSERT {
+                let status = if i % 7 == 0 { "sold" } else { "for_sale" };
+                query = query
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(1_000 + i % 9_000)
+                    .bind(status)
+                    .bind(ids[usize::try_from(i % EVENTS).unwrap()].clone());
+            }
+            query.execute(database.db.pool()).await.unwrap();
+        }
+        sqlx::query("ANALYZE")
+            .execute(database.db.pool())
+            .await
+            .unwrap();
+        database
+    }
+
+    async fn plan(db: &Db, backend: Backend, query: &EventQuery) -> String {
+        let (sql, params) = query.sql();
+        let explain = match backend {
+            Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
+            Backend::Postgres => format!("EXPLAIN {sql}"),
+        };
+        let mut rows = sqlx::query(&explain);
+        for param in params {
+            rows = match param {
+                Param::Text(text) => rows.bind(text),
+                Param::Int(n) => rows.bind(n),
+            };
+        }
+        let rows = rows.fetch_all(db.pool()).await.unwrap();
+        let column = match backend {
+            Backend::Sqlite => 3,
+            Backend::Postgres => 0,
+        };
+        rows.iter()
+            .map(|row| sqlx::Row::get::<String, _>(row, column))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn query(text: &str) -> EventQuery {
+        EventQuery::parse(&serde_urlencoded::from_str(text).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_page_of_upcoming_events_is_read_from_the_index_in_order() {
+        for backend in BACKENDS {
+            let database = catalogue(backend).await;
+            for (text, index) in [
+                ("", "events_by_start"),
+                (
+                    "cursor=1800000000000_0190a5d4-7c2e-7b3a-9f1e-2d4c6b8a0e1f",
+                    "events_by_start",
+                ),
+                ("city=city+3", "events_by_city_and_start"),
+            ] {
+                let plan = plan(&database.db, backend, &query(text)).await;
+                assert!(plan.contains(index), "{backend:?} {text:?}:\n{plan}");
+                assert!(
+                    plan.contains("tickets_by_event_status_and_price"),
+                    "{backend:?} {text:?}: counted from the tickets index\n{plan}"
+                );
+                let sorted = match backend {
+                    Backend::Sqlite => plan.contains("TEMP B-TREE"),
+                    Backend::Postgres => plan
+                        .lines()
+                        .any(|l| l.trim_start().starts_with("Sort") || l.contains("-> Sort")),
+                };
+                assert!(!sorted, "{backend:?} {text:?}: no sort\n{plan}");
+            }
+        }
+    }
+}
