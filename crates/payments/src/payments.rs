@@ -70,42 +70,10 @@ impl Payments {
         // The attempt's slot is claimed in the database before the card goes to the provider,
         // so a payment the cap (or another attempt) refuses never reaches Stripe. The same
         // transaction publishes `charge:started`: the attempt holds the lock from now on.
-        let mut started = self.store.start_attempt(&order, card).await?;
-        if started.is_none() && self.give_up_open_challenge(order_id).await? {
-            started = self.store.start_attempt(&order, card).await?;
-        }
-        let Some(charge) = started else {
+        let Some(charge) = self.store.start_attempt(&order, card).await? else {
             return Err(self.no_attempt_left(order_id).await?.into());
         };
         self.decided(&charge.id).await
-    }
-
-    /// A buyer who pays again while a 3-D Secure check is open has given up on that check: its
-    /// intent is cancelled (nothing was charged) and the attempt counts as declined. Whether the
-    /// check is still open is asked of the provider first, so a check completed meanwhile goes on
-    /// to pay instead. Says whether an attempt was given up.
-    async fn give_up_open_challenge(&self, order_id: &str) -> Result<bool, sqlx::Error> {
-        let mut gave_up = false;
-        for charge in self.store.charges_of(order_id).await? {
-            if charge.status != ChargeStatus::RequiresAction {
-                continue;
-            }
-            let Some(intent_id) = charge.stripe_id.clone() else {
-                continue;
-            };
-            let still_open = self
-                .provider
-                .retrieve(&intent_id)
-                .await
-                .is_ok_and(|intent| intent.status == IntentStatus::RequiresAction);
-            if still_open {
-                let step = self.release(&charge, &intent_id, REPLACED).await?;
-                gave_up |= matches!(step, Step::Declined(_));
-            } else {
-                self.advance(&charge.id).await?;
-            }
-        }
-        Ok(gave_up)
     }
 
     /// Why the database refused a new attempt for the order (`PaymentStore::start_attempt`),
@@ -471,8 +439,6 @@ fn unknown(charge: &Charge, unavailable: &Unavailable) -> Step {
 
 /// Why a hold was released before capture.
 const ORDER_ENDED: &str = "The order ended before the payment completed; nothing was charged.";
-/// Why a 3-D Secure check left open was given up.
-const REPLACED: &str = "The bank's check was left for another payment; nothing was charged.";
 
 /// Where an attempt stands after [`Payments::advance`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -114,35 +114,13 @@ topology_tests! {
         assert_eq!(app.charges(&order).await, [("requires_action".to_owned(), 3000, 1)]);
     }
 
-    async fn paying_again_gives_up_the_open_check_and_charges_nothing_for_it(topology) {
+    async fn another_payment_waits_while_the_check_is_open(topology) {
         let app = PaymentsApp::spawn(topology).await;
         let buyer = app.user();
-        let (order, body) = app.challenged(&buyer).await;
+        let (order, _) = app.challenged(&buyer).await;
         let again = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
-        assert_eq!(again.0, StatusCode::CREATED, "{}", again.1);
-        assert_eq!(app.charges(&order).await, [("failed".to_owned(), 3000, 1), ("completed".to_owned(), 3000, 2)]);
-        let intent = app.intent_of(body["id"].as_str().unwrap()).await;
-        assert_eq!(app.provider.retrieve(&intent).await.unwrap().status, gittix_payments::provider::IntentStatus::Canceled);
-    }
-
-    async fn a_check_completed_before_the_buyer_pays_again_pays_and_the_second_payment_is_refused(topology) {
-        let app = PaymentsApp::spawn(topology).await;
-        let buyer = app.user();
-        let (order, body) = app.challenged(&buyer).await;
-        // Answered at Stripe, not yet known to GitTix.
-        match topology {
-            Topology::Embedded => {
-                let simulator = app.provider.simulator().unwrap();
-                let intent = app.intent_of(body["id"].as_str().unwrap()).await;
-                simulator.answer_challenge(&intent, body["clientSecret"].as_str().unwrap(), true).unwrap();
-            }
-            Topology::Distributed => {
-                answer_at_localstripe(&app.intent_of(body["id"].as_str().unwrap()).await, &body, true).await;
-            }
-        }
-        let again = app.pay(Some(&buyer), json!({"token": "tok_visa", "orderId": order})).await;
-        assert_eq!(again.0, StatusCode::BAD_REQUEST, "{}", again.1);
-        app.charges_become(&order, &[("completed", 3000, 1)]).await;
+        assert_eq!(again, (StatusCode::BAD_REQUEST, error("A payment for this order is already in progress")));
+        assert_eq!(app.charges(&order).await, [("requires_action".to_owned(), 3000, 1)]);
     }
 
     async fn a_completed_challenge_pays(topology) {
