@@ -17,7 +17,7 @@ use crate::listing::{escape_like, DEFAULT_PAGE, MAX_PAGE};
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EventParams {
-    /// Words the name, the venue or the city contains (case-insensitive).
+    /// Text the name, the venue or the city contains, as one phrase (case-insensitive).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
     /// The city (case-insensitive).
@@ -82,6 +82,9 @@ impl EventQuery {
         let time_message = |name: &str| format!("{name} must be a date and time with its offset");
         validator.check(!matches!(from, Some(None)), "from", &time_message("from"));
         validator.check(!matches!(to, Some(None)), "to", &time_message("to"));
+        if let (Some(Some(from)), Some(Some(to))) = (from, to) {
+            validator.check(to >= from, "to", "to must be at or after from");
+        }
         let limit = params.limit.as_deref().map(str::parse::<i64>);
         let limit_ok = match &limit {
             Some(Ok(n)) => (1..=MAX_PAGE).contains(n),
@@ -226,6 +229,7 @@ mod tests {
             "limit=101",
             "cursor=nope",
             "q=%00",
+            "from=2030-01-02T00:00:00Z&to=2030-01-01T00:00:00Z",
         ] {
             assert!(EventQuery::parse(&params(bad)).is_err(), "{bad}");
         }
