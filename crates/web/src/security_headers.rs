@@ -7,6 +7,7 @@ use axum::response::Response;
 
 /// Where Stripe.js comes from unless `STRIPE_JS_URL` says otherwise.
 pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
+const STRIPE_JS_ORIGIN: &str = "https://js.stripe.com";
 
 /// The Content-Security-Policy of the pages: GitTix, plus wherever Stripe.js is loaded from
 /// (js.stripe.com, or a Stripe stand-in that serves its own Stripe.js and answers its calls).
@@ -15,7 +16,13 @@ pub(crate) struct Policy(HeaderValue);
 
 impl Policy {
     pub(crate) fn new(stripe_js_url: &str) -> Self {
-        let stripe = origin(stripe_js_url);
+        let origin = origin(stripe_js_url);
+        // Stripe.js loads parts of itself from subdomains of js.stripe.com.
+        let stripe = if origin == STRIPE_JS_ORIGIN {
+            format!("{origin} https://*.js.stripe.com")
+        } else {
+            origin.to_owned()
+        };
         let policy = format!(
             "default-src 'self'; script-src 'self' {stripe}; \
              frame-src {stripe} https://hooks.stripe.com; \
@@ -61,6 +68,12 @@ mod tests {
     #[test]
     fn the_origin_of_stripe_js_is_allowed_for_scripts_and_calls() {
         assert_eq!(origin(STRIPE_JS_URL), "https://js.stripe.com");
+        let stripes = Policy::new(STRIPE_JS_URL);
+        assert!(stripes
+            .0
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self' https://js.stripe.com https://*.js.stripe.com;"));
         assert_eq!(
             origin("http://127.0.0.1:8420/js.stripe.com/v3/"),
             "http://127.0.0.1:8420"
@@ -78,6 +91,6 @@ mod tests {
             .0
             .to_str()
             .unwrap()
-            .contains("script-src 'self' https://js.stripe.com;"));
+            .contains("script-src 'self' https://js.stripe.com https://*.js.stripe.com;"));
     }
 }
