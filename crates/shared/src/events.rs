@@ -87,6 +87,23 @@ impl Event for EventCreated {
     const SUBJECT: &'static str = "event:created";
 }
 
+/// Its creator corrected an event (name, venue, city or start); `version` is one more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventUpdated {
+    pub id: String,
+    pub version: i64,
+    pub name: String,
+    pub venue: String,
+    pub city: String,
+    pub starts_at: String,
+    pub created_by: String,
+}
+
+impl Event for EventUpdated {
+    const SUBJECT: &'static str = "event:updated";
+}
+
 /// A seller listed a ticket. `price` is in cents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

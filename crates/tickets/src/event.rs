@@ -74,6 +74,19 @@ impl From<EventRow> for Event {
 }
 
 impl EventRow {
+    pub fn updated_event(&self) -> gittix_shared::events::EventUpdated {
+        let created = self.created_event();
+        gittix_shared::events::EventUpdated {
+            id: created.id,
+            version: created.version,
+            name: created.name,
+            venue: created.venue,
+            city: created.city,
+            starts_at: created.starts_at,
+            created_by: created.created_by,
+        }
+    }
+
     pub fn created_event(&self) -> gittix_shared::events::EventCreated {
         gittix_shared::events::EventCreated {
             id: self.id.clone(),

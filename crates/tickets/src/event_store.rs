@@ -73,6 +73,58 @@ impl EventStore {
         Ok(event)
     }
 
+    /// Its creator corrects the event, unless a ticket for it has sold (the sale stays as the
+    /// buyer saw it) or the correction makes it another event that exists. One conditional
+    /// update decides, so a sale landing at the same moment is never overwritten.
+    pub async fn correct(
+        &self,
+        id: &str,
+        editor: &str,
+        valid: &ValidEvent,
+    ) -> DomainResult<EventRow, Refusal> {
+        let Some(current) = self.find(id).await? else {
+            return Err(Refusal::NoSuchEvent.into());
+        };
+        if current.created_by != editor {
+            return Err(Refusal::NotTheEventsCreator.into());
+        }
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE events SET name = $3, venue = $4, city = $5, name_key = $6, venue_key = $7, city_key = $8, \
+             starts_at = $9, version = version + 1, updated_at = $10 \
+             WHERE id = $1 AND created_by = $2 \
+             AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.event_id = $1 AND t.status = $11)",
+        )
+        .bind(id)
+        .bind(editor)
+        .bind(&valid.name)
+        .bind(&valid.venue)
+        .bind(&valid.city)
+        .bind(valid.name.to_lowercase())
+        .bind(valid.venue.to_lowercase())
+        .bind(valid.city.to_lowercase())
+        .bind(valid.starts_at)
+        .bind(unix_millis())
+        .bind(TicketStatus::Sold)
+        .execute(&mut *tx)
+        .await;
+        match updated {
+            Ok(done) if done.rows_affected() == 1 => {}
+            Ok(_) => return Err(Refusal::EventHasSales.into()),
+            Err(error) if is_unique_violation(&error) => return Err(Refusal::EventExists.into()),
+            Err(error) => return Err(error.into()),
+        }
+        let event: EventRow = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1"
+        ))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        outbox::enqueue(&mut tx, &event.updated_event()).await?;
+        outbox::commit(tx, &self.db).await?;
+        Ok(event)
+    }
+
     pub async fn find(&self, id: &str) -> sqlx::Result<Option<EventRow>> {
         sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM events e WHERE e.id = $1"

@@ -18,6 +18,10 @@ pub(crate) enum Refusal {
     NoSuchEvent,
     /// An event with the same name, venue and start exists.
     EventExists,
+    /// The event is another user's.
+    NotTheEventsCreator,
+    /// A ticket for the event has sold: what the buyer bought stays as it was.
+    EventHasSales,
 }
 
 impl From<Refusal> for DomainError<Refusal> {

@@ -10,6 +10,10 @@ impl From<Refusal> for ApiError {
         match refusal {
             Refusal::NoSuchTicket | Refusal::NoSuchEvent => Self::NotFound,
             Refusal::EventExists => Self::bad_request("This event already exists"),
+            Refusal::NotTheEventsCreator => Self::NotAuthorized,
+            Refusal::EventHasSales => {
+                Self::bad_request("An event with sold tickets cannot be changed")
+            }
             Refusal::SomeoneElses => Self::NotAuthorized,
             Refusal::NotEditable(TicketStatus::Withdrawn) => {
                 Self::bad_request("Cannot edit a withdrawn ticket")

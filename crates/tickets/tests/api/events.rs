@@ -21,6 +21,16 @@ impl TicketsApp {
         .await
     }
 
+    /// `PUT` `path`.
+    async fn put_event(
+        &self,
+        user: Option<&TestUser>,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        status_and_json(self.server.send(Method::PUT, path, user, body).await).await
+    }
+
     /// Creates an event starting `days` from now; returns its JSON.
     async fn event(
         &self,
@@ -229,5 +239,44 @@ topology_tests! {
             let (status, body) = status_and_json(app.get(&path).await).await;
             assert_eq!((status, body), (StatusCode::NOT_FOUND, error("Not Found")), "{path}");
         }
+    }
+
+    async fn its_creator_corrects_an_event_until_a_ticket_for_it_sells(topology) {
+        let app = TicketsApp::spawn(topology).await;
+        let mut updated = EventLog::watch(app.bus(), &["event:updated"]).await;
+        let (creator, stranger) = (app.user(), app.user());
+        let event = app.event(&creator, "Rust Fest", "Arena", "Lyon", 10).await;
+        let other = app.event(&creator, "Jazz Night", "Blue Note", "Paris", 12).await;
+        let id = event["id"].as_str().unwrap();
+        let path = format!("/api/events/{id}");
+        let (utc, with_offset) = start_in(11);
+        let corrected = json!({"name": "Rust Fest 2", "venue": "Arena", "city": "Lyon", "startsAt": with_offset});
+        assert_eq!(app.put_event(None, &path, corrected.clone()).await, (StatusCode::UNAUTHORIZED, error("Not authorized")));
+        assert_eq!(app.put_event(Some(&stranger), &path, corrected.clone()).await, (StatusCode::UNAUTHORIZED, error("Not authorized")));
+        let unknown = format!("/api/events/{}", uuid::Uuid::now_v7());
+        assert_eq!(app.put_event(Some(&creator), &unknown, corrected.clone()).await, (StatusCode::NOT_FOUND, error("Not Found")));
+        let (status, body) = app.put_event(Some(&creator), &path, json!({"name": ""})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+
+        let (status, shown) = app.put_event(Some(&creator), &path, corrected).await;
+        assert_eq!(status, StatusCode::OK, "{shown}");
+        assert_eq!((&shown["name"], &shown["startsAt"], &shown["version"]), (&json!("Rust Fest 2"), &json!(utc), &json!(1)));
+        let (_, data) = updated.next().await;
+        assert_eq!((&data["id"], &data["version"], &data["name"]), (&json!(id), &json!(1), &json!("Rust Fest 2")));
+
+        // Made the same as another event: refused.
+        let twin = json!({"name": "jazz night", "venue": "blue note", "city": "Paris", "startsAt": other["startsAt"]});
+        assert_eq!(app.put_event(Some(&creator), &path, twin).await, (StatusCode::BAD_REQUEST, error("This event already exists")));
+
+        // A ticket for it sold: the event stays as the buyer saw it.
+        let ticket = app.sell(&app.user(), "Seat", json!(20)).await;
+        let ticket = ticket["id"].as_str().unwrap();
+        app.ticket_for(ticket, id).await;
+        sqlx::query("UPDATE tickets SET status = 'sold' WHERE id = $1").bind(ticket).execute(app.db().pool()).await.unwrap();
+        let late = json!({"name": "Rust Fest 3", "venue": "Arena", "city": "Lyon", "startsAt": utc});
+        assert_eq!(app.put_event(Some(&creator), &path, late).await, (StatusCode::BAD_REQUEST, error("An event with sold tickets cannot be changed")));
+        let (_, shown) = status_and_json(app.get(&path).await).await;
+        assert_eq!((&shown["name"], &shown["version"]), (&json!("Rust Fest 2"), &json!(1)));
+        updated.expect_none(std::time::Duration::from_millis(300)).await;
     }
 }

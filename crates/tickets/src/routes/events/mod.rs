@@ -4,6 +4,7 @@ mod create;
 mod list;
 mod show;
 mod tickets;
+mod update;
 
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -14,11 +15,11 @@ use crate::TicketsState;
 pub(super) fn router() -> OpenApiRouter<TicketsState> {
     OpenApiRouter::new()
         .routes(routes!(list::list, create::create))
-        .routes(routes!(show::show))
+        .routes(routes!(show::show, update::update))
         .routes(routes!(tickets::tickets))
 }
 
-/// The body of `POST /api/events`: fields read leniently, then validated by `event_rules`.
+/// The body of `POST /api/events` and `PUT /api/events/:id`: fields read leniently, then validated by `event_rules`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EventBody {
