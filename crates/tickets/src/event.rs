@@ -75,15 +75,14 @@ impl From<EventRow> for Event {
 
 impl EventRow {
     pub fn updated_event(&self) -> gittix_shared::events::EventUpdated {
-        let created = self.created_event();
         gittix_shared::events::EventUpdated {
-            id: created.id,
-            version: created.version,
-            name: created.name,
-            venue: created.venue,
-            city: created.city,
-            starts_at: created.starts_at,
-            created_by: created.created_by,
+            id: self.id.clone(),
+            version: self.version,
+            name: self.name.clone(),
+            venue: self.venue.clone(),
+            city: self.city.clone(),
+            starts_at: iso8601(self.starts_at),
+            created_by: self.created_by.clone(),
         }
     }
 

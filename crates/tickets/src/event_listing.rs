@@ -11,7 +11,7 @@ use gittix_shared::ApiError;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, EventRow, EVENT_COLUMNS};
-use crate::listing::{escape_like, DEFAULT_PAGE, MAX_PAGE};
+use crate::listing::{escape_like, page_size, DEFAULT_PAGE};
 
 /// The query string as sent; every field is optional text, checked by [`EventQuery::parse`].
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::IntoParams)]
@@ -85,13 +85,7 @@ impl EventQuery {
         if let (Some(Some(from)), Some(Some(to))) = (from, to) {
             validator.check(to >= from, "to", "to must be at or after from");
         }
-        let limit = params.limit.as_deref().map(str::parse::<i64>);
-        let limit_ok = match &limit {
-            Some(Ok(n)) => (1..=MAX_PAGE).contains(n),
-            Some(Err(_)) => false,
-            None => true,
-        };
-        validator.check(limit_ok, "limit", "limit must be between 1 and 100");
+        let limit = page_size(params.limit.as_deref(), &mut validator);
         let after = params
             .cursor
             .as_deref()
@@ -116,7 +110,7 @@ impl EventQuery {
             city: key(&params.city),
             from: from.flatten().map_or(now, |from| from.max(now)),
             to: to.flatten(),
-            limit: limit.and_then(Result::ok).unwrap_or(DEFAULT_PAGE),
+            limit: limit.unwrap_or(DEFAULT_PAGE),
             after: after.flatten(),
         })
     }

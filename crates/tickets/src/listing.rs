@@ -163,13 +163,7 @@ impl ListQuery {
             "sort must be oldest, newest, price or -price",
         );
         let sort = sort.flatten().unwrap_or(Sort::Oldest);
-        let limit = params.limit.as_deref().map(str::parse::<i64>);
-        let limit_ok = match &limit {
-            Some(Ok(n)) => (1..=MAX_PAGE).contains(n),
-            Some(Err(_)) => false,
-            None => true,
-        };
-        validator.check(limit_ok, "limit", "limit must be between 1 and 100");
+        let limit = page_size(params.limit.as_deref(), &mut validator);
         // An empty cursor (or one of invisible characters) is none: the first page.
         let after = params
             .cursor
@@ -194,7 +188,7 @@ impl ListQuery {
             min_cents: min.and_then(Result::ok),
             max_cents: max.and_then(Result::ok),
             sort,
-            limit: paged.then(|| limit.and_then(Result::ok).unwrap_or(DEFAULT_PAGE)),
+            limit: paged.then(|| limit.unwrap_or(DEFAULT_PAGE)),
             after: after.flatten(),
         })
     }
@@ -271,6 +265,19 @@ impl ListQuery {
             .flatten();
         Ok((tickets, next))
     }
+}
+
+/// The `limit` parameter of a list: 1 to [`MAX_PAGE`], recorded in `validator` otherwise.
+/// `None` when it is absent (or refused).
+pub fn page_size(text: Option<&str>, validator: &mut Validator) -> Option<i64> {
+    let limit = text.map(str::parse::<i64>);
+    let valid = match &limit {
+        Some(Ok(n)) => (1..=MAX_PAGE).contains(n),
+        Some(Err(_)) => false,
+        None => true,
+    };
+    validator.check(valid, "limit", "limit must be between 1 and 100");
+    limit.and_then(Result::ok).filter(|_| valid)
 }
 
 /// `text` for a `LIKE ... ESCAPE '\' pattern: its own `%`, `_` and `\` match themselves.

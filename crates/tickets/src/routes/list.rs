@@ -1,5 +1,5 @@
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bytes::Bytes;
@@ -29,12 +29,7 @@ pub(crate) async fn list(
     let params: ListParams = serde_urlencoded::from_str(&query)
         .map_err(|_| ApiError::bad_request("Query string is not valid"))?;
     let (page, next) = ListQuery::parse(&params)?.run(tickets.db()).await?;
-    let mut headers = HeaderMap::new();
-    if let Some(cursor) = next {
-        if let Ok(link) = HeaderValue::from_str(&next_link(&params, cursor)) {
-            headers.insert(header::LINK, link);
-        }
-    }
+    let headers = super::next_page_headers(next.map(|cursor| next_link(&params, cursor)));
     Ok((headers, Json(page)).into_response())
 }
 

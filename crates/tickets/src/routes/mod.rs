@@ -26,6 +26,15 @@ pub(crate) fn router() -> OpenApiRouter<TicketsState> {
         .merge(events::router())
 }
 
+/// The headers of a list's page: `Link: <next>; rel="next"` when there is a next page.
+fn next_page_headers(next: Option<String>) -> axum::http::HeaderMap {
+    let mut headers = axum::http::HeaderMap::new();
+    if let Some(link) = next.and_then(|l| axum::http::HeaderValue::from_str(&l).ok()) {
+        headers.insert(axum::http::header::LINK, link);
+    }
+    headers
+}
+
 /// What the document lists beside the routes: the values of the list's `sort`, which no handler
 /// names as a type (the parameter is read as text).
 #[derive(OpenApi)]

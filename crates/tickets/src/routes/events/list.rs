@@ -1,5 +1,5 @@
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::HeaderMap;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
@@ -8,6 +8,7 @@ use gittix_shared::{ApiError, ApiResult};
 use crate::event::Event;
 use crate::event_listing::{next_link, EventParams, EventQuery};
 use crate::event_store::EventStore;
+use crate::routes::next_page_headers;
 
 #[utoipa::path(get, path = "/api/events", operation_id = "listEvents", tag = "events", params(EventParams), responses(
     (status = 200, description = "One page of upcoming events, soonest first", body = Vec<Event>,
@@ -23,11 +24,6 @@ pub(crate) async fn list(
     let params: EventParams = serde_urlencoded::from_str(&query.unwrap_or_default())
         .map_err(|_| ApiError::bad_request("Query string is not valid"))?;
     let (page, next) = EventQuery::parse(&params)?.run(events.db()).await?;
-    let mut headers = HeaderMap::new();
-    if let Some(cursor) = next {
-        if let Ok(link) = HeaderValue::from_str(&next_link(&params, cursor)) {
-            headers.insert(header::LINK, link);
-        }
-    }
+    let headers = next_page_headers(next.map(|cursor| next_link(&params, cursor)));
     Ok((headers, Json(page)))
 }
