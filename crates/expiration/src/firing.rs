@@ -1,17 +1,18 @@
-//! Firing due timers: publish `order:expired`, then forget the timer. The message id is derived
-//! from the order id, so firing twice (a crash between publish and forget, or two replicas) is
-//! dropped by the bus; and expiring an order twice changes nothing in the orders service.
+//! Firing due timers: publish each one's event (`order:expired`, `delivery:due`), then forget
+//! the timer. The message id is derived from the timer's key, so firing twice (a crash between
+//! publish and forget, or two replicas) is dropped by the bus; and the services receiving them
+//! change nothing the second time.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittix_shared::bus::{header, Bus, Message};
-use gittix_shared::events::{Event, OrderExpired};
+use gittix_shared::bus::Bus;
 use gittix_shared::time::unix_millis;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::timers::{DueTimer, Timers};
+use crate::timer_kind::TimerKind;
+use crate::timers::Timers;
 
 /// Where "now" comes from: the wall clock in service, tokio's (pausable) clock in unit tests.
 pub trait Clock: Send + Sync + 'static {
@@ -86,37 +87,39 @@ async fn until_next_due(timers: &dyn Timers, clock: &impl Clock) -> Duration {
 async fn fire_due(timers: &dyn Timers, bus: &dyn Bus, clock: &impl Clock) -> anyhow::Result<usize> {
     let now = clock.now_ms();
     let due = timers.due(now, BATCH).await?;
+    let kinds: Vec<Option<TimerKind>> = due.iter().map(|t| TimerKind::from_key(&t.key)).collect();
     // Published together (one write of the embedded log for the lot), then forgotten: a crash in
     // between publishes the same ids again, which the bus drops.
-    let messages = due
+    let messages = kinds
         .iter()
-        .map(|timer| expired_message(timer, now))
+        .flatten()
+        .map(|kind| kind.message(now))
         .collect::<anyhow::Result<Vec<_>>>()?;
     bus.publish_all(&messages).await?;
-    for timer in &due {
-        timers.remove(&timer.order_id).await?;
+    for (timer, kind) in due.iter().zip(&kinds) {
+        timers.remove(&timer.key).await?;
         #[allow(clippy::cast_precision_loss)]
         let late_seconds = (now - timer.due_at).max(0) as f64 / 1000.0;
-        metrics::histogram!("gittix_expiration_lateness_seconds").record(late_seconds);
-        tracing::info!(order_id = %timer.order_id, late_seconds, "order expired");
+        match kind {
+            Some(TimerKind::OrderLock { order_id }) => {
+                metrics::histogram!("gittix_expiration_lateness_seconds").record(late_seconds);
+                tracing::info!(order_id, late_seconds, "order expired");
+            }
+            Some(TimerKind::Delivery {
+                ticket_id,
+                order_id,
+            }) => {
+                tracing::info!(
+                    ticket_id,
+                    order_id,
+                    late_seconds,
+                    "delivery deadline passed"
+                );
+            }
+            None => tracing::error!(key = %timer.key, "a timer of no known kind was dropped"),
+        }
     }
     Ok(due.len())
-}
-
-/// `order:expired` for `timer`, fired at `now` (ms): like every event, it says when it happened.
-fn expired_message(timer: &DueTimer, now: i64) -> anyhow::Result<Message> {
-    let event = OrderExpired {
-        order_id: timer.order_id.clone(),
-    };
-    let mut message = Message::new(
-        format!("order-expired.{}", timer.order_id),
-        OrderExpired::SUBJECT,
-        serde_json::to_vec(&event)?,
-    );
-    message
-        .headers
-        .insert(header::OCCURRED_AT.to_owned(), now.to_string());
-    Ok(message)
 }
 
 #[cfg(test)]
@@ -128,10 +131,11 @@ mod tests {
     use std::sync::Mutex;
 
     use async_trait::async_trait;
-    use gittix_shared::bus::{DeliverySettings, Subscription};
+    use gittix_shared::bus::{header, DeliverySettings, Message, Subscription};
     use tokio::time::Instant;
 
     use super::*;
+    use crate::timers::DueTimer;
 
     #[derive(Default)]
     struct MemoryTimers(Mutex<BTreeMap<String, i64>>);
@@ -150,7 +154,7 @@ mod tests {
                 .iter()
                 .filter(|(_, at)| **at <= now)
                 .map(|(id, at)| DueTimer {
-                    order_id: id.clone(),
+                    key: id.clone(),
                     due_at: *at,
                 })
                 .collect();

@@ -1,10 +1,13 @@
-//! The expiration service: on `order:created` it keeps a durable timer for the order's
-//! `expiresAt`, and publishes `order:expired` when the timer falls due. The orders service decides
-//! what expiry means (it cancels an order that is not complete).
+//! The expiration service: durable timers. On `order:created` it keeps one for the order's
+//! `expiresAt` and publishes `order:expired` when it falls due (the orders service decides what
+//! expiry means: it cancels an order that is not complete); on `delivery:scheduled` one for a
+//! sold ticket's delivery deadline, publishing `delivery:due` (the tickets service decides
+//! whether the ticket was delivered in time).
 
 mod config;
 mod firing;
 mod listeners;
+mod timer_kind;
 pub mod timers;
 
 use std::sync::Arc;

@@ -38,6 +38,15 @@ impl Marketplace {
     /// Tickets, orders (with a lock of `lock_seconds`), expiration and payments, built by their
     /// own `build` functions and served together as embedded mode serves them.
     async fn spawn_with_lock(topology: Topology, lock_seconds: u64) -> Self {
+        Self::spawn_configured(topology, lock_seconds, TicketsConfig::default()).await
+    }
+
+    /// [`Self::spawn_with_lock`] with the tickets service's settings of the test's own.
+    async fn spawn_configured(
+        topology: Topology,
+        lock_seconds: u64,
+        tickets_config: TicketsConfig,
+    ) -> Self {
         let platform = TestPlatform::new(topology).await;
         let p = &platform.platform;
         let tickets_db = fresh_database(topology.backend()).await;
@@ -69,7 +78,7 @@ impl Marketplace {
         };
         let payments_config = PaymentsConfig::default();
         let mut services = vec![
-            gittix_tickets::build(&TicketsConfig::default(), tickets_db.db.clone(), p)
+            gittix_tickets::build(&tickets_config, tickets_db.db.clone(), p)
                 .await
                 .unwrap(),
             gittix_orders::build(&orders_config, orders_db.db.clone(), p)
@@ -576,6 +585,88 @@ mod expiry_and_payment {
                     "round {round} ({early_ms} ms early): answered {paid} {body}, the order ended {outcome:?}"
                 );
             }
+        }
+    }
+}
+
+mod delivery {
+    use super::*;
+
+    const PDF: &[u8] = b"%PDF-1.4\n% the ticket\n";
+
+    impl Marketplace {
+        async fn upload(&self, seller: &TestUser, ticket: &str) -> StatusCode {
+            self.client
+                .put(self.server.url(&format!("/api/tickets/{ticket}/file")))
+                .header("cookie", &seller.cookie)
+                .header("content-type", "application/pdf")
+                .body(PDF)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+
+        async fn download(&self, buyer: &TestUser, ticket: &str) -> (StatusCode, Vec<u8>) {
+            let response = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/tickets/{ticket}/file"),
+                    buyer,
+                    None,
+                )
+                .await;
+            (response.status(), response.bytes().await.unwrap().to_vec())
+        }
+
+        /// Sells `ticket` to `buyer`; returns the completed order's id.
+        async fn bought(&self, buyer: &TestUser, ticket: &str) -> String {
+            let order = self.reserve_payable(buyer, ticket).await;
+            assert_eq!(
+                self.pay(buyer, &order, "tok_visa").await.0,
+                StatusCode::CREATED
+            );
+            self.order_becomes(buyer, &order, "complete").await;
+            order
+        }
+
+        async fn delivery_becomes(&self, buyer: &TestUser, order: &str, delivery: &str) -> Value {
+            eventually(&format!("order {order} delivery {delivery}"), || async {
+                let shown = self.json(&format!("/api/orders/{order}"), buyer).await;
+                (shown["delivery"] == delivery).then_some(shown)
+            })
+            .await
+        }
+    }
+
+    topology_tests! {
+        async fn a_ticket_with_its_file_is_downloaded_and_one_never_delivered_is_refunded(topology) {
+            // A deadline of about four seconds: the expiration service's timer, for real.
+            let config = TicketsConfig { delivery_deadline_hours: 0.001, ..TicketsConfig::default() };
+            let market = Marketplace::spawn_configured(topology, OrdersConfig::default().order_lock_seconds, config).await;
+            let (seller, buyer) = (market.user(), market.user());
+            let with_file = market.sell(&seller, 30).await;
+            let without = market.sell(&seller, 40).await;
+            assert_eq!(market.upload(&seller, &with_file).await, StatusCode::NO_CONTENT);
+            let (status, _) = market.download(&buyer, &with_file).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "not the buyer's before the sale");
+
+            let delivered = market.bought(&buyer, &with_file).await;
+            market.delivery_becomes(&buyer, &delivered, "delivered").await;
+            assert_eq!(market.download(&buyer, &with_file).await, (StatusCode::OK, PDF.to_vec()));
+
+            let missed = market.bought(&buyer, &without).await;
+            market.delivery_becomes(&buyer, &missed, "awaiting").await;
+            let shown = market.delivery_becomes(&buyer, &missed, "undelivered").await;
+            assert_eq!(shown["status"], "complete", "the order stays complete");
+            eventually("the buyer refunded", || async {
+                (market.charges(&missed).await == [("refunded".to_owned(), 4000)]).then_some(())
+            })
+            .await;
+            assert_eq!(market.upload(&seller, &without).await, StatusCode::BAD_REQUEST, "too late");
+            assert_eq!(market.download(&buyer, &without).await.0, StatusCode::NOT_FOUND);
+            // The delivered sale keeps its money.
+            assert_eq!(market.charges(&delivered).await, [("completed".to_owned(), 3000)]);
         }
     }
 }

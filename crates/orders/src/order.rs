@@ -1,6 +1,6 @@
 //! An order, as stored and as the API shows it.
 
-use gittix_shared::domain::{CancelReason, OrderStatus};
+use gittix_shared::domain::{CancelReason, Delivery, OrderStatus};
 use serde::Serialize;
 
 /// An order as stored.
@@ -16,11 +16,13 @@ pub struct Order {
     pub ticket_price_cents: i64,
     pub ticket_version: i64,
     pub cancel_reason: Option<CancelReason>,
+    /// Once complete: whether the ticket's file reached the buyer.
+    pub delivery: Option<Delivery>,
 }
 
 /// The columns of [`Order`], for queries.
 pub const COLUMNS: &str = "id, user_id, status, expires_at, version, ticket_id, ticket_title, \
-    ticket_price_cents, ticket_version, cancel_reason";
+    ticket_price_cents, ticket_version, cancel_reason, delivery";
 
 /// An order as the API shows it, with its ticket embedded (price in dollars).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -44,6 +46,12 @@ pub struct OrderJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "expired")]
     cancel_reason: Option<CancelReason>,
+    /// Once complete: `awaiting` (the seller has not uploaded the ticket yet), `delivered` (its
+    /// file can be downloaded from `/api/tickets/{id}/file`) or `undelivered` (the deadline
+    /// passed; the payment is refunded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "delivered")]
+    delivery: Option<Delivery>,
 }
 
 /// The ticket as it was when the order was made.
@@ -74,6 +82,9 @@ impl From<Order> for OrderJson {
                 version: order.ticket_version,
             },
             cancel_reason: order.cancel_reason,
+            delivery: order
+                .delivery
+                .filter(|_| order.status == OrderStatus::Complete),
         }
     }
 }

@@ -8,6 +8,8 @@ pub(crate) enum Refusal {
     OwnTicket,
     /// Another active order holds the ticket, or it is sold.
     AlreadyReserved,
+    /// The ticket's event has started: its sale is closed.
+    EventStarted,
     /// No order has this id.
     NoSuchOrder,
     /// The order is another user's.

@@ -3,14 +3,16 @@
 use std::time::Duration;
 
 use gittix_shared::db::{is_unique_violation, Db};
-use gittix_shared::domain::{CancelReason, OrderStatus, TicketStatus, MAX_DECLINED_ATTEMPTS};
+use gittix_shared::domain::{
+    CancelReason, Delivery, OrderStatus, TicketStatus, MAX_DECLINED_ATTEMPTS,
+};
 use gittix_shared::error::{DomainError, DomainResult};
 use gittix_shared::events::{
-    OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, OrderedTicket, TicketCreated,
-    TicketRef, TicketUpdated,
+    OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, OrderedTicket, SaleTerms,
+    TicketCreated, TicketRef, TicketUpdated,
 };
 use gittix_shared::replica::{check_version, VersionCheck};
-use gittix_shared::time::{iso8601, unix_millis};
+use gittix_shared::time::{iso8601, parse_iso8601, unix_millis};
 use gittix_shared::{inbox, outbox};
 
 use crate::order::{Order, COLUMNS};
@@ -31,12 +33,30 @@ pub struct ReplicaTicket {
     /// From `ticket:updated`, not stored: the version of the seller's last change of terms.
     #[sqlx(skip)]
     pub terms_version: Option<i64>,
+    /// When its event starts (unix ms): sales close then.
+    pub event_starts_at: Option<i64>,
+    /// Once sold: whether its file reached the buyer.
+    pub delivery: Option<Delivery>,
+}
+
+/// A start time as `ticket:*` events carry it (ISO-8601); one that cannot be read is none, and
+/// logged: orders then takes orders for the ticket as for one without an event.
+fn starts_at(terms: &SaleTerms, ticket_id: &str) -> Option<i64> {
+    let text = terms.event_starts_at.as_deref()?;
+    let parsed = parse_iso8601(text);
+    if parsed.is_none() {
+        tracing::error!(
+            ticket_id,
+            starts_at = text,
+            "a ticket event with an unreadable eventStartsAt"
+        );
+    }
+    parsed
 }
 
 impl From<TicketCreated> for ReplicaTicket {
     fn from(t: TicketCreated) -> Self {
         Self {
-            id: t.id,
             title: t.title,
             price_cents: t.price,
             seller_id: t.user_id,
@@ -44,6 +64,9 @@ impl From<TicketCreated> for ReplicaTicket {
             version: t.version,
             holder: None,
             terms_version: None,
+            event_starts_at: starts_at(&t.terms, &t.id),
+            delivery: None,
+            id: t.id,
         }
     }
 }
@@ -51,7 +74,6 @@ impl From<TicketCreated> for ReplicaTicket {
 impl From<TicketUpdated> for ReplicaTicket {
     fn from(t: TicketUpdated) -> Self {
         Self {
-            id: t.id,
             title: t.title,
             price_cents: t.price,
             seller_id: t.user_id,
@@ -59,6 +81,9 @@ impl From<TicketUpdated> for ReplicaTicket {
             version: t.version,
             holder: t.order_id,
             terms_version: t.terms_version,
+            event_starts_at: starts_at(&t.terms, &t.id),
+            delivery: t.delivery,
+            id: t.id,
         }
     }
 }
@@ -104,6 +129,12 @@ impl OrderStore {
             TicketStatus::ForSale | TicketStatus::Reserved => {}
         }
         let now = unix_millis();
+        if ticket
+            .event_starts_at
+            .is_some_and(|starts_at| starts_at <= now)
+        {
+            return Err(DomainError::Refused(Refusal::EventStarted));
+        }
         self.take_hold(&mut tx, buyer, &ticket.id, now).await?;
         let window_ms = i64::try_from(self.rules.lock_window.as_millis()).unwrap_or(i64::MAX);
         let order = Order {
@@ -117,6 +148,7 @@ impl OrderStore {
             ticket_price_cents: ticket.price_cents,
             ticket_version: ticket.version,
             cancel_reason: None,
+            delivery: None,
         };
         let inserted = sqlx::query(
             "INSERT INTO orders (id, user_id, status, expires_at, version, ticket_id, ticket_title, \
@@ -419,6 +451,7 @@ impl OrderStore {
             ticket: TicketRef {
                 id: order.ticket_id.clone(),
             },
+            user_id: Some(order.user_id.clone()),
         };
         outbox::enqueue(&mut tx, &event).await?;
         outbox::commit(tx, &self.db).await?;
@@ -431,7 +464,8 @@ impl OrderStore {
         id: &str,
     ) -> sqlx::Result<Option<ReplicaTicket>> {
         sqlx::query_as(&format!(
-            "SELECT id, title, price_cents, seller_id, status, version FROM tickets WHERE id = $1{}",
+            "SELECT id, title, price_cents, seller_id, status, version, event_starts_at, delivery \
+             FROM tickets WHERE id = $1{}",
             self.db.share_rows()
         ))
         .bind(id)
@@ -461,10 +495,11 @@ impl OrderStore {
             VersionCheck::AlreadyApplied => {}
             VersionCheck::Apply => {
                 sqlx::query(
-                    "INSERT INTO tickets (id, title, price_cents, seller_id, status, version) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
+                    "INSERT INTO tickets (id, title, price_cents, seller_id, status, version, event_starts_at, delivery) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (id) DO UPDATE SET title = excluded.title, price_cents = excluded.price_cents, \
-                     seller_id = excluded.seller_id, status = excluded.status, version = excluded.version",
+                     seller_id = excluded.seller_id, status = excluded.status, version = excluded.version, \
+                     event_starts_at = excluded.event_starts_at, delivery = excluded.delivery",
                 )
                 .bind(&ticket.id)
                 .bind(&ticket.title)
@@ -472,8 +507,21 @@ impl OrderStore {
                 .bind(&ticket.seller_id)
                 .bind(ticket.status)
                 .bind(ticket.version)
+                .bind(ticket.event_starts_at)
+                .bind(ticket.delivery)
                 .execute(&mut *tx)
                 .await?;
+                if let Some(delivery) = ticket.delivery {
+                    // The one complete order of a sold ticket shows how its delivery stands.
+                    sqlx::query(
+                        "UPDATE orders SET delivery = $2 WHERE ticket_id = $1 AND status = $3",
+                    )
+                    .bind(&ticket.id)
+                    .bind(delivery)
+                    .bind(OrderStatus::Complete)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 settle_reservations(&mut tx, &ticket).await?;
             }
         }

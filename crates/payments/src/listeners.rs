@@ -1,8 +1,11 @@
 //! Order events kept in the replica. Once an order is decided, its held payment is captured
-//! (complete) or released (cancelled), and a cancelled order's captured payments are refunded.
+//! (complete) or released (cancelled), and a cancelled order's captured payments are refunded;
+//! so are those of an order whose ticket was never delivered (`ticket:undelivered`).
 
 use gittix_shared::domain::OrderStatus;
-use gittix_shared::events::{OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated};
+use gittix_shared::events::{
+    OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, TicketUndelivered,
+};
 use gittix_shared::listener::{Listener, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
 use gittix_shared::service::Platform;
@@ -13,8 +16,12 @@ use crate::store::{OrderChange, ReplicaOrder};
 use crate::CONSUMER_GROUP;
 
 pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
-    let (on_confirmed, on_cancelled, on_completed) =
-        (payments.clone(), payments.clone(), payments.clone());
+    let (on_confirmed, on_cancelled, on_completed, on_undelivered) = (
+        payments.clone(),
+        payments.clone(),
+        payments.clone(),
+        payments.clone(),
+    );
     platform
         .consumer_group(CONSUMER_GROUP)
         .on(move |event: Received<OrderCreated>| {
@@ -82,6 +89,19 @@ pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
                     payments.order_decided(&order.id).await?;
                 }
                 outcome(check)
+            }
+        })
+        .on(move |event: Received<TicketUndelivered>| {
+            let payments = on_undelivered.clone();
+            async move {
+                let order_id = &event.data.order_id;
+                if !payments.store.mark_undelivered(&event.id, order_id).await? {
+                    return Ok(Outcome::NotYet);
+                }
+                // The buyer never got the ticket: a full refund. One not captured yet is
+                // refunded by reconciliation once it is.
+                payments.refund_all(order_id).await?;
+                Ok(Outcome::Done)
             }
         })
 }

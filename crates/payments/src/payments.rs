@@ -375,7 +375,8 @@ impl Payments {
         Ok(())
     }
 
-    /// Refunds every successful charge of an order that ended without a sale.
+    /// Refunds every successful charge of an order that ended without a sale, or whose ticket
+    /// was never delivered.
     pub async fn refund_all(&self, order_id: &str) -> Result<(), sqlx::Error> {
         for charge in self.store.charges_of(order_id).await? {
             if charge.status == ChargeStatus::Completed {

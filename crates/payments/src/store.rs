@@ -426,11 +426,38 @@ impl PaymentStore {
             .map(drop)
     }
 
-    /// Successful charges of cancelled orders: each must be refunded.
+    /// `ticket:undelivered` for `order_id`: its payment is to be refunded. False when the
+    /// replica does not know the order yet (try again later).
+    pub async fn mark_undelivered(
+        &self,
+        event_id: &str,
+        order_id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.db.pool().begin().await?;
+        if !inbox::record(&mut tx, event_id).await? {
+            return Ok(true);
+        }
+        let marked = sqlx::query(
+            "UPDATE orders SET undelivered_at = COALESCE(undelivered_at, $2) WHERE id = $1",
+        )
+        .bind(order_id)
+        .bind(gittix_shared::time::unix_millis())
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() == 0 {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Successful charges of cancelled orders, and of orders whose ticket was never delivered:
+    /// each must be refunded.
     pub async fn to_refund(&self) -> Result<Vec<Charge>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT {} FROM charges c JOIN orders o ON o.id = c.order_id \
-             WHERE c.status = $1 AND o.status = $2 ORDER BY c.updated_at LIMIT 100",
+             WHERE c.status = $1 AND (o.status = $2 OR o.undelivered_at IS NOT NULL) \
+             ORDER BY c.updated_at LIMIT 100",
             CHARGE_COLUMNS
                 .split(", ")
                 .map(|c| format!("c.{c}"))

@@ -47,6 +47,16 @@ crate::wire_enum! {
     }
 }
 
+crate::wire_enum! {
+    /// Where the delivery of a sold ticket stands (design, section 5): the seller's file reached
+    /// the buyer, or is still awaited, or the deadline passed without it (the buyer is refunded).
+    pub enum Delivery {
+        Awaiting = "awaiting",
+        Delivered = "delivered",
+        Undelivered = "undelivered",
+    }
+}
+
 /// Declined payment attempts after which an order is cancelled (`payment_failed`): payments
 /// refuses a further attempt, and orders cancels on the attempt that reaches it.
 pub const MAX_DECLINED_ATTEMPTS: u32 = 3;

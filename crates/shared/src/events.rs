@@ -6,7 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub use crate::domain::{CancelReason, OrderStatus, TicketStatus};
+pub use crate::domain::{CancelReason, Delivery, OrderStatus, TicketStatus};
 
 /// A message one service publishes and others may consume.
 pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -113,6 +113,24 @@ pub struct TicketCreated {
     pub title: String,
     pub price: i64,
     pub user_id: String,
+    #[serde(flatten)]
+    pub terms: SaleTerms,
+}
+
+/// What `ticket:*` events carry beyond the original's fields, for orders and payments: the
+/// event the ticket is for and when it starts (no order after that), and the printed price.
+/// All absent for a ticket without an event, and in events of older publishers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SaleTerms {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    /// ISO-8601, UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_starts_at: Option<String>,
+    /// The price printed on the ticket, in cents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub face_value: Option<i64>,
 }
 
 impl Event for TicketCreated {
@@ -136,6 +154,11 @@ pub struct TicketUpdated {
     /// them and orders cancels them (`ticket_changed`). Absent from events of older publishers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms_version: Option<i64>,
+    #[serde(flatten)]
+    pub terms: SaleTerms,
+    /// Once sold: whether its file reached the buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
 }
 
 impl Event for TicketUpdated {
@@ -206,10 +229,14 @@ impl Event for OrderConfirmed {
 
 /// An order was paid: the ticket is sold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OrderCompleted {
     pub id: String,
     pub version: i64,
     pub ticket: TicketRef,
+    /// The buyer. Absent from events of older publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 impl Event for OrderCompleted {
@@ -313,6 +340,62 @@ impl Event for ChargeRefunded {
     const SUBJECT: &'static str = "charge:refunded";
 }
 
+/// A sold ticket without its file: the seller must deliver it by `due_at` (unix milliseconds),
+/// or the buyer is refunded. The expiration service keeps the timer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryScheduled {
+    pub ticket_id: String,
+    pub order_id: String,
+    pub due_at: i64,
+}
+
+impl Event for DeliveryScheduled {
+    const SUBJECT: &'static str = "delivery:scheduled";
+}
+
+/// A sold ticket's delivery deadline passed (published by expiration); the tickets service
+/// decides whether it was delivered in time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryDue {
+    pub ticket_id: String,
+    pub order_id: String,
+}
+
+impl Event for DeliveryDue {
+    const SUBJECT: &'static str = "delivery:due";
+}
+
+/// A sold ticket's file is the buyer's to download.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketDelivered {
+    pub id: String,
+    pub order_id: String,
+    pub buyer_id: String,
+    pub seller_id: String,
+}
+
+impl Event for TicketDelivered {
+    const SUBJECT: &'static str = "ticket:delivered";
+}
+
+/// A sold ticket's deadline passed without its file: the buyer is refunded in full and the
+/// seller paid nothing; the order stays complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketUndelivered {
+    pub id: String,
+    pub order_id: String,
+    pub buyer_id: String,
+    pub seller_id: String,
+}
+
+impl Event for TicketUndelivered {
+    const SUBJECT: &'static str = "ticket:undelivered";
+}
+
 /// Properties of the wire format, over generated events: what a consumer decodes is what was
 /// published; a field it does not know (a newer publisher) changes nothing; a missing field is
 /// an error (the listener dead-letters it), never a silent default.
@@ -336,9 +419,26 @@ mod properties {
             proptest::sample::select(TicketStatus::ALL),
             proptest::option::of(text()),
             proptest::option::of(any::<i64>()),
+            (
+                proptest::option::of(text()),
+                proptest::option::of(text()),
+                proptest::option::of(any::<i64>()),
+            ),
+            proptest::option::of(proptest::sample::select(Delivery::ALL)),
         )
             .prop_map(
-                |(id, version, title, price, user_id, status, order_id, terms_version)| {
+                |(
+                    id,
+                    version,
+                    title,
+                    price,
+                    user_id,
+                    status,
+                    order_id,
+                    terms_version,
+                    (event_id, event_starts_at, face_value),
+                    delivery,
+                )| {
                     TicketUpdated {
                         id,
                         version,
@@ -348,6 +448,12 @@ mod properties {
                         status,
                         order_id,
                         terms_version,
+                        terms: SaleTerms {
+                            event_id,
+                            event_starts_at,
+                            face_value,
+                        },
+                        delivery,
                     }
                 },
             )
@@ -462,7 +568,7 @@ mod properties {
     proptest! {
         #[test]
         fn ticket_updated_survives_the_wire(e in ticket_updated(), k in "x_[a-z]{1,10}", v in json_value(), d in any::<prop::sample::Index>()) {
-            wire_format_holds(&e, &["orderId", "termsVersion"], &k, &v, d)?;
+            wire_format_holds(&e, &["orderId", "termsVersion", "eventId", "eventStartsAt", "faceValue", "delivery"], &k, &v, d)?;
         }
 
         #[test]

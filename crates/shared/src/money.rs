@@ -17,6 +17,17 @@ pub fn serialize_dollars<S: Serializer>(cents: &i64, serializer: S) -> Result<S:
     }
 }
 
+/// [`serialize_dollars`] for an amount that may be absent (skip it when `None`).
+pub fn serialize_optional_dollars<S: Serializer>(
+    cents: &Option<i64>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match cents {
+        Some(cents) => serialize_dollars(cents, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// Why a price was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PriceError {
@@ -51,6 +62,22 @@ impl JsonPrice {
             Some(b'-' | b'0'..=b'9') => parse_dollars(text),
             _ => Err(PriceError::NotPositive),
         }
+    }
+}
+
+impl JsonPrice {
+    /// Whether the field was written as `null` (for an optional price: not given).
+    pub fn is_null(&self) -> bool {
+        self.0.get() == "null"
+    }
+}
+
+/// `cents` as a person reads dollars: `45`, `45.50`.
+pub fn dollars_text(cents: i64) -> String {
+    if cents % 100 == 0 {
+        format!("{}", cents / 100)
+    } else {
+        format!("{}.{:02}", cents / 100, (cents % 100).abs())
     }
 }
 

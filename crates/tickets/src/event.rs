@@ -41,24 +41,16 @@ pub struct Event {
     /// The cheapest of them, in dollars (what a buyer pays).
     #[serde(
         skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_optional_dollars"
+        serialize_with = "gittix_shared::money::serialize_optional_dollars"
     )]
     #[schema(value_type = Option<f64>, example = 45.5)]
     pub lowest_price: Option<i64>,
 }
 
-fn serialize_optional_dollars<S: serde::Serializer>(
-    cents: &Option<i64>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match cents {
-        Some(cents) => gittix_shared::money::serialize_dollars(cents, serializer),
-        None => serializer.serialize_none(),
-    }
-}
-
 impl From<EventRow> for Event {
+    /// Once it has started, nothing is for sale for it any more.
     fn from(row: EventRow) -> Self {
+        let on_sale = row.starts_at > gittix_shared::time::unix_millis();
         Self {
             id: row.id,
             name: row.name,
@@ -67,8 +59,8 @@ impl From<EventRow> for Event {
             starts_at: iso8601(row.starts_at),
             created_by: row.created_by,
             version: row.version,
-            tickets_for_sale: row.tickets_for_sale,
-            lowest_price: row.lowest_price_cents,
+            tickets_for_sale: if on_sale { row.tickets_for_sale } else { 0 },
+            lowest_price: row.lowest_price_cents.filter(|_| on_sale),
         }
     }
 }

@@ -10,16 +10,23 @@ use gittix_shared::time::unix_millis;
 use crate::event::{EventRow, EVENT_COLUMNS};
 use crate::event_rules::ValidEvent;
 use crate::refusal::Refusal;
+use crate::store::TicketStore;
 use crate::ticket::{Ticket, COLUMNS};
+use sqlx::{Any, Transaction};
 
 #[derive(Clone)]
 pub struct EventStore {
     db: Db,
+    /// The tickets table of the same database: an event's details are copied onto its tickets.
+    tickets: TicketStore,
 }
 
 impl EventStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(tickets: TicketStore) -> Self {
+        Self {
+            db: tickets.db().clone(),
+            tickets,
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -121,7 +128,8 @@ impl EventStore {
         .fetch_one(&mut *tx)
         .await?;
         outbox::enqueue(&mut tx, &event.updated_event()).await?;
-        outbox::commit(tx, &self.db).await?;
+        rewrite_copies(&mut tx, &event).await?;
+        self.tickets.commit(tx).await?;
         Ok(event)
     }
 
@@ -134,10 +142,12 @@ impl EventStore {
         .await
     }
 
-    /// The event's tickets for sale, cheapest first (`tickets_by_event_status_and_price`).
+    /// The event's tickets for sale, cheapest first (`tickets_by_event_status_and_price`); none
+    /// once it has started.
     pub async fn tickets_for_sale(&self, id: &str) -> DomainResult<Vec<Ticket>, Refusal> {
-        if self.find(id).await?.is_none() {
-            return Err(Refusal::NoSuchEvent.into());
+        let event = self.find(id).await?.ok_or(Refusal::NoSuchEvent)?;
+        if event.starts_at <= unix_millis() {
+            return Ok(Vec::new());
         }
         Ok(sqlx::query_as(&format!(
             "SELECT {COLUMNS} FROM tickets WHERE event_id = $1 AND status = $2 ORDER BY price_cents, id"
@@ -147,4 +157,26 @@ impl EventStore {
         .fetch_all(self.db.pool())
         .await?)
     }
+}
+
+/// Copies the corrected `event` onto each of its tickets, each with its version bumped and its
+/// `ticket:updated` (orders must know a new start). Their terms are unchanged: no reservation is
+/// refused for it.
+async fn rewrite_copies(tx: &mut Transaction<'static, Any>, event: &EventRow) -> sqlx::Result<()> {
+    let tickets: Vec<Ticket> = sqlx::query_as(&format!(
+        "UPDATE tickets SET event_name = $2, event_venue = $3, event_city = $4, event_starts_at = $5, \
+         version = version + 1, updated_at = $6 WHERE event_id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(&event.id)
+    .bind(&event.name)
+    .bind(&event.venue)
+    .bind(&event.city)
+    .bind(event.starts_at)
+    .bind(unix_millis())
+    .fetch_all(&mut **tx)
+    .await?;
+    for ticket in &tickets {
+        outbox::enqueue(tx, &ticket.updated_event()).await?;
+    }
+    Ok(())
 }

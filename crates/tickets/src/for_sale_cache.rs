@@ -5,8 +5,10 @@
 //! most requests find nothing changed since the last one.
 //!
 //! Exact, not a time-to-live: every committed change bumps a generation, and an answer built
-//! under an older generation is never served. With other writers (replicas sharing a PostgreSQL
-//! database) their changes would not bump it, so there the cache stays off.
+//! under an older generation is never served. Time changes the answer too: a ticket leaves the
+//! list when its event starts, so an answer is served only until the earliest start among its
+//! tickets' events. With other writers (replicas sharing a PostgreSQL database) their changes
+//! would not bump the generation, so there the cache stays off.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,10 +20,22 @@ use tokio::sync::Mutex;
 pub struct ForSaleCache {
     enabled: bool,
     generation: AtomicU64,
-    /// The last answer and the generation it was built under. Held while an answer is built, so
-    /// requests arriving meanwhile wait for it instead of all building their own.
-    answer: Mutex<Option<(u64, Bytes)>>,
+    /// The last answer. Held while an answer is built, so requests arriving meanwhile wait for
+    /// it instead of all building their own.
+    answer: Mutex<Option<Answer>>,
 }
+
+/// An answer, the generation it was built under, and until when (unix ms) it holds.
+#[derive(Debug)]
+struct Answer {
+    generation: u64,
+    until: Option<i64>,
+    body: Bytes,
+}
+
+/// What a build returns: the answer, and the time (unix ms) it stops being right whatever
+/// changes, if there is one.
+pub type Built = (Bytes, Option<i64>);
 
 impl ForSaleCache {
     pub fn enabled() -> Self {
@@ -40,26 +54,30 @@ impl ForSaleCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The cached answer, or a new one from `build`.
-    pub async fn get_or_build<F, Fut, E>(&self, build: F) -> Result<Bytes, E>
+    /// The cached answer at `now` (unix ms), or a new one from `build`.
+    pub async fn get_or_build<F, Fut, E>(&self, now: i64, build: F) -> Result<Bytes, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Bytes, E>>,
+        Fut: Future<Output = Result<Built, E>>,
     {
         if !self.enabled {
-            return build().await;
+            return build().await.map(|(body, _)| body);
         }
         let mut answer = self.answer.lock().await;
         // Read before building: a change committed while the answer is built bumps the
         // generation past this one, so the answer is rebuilt on the next request.
         let generation = self.generation.load(Ordering::Acquire);
-        if let Some((built_under, body)) = answer.as_ref() {
-            if *built_under == generation {
-                return Ok(body.clone());
+        if let Some(kept) = answer.as_ref() {
+            if kept.generation == generation && kept.until.is_none_or(|until| now < until) {
+                return Ok(kept.body.clone());
             }
         }
-        let body = build().await?;
-        *answer = Some((generation, body.clone()));
+        let (body, until) = build().await?;
+        *answer = Some(Answer {
+            generation,
+            until,
+            body: body.clone(),
+        });
         Ok(body)
     }
 }
@@ -71,13 +89,32 @@ mod tests {
     use super::*;
 
     async fn answer(cache: &ForSaleCache, builds: &AtomicUsize) -> Bytes {
+        answer_at(cache, builds, 0, None).await
+    }
+
+    /// The answer at `now`, built (when it is) as one that holds until `until`.
+    async fn answer_at(
+        cache: &ForSaleCache,
+        builds: &AtomicUsize,
+        now: i64,
+        until: Option<i64>,
+    ) -> Bytes {
         cache
-            .get_or_build(|| async {
+            .get_or_build(now, || async {
                 let n = builds.fetch_add(1, Ordering::SeqCst);
-                Ok::<_, ()>(Bytes::from(format!("answer {n}")))
+                Ok::<_, ()>((Bytes::from(format!("answer {n}")), until))
             })
             .await
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_not_served_once_an_event_in_it_has_started() {
+        let (cache, builds) = (ForSaleCache::enabled(), AtomicUsize::new(0));
+        assert_eq!(answer_at(&cache, &builds, 100, Some(200)).await, "answer 0");
+        assert_eq!(answer_at(&cache, &builds, 199, None).await, "answer 0");
+        assert_eq!(answer_at(&cache, &builds, 200, None).await, "answer 1");
+        assert_eq!(answer_at(&cache, &builds, 10_000, None).await, "answer 1");
     }
 
     #[tokio::test]
@@ -94,16 +131,18 @@ mod tests {
     async fn a_change_during_a_build_is_not_hidden_by_it() {
         let cache = ForSaleCache::enabled();
         let first = cache
-            .get_or_build(|| async {
+            .get_or_build(0, || async {
                 // A change commits after the build read the table.
                 cache.changed();
-                Ok::<_, ()>(Bytes::from("before the change"))
+                Ok::<_, ()>((Bytes::from("before the change"), None))
             })
             .await
             .unwrap();
         assert_eq!(first, "before the change");
         let second = cache
-            .get_or_build(|| async { Ok::<_, ()>(Bytes::from("after the change")) })
+            .get_or_build(0, || async {
+                Ok::<_, ()>((Bytes::from("after the change"), None))
+            })
             .await
             .unwrap();
         assert_eq!(second, "after the change");

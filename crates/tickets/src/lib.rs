@@ -1,13 +1,15 @@
 //! The tickets service: the events tickets are sold for; sellers list, edit and withdraw
-//! tickets; buyers browse them. A ticket is reserved, released and sold by the orders service's
-//! events, and every change is announced with `event:created`, `ticket:created` or
-//! `ticket:updated` through the outbox.
+//! tickets and upload each one's file; buyers browse them and, once theirs is delivered,
+//! download it. A ticket is reserved, released and sold by the orders service's events, and
+//! every change is announced (`event:*`, `ticket:*`, `delivery:scheduled`) through the outbox.
 
 mod config;
+mod delivery;
 mod event;
 mod event_listing;
 mod event_rules;
 mod event_store;
+mod file_rules;
 mod for_sale_cache;
 mod listeners;
 mod listing;
@@ -55,14 +57,21 @@ pub(crate) struct TicketsState {
     pub tickets: TicketStore,
     pub events: EventStore,
     pub sessions: Sessions,
+    pub rules: ListingRules,
+}
+
+/// What a seller's listing must respect beyond its fields' own rules.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ListingRules {
+    /// `RESALE_PRICE_CAP_PERCENT`.
+    pub resale_cap_percent: Option<u32>,
 }
 
 /// Migrates `db`, starts the consumer group applying order events to tickets, and returns the
 /// routes under `/api/tickets` with the relay of `db`'s outbox.
 pub async fn build(config: &TicketsConfig, db: Db, platform: &Platform) -> anyhow::Result<Service> {
-    let TicketsConfig {} = config;
     db.migrate(&MIGRATIONS).await?;
-    let tickets = TicketStore::new(db.clone());
+    let tickets = TicketStore::new(db.clone()).with_delivery_rules(config.delivery_rules());
     // In embedded mode this process is the only writer of the tickets database, so the answer of
     // `GET /api/tickets` can be kept between changes. Replicas sharing PostgreSQL would not see
     // each other's changes, so there it stays off.
@@ -74,9 +83,12 @@ pub async fn build(config: &TicketsConfig, db: Db, platform: &Platform) -> anyho
         .start(listeners::listener(tickets.clone(), platform))
         .await?;
     let state = TicketsState {
-        events: EventStore::new(db.clone()),
+        events: EventStore::new(tickets.clone()),
         tickets,
         sessions: platform.sessions.clone(),
+        rules: ListingRules {
+            resale_cap_percent: config.resale_price_cap_percent,
+        },
     };
     Ok(Service::new("tickets", routes::router().with_state(state))
         .with_database(&db, platform)

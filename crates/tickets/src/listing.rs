@@ -193,15 +193,20 @@ impl ListQuery {
         })
     }
 
-    /// The SQL and its parameters, numbered `$1...` for both backends.
-    fn sql(&self) -> (String, Vec<Param>) {
+    /// The SQL and its parameters, numbered `$1...` for both backends, at the time `now` (ms):
+    /// tickets for events that have started are no longer for sale.
+    fn sql(&self, now: i64) -> (String, Vec<Param>) {
         let mut params = Vec::new();
         let bind = |params: &mut Vec<Param>, p: Param| {
             params.push(p);
             format!("${}", params.len())
         };
         let for_sale = bind(&mut params, Param::Status(TicketStatus::ForSale));
-        let mut sql = format!("SELECT {COLUMNS} FROM tickets WHERE status = {for_sale}");
+        let now = bind(&mut params, Param::Int(now));
+        let mut sql = format!(
+            "SELECT {COLUMNS} FROM tickets WHERE status = {for_sale} \
+             AND (event_starts_at IS NULL OR event_starts_at > {now})"
+        );
         if let Some(search) = &self.search {
             let pattern = format!("%{}%", escape_like(search));
             sql += &format!(
@@ -247,7 +252,7 @@ impl ListQuery {
         &self,
         db: &gittix_shared::db::Db,
     ) -> Result<(Vec<Ticket>, Option<String>), sqlx::Error> {
-        let (sql, params) = self.sql();
+        let (sql, params) = self.sql(gittix_shared::time::unix_millis());
         let mut query = sqlx::query_as::<_, Ticket>(&sql);
         for param in params {
             query = match param {
@@ -323,6 +328,18 @@ mod properties {
             status: TicketStatus::ForSale,
             order_id: None,
             terms_version: 0,
+            section: None,
+            seat_row: None,
+            seat: None,
+            face_value_cents: None,
+            event_id: None,
+            event_name: None,
+            event_venue: None,
+            event_city: None,
+            event_starts_at: None,
+            buyer_id: None,
+            delivery: None,
+            delivery_due_at: None,
         }
     }
 

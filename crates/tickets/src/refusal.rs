@@ -22,6 +22,12 @@ pub(crate) enum Refusal {
     NotTheEventsCreator,
     /// A ticket for the event has sold: what the buyer bought stays as it was.
     EventHasSales,
+    /// The seller withdrew the ticket: no file is taken for it.
+    Withdrawn,
+    /// The ticket's file reached its buyer: it can no longer be replaced.
+    AlreadyDelivered,
+    /// The delivery deadline passed: the buyer was (or is being) refunded.
+    DeadlinePassed,
 }
 
 impl From<Refusal> for DomainError<Refusal> {

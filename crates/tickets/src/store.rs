@@ -11,8 +11,11 @@ use gittix_shared::time::unix_millis;
 use gittix_shared::{inbox, outbox};
 use sqlx::{Any, Transaction};
 
+use crate::config::DeliveryRules;
+use crate::event::EventRow;
 use crate::for_sale_cache::ForSaleCache;
 use crate::refusal::Refusal;
+use crate::rules::ValidTicket;
 use crate::ticket::{Ticket, COLUMNS};
 
 /// What an order event did to a ticket.
@@ -49,6 +52,7 @@ impl SellerChange {
 pub struct TicketStore {
     db: Db,
     for_sale: Arc<ForSaleCache>,
+    pub(crate) delivery: DeliveryRules,
 }
 
 impl TicketStore {
@@ -56,7 +60,13 @@ impl TicketStore {
         Self {
             db,
             for_sale: Arc::new(ForSaleCache::disabled()),
+            delivery: crate::TicketsConfig::default().delivery_rules(),
         }
+    }
+
+    /// Sold tickets must be delivered by the deadline `rules` give.
+    pub(crate) fn with_delivery_rules(self, delivery: DeliveryRules) -> Self {
+        Self { delivery, ..self }
     }
 
     /// Keeps the answer of the original list route between changes: only for a process that is
@@ -77,34 +87,49 @@ impl TicketStore {
     }
 
     /// Commits a change to tickets with its events: the one way this store commits one.
-    async fn commit(&self, tx: Transaction<'_, Any>) -> sqlx::Result<()> {
+    pub(crate) async fn commit(&self, tx: Transaction<'_, Any>) -> sqlx::Result<()> {
         outbox::commit(tx, &self.db).await?;
         self.for_sale.changed();
         Ok(())
     }
 
-    /// Lists a new ticket for sale and records `ticket:created`.
+    /// Lists a new ticket for sale (for `event`, when given: the event `valid.event_id` names)
+    /// and records `ticket:created`.
     pub async fn create(
         &self,
         user_id: &str,
-        title: &str,
-        price_cents: i64,
+        valid: &ValidTicket,
+        event: Option<&EventRow>,
     ) -> sqlx::Result<Ticket> {
+        let label = |text: &Option<String>| text.clone().filter(|t| !t.is_empty());
         let ticket = Ticket {
             id: uuid::Uuid::now_v7().to_string(),
-            title: title.to_owned(),
-            price_cents,
+            title: valid.title.clone(),
+            price_cents: valid.price_cents,
             user_id: user_id.to_owned(),
             version: 0,
             status: TicketStatus::ForSale,
             order_id: None,
             terms_version: 0,
+            section: label(&valid.section),
+            seat_row: label(&valid.row),
+            seat: label(&valid.seat),
+            face_value_cents: valid.face_value_cents,
+            event_id: event.map(|e| e.id.clone()),
+            event_name: event.map(|e| e.name.clone()),
+            event_venue: event.map(|e| e.venue.clone()),
+            event_city: event.map(|e| e.city.clone()),
+            event_starts_at: event.map(|e| e.starts_at),
+            buyer_id: None,
+            delivery: None,
+            delivery_due_at: None,
         };
         let now = unix_millis();
         let mut tx = self.db.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO tickets (id, title, title_key, price_cents, user_id, version, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+            "INSERT INTO tickets (id, title, title_key, price_cents, user_id, version, status, created_at, updated_at, \
+             section, seat_row, seat, face_value_cents, event_id, event_name, event_venue, event_city, event_starts_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(&ticket.id)
         .bind(&ticket.title)
@@ -114,6 +139,15 @@ impl TicketStore {
         .bind(ticket.version)
         .bind(ticket.status)
         .bind(now)
+        .bind(&ticket.section)
+        .bind(&ticket.seat_row)
+        .bind(&ticket.seat)
+        .bind(ticket.face_value_cents)
+        .bind(&ticket.event_id)
+        .bind(&ticket.event_name)
+        .bind(&ticket.event_venue)
+        .bind(&ticket.event_city)
+        .bind(ticket.event_starts_at)
         .execute(&mut *tx)
         .await?;
         outbox::enqueue(&mut tx, &ticket.created_event()).await?;
@@ -128,37 +162,60 @@ impl TicketStore {
             .await
     }
 
-    /// Every ticket `seller` listed, newest first.
-    pub async fn listed_by(&self, seller: &str) -> sqlx::Result<Vec<Ticket>> {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM tickets WHERE user_id = $1 ORDER BY id DESC"
-        ))
-        .bind(seller)
-        .fetch_all(self.db.pool())
-        .await
+    /// Every ticket `seller` listed, newest first, each with whether its file is uploaded.
+    pub async fn listed_by(&self, seller: &str) -> sqlx::Result<Vec<(Ticket, bool)>> {
+        self.with_files("user_id", seller).await
     }
 
-    /// The seller changes title and price of a ticket that is for sale.
+    /// Every ticket `buyer` holds or bought, newest first, each with whether its file is
+    /// uploaded.
+    pub async fn bought_by(&self, buyer: &str) -> sqlx::Result<Vec<(Ticket, bool)>> {
+        self.with_files("buyer_id", buyer).await
+    }
+
+    async fn with_files(&self, column: &str, user: &str) -> sqlx::Result<Vec<(Ticket, bool)>> {
+        let rows: Vec<WithFile> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS}, (SELECT count(*) FROM ticket_files f WHERE f.ticket_id = tickets.id) AS files \
+             FROM tickets WHERE {column} = $1 ORDER BY id DESC"
+        ))
+        .bind(user)
+        .fetch_all(self.db.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.ticket, r.files > 0)).collect())
+    }
+
+    /// The seller changes the terms of a ticket that is for sale to `edited` (every field, as
+    /// merged with the ticket's current ones by the route).
     pub async fn edit(
         &self,
         id: &str,
         seller: &str,
-        title: &str,
-        price_cents: i64,
+        edited: &Ticket,
     ) -> DomainResult<Ticket, Refusal> {
         let sql = format!(
             "UPDATE tickets SET title = $4, title_key = $5, price_cents = $6, version = version + 1, \
-             terms_version = version + 1, updated_at = $7 \
+             terms_version = version + 1, updated_at = $7, section = $8, seat_row = $9, seat = $10, \
+             face_value_cents = $11, event_id = $12, event_name = $13, event_venue = $14, event_city = $15, \
+             event_starts_at = $16 \
              WHERE id = $1 AND user_id = $2 AND status = $3 RETURNING {COLUMNS}"
         );
         let query = sqlx::query_as(&sql)
             .bind(id)
             .bind(seller)
             .bind(TicketStatus::ForSale)
-            .bind(title)
-            .bind(title.to_lowercase())
-            .bind(price_cents)
-            .bind(unix_millis());
+            .bind(&edited.title)
+            .bind(edited.title.to_lowercase())
+            .bind(edited.price_cents)
+            .bind(unix_millis())
+            .bind(&edited.section)
+            .bind(&edited.seat_row)
+            .bind(&edited.seat)
+            .bind(edited.face_value_cents)
+            .bind(&edited.event_id)
+            .bind(&edited.event_name)
+            .bind(&edited.event_venue)
+            .bind(&edited.event_city)
+            .bind(edited.event_starts_at);
         self.seller_change(id, query)
             .await?
             .made(Refusal::NotEditable)
@@ -209,7 +266,7 @@ impl TicketStore {
 
     /// Reads the ticket and locks it until `tx` ends, so order events for one ticket handled at
     /// the same moment (by several workers or replicas) apply one after the other.
-    async fn find_locked(
+    pub(crate) async fn find_locked(
         &self,
         tx: &mut Transaction<'_, Any>,
         id: &str,
@@ -227,7 +284,7 @@ impl TicketStore {
     /// Opens the transaction of an order event: records the event in the inbox (`None` when it
     /// was applied before) and locks the ticket, so every later read in the transaction, such as
     /// `ended_orders`, sees what concurrent handlers of the same ticket committed.
-    async fn begin_order_event(
+    pub(crate) async fn begin_order_event(
         &self,
         event_id: &str,
         ticket_id: &str,
@@ -286,7 +343,11 @@ impl TicketStore {
                 return Ok(Applied::Done);
             }
         }
-        set_holder(&mut tx, ticket_id, TicketStatus::Reserved, Some(order_id)).await?;
+        let holder = Holder {
+            order_id,
+            buyer_id: &order.user_id,
+        };
+        set_holder(&mut tx, ticket_id, TicketStatus::Reserved, Some(holder)).await?;
         self.commit(tx).await?;
         Ok(Applied::Done)
     }
@@ -314,8 +375,16 @@ impl TicketStore {
 
     /// `order:completed`: the ticket is sold to that order. Only a confirmed order can be paid,
     /// so the completed order is the one this service reserved the ticket for; a withdrawn ticket
-    /// is never overwritten (that would sell what the seller took back), only reported.
-    pub async fn sell(&self, event_id: &str, ticket_id: &str, order_id: &str) -> sqlx::Result<()> {
+    /// is never overwritten (that would sell what the seller took back), only reported. A ticket
+    /// whose file is uploaded is delivered at once; otherwise its deadline starts
+    /// (`delivery:scheduled`, a timer of the expiration service).
+    pub async fn sell(
+        &self,
+        event_id: &str,
+        ticket_id: &str,
+        order_id: &str,
+        buyer_id: Option<&str>,
+    ) -> sqlx::Result<()> {
         let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
             return Ok(());
         };
@@ -333,12 +402,31 @@ impl TicketStore {
                     "order:completed for a withdrawn ticket"
                 );
             }
-            Some(_) => set_holder(&mut tx, ticket_id, TicketStatus::Sold, Some(order_id)).await?,
+            Some(t) => {
+                let buyer_id = buyer_id.or(t.buyer_id.as_deref()).unwrap_or_default();
+                self.deliver_on_sale(&mut tx, &t, order_id, buyer_id)
+                    .await?;
+            }
             None => tracing::error!(ticket_id, order_id, "order:completed for an unknown ticket"),
         }
         self.commit(tx).await?;
         Ok(())
     }
+}
+
+/// A row of [`COLUMNS`] with how many files its ticket has (none or one).
+#[derive(sqlx::FromRow)]
+struct WithFile {
+    #[sqlx(flatten)]
+    ticket: Ticket,
+    files: i64,
+}
+
+/// The order holding a ticket, and its buyer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Holder<'a> {
+    pub order_id: &'a str,
+    pub buyer_id: &'a str,
 }
 
 /// Whether `order` was made at the ticket's current terms: no seller change since the version it
@@ -350,20 +438,22 @@ fn at_the_terms_of(ticket: &Ticket, order: &OrderCreated) -> bool {
     }
 }
 
-/// Moves the ticket to `status` held by `order_id`, bumps its version, records `ticket:updated`.
+/// Moves the ticket to `status` held by `holder` (none: for sale again), bumps its version,
+/// records `ticket:updated`.
 async fn set_holder(
     tx: &mut Transaction<'_, Any>,
     ticket_id: &str,
     status: TicketStatus,
-    order_id: Option<&str>,
+    holder: Option<Holder<'_>>,
 ) -> sqlx::Result<()> {
     let ticket: Ticket = sqlx::query_as(&format!(
-        "UPDATE tickets SET status = $2, order_id = $3, version = version + 1, updated_at = $4 \
+        "UPDATE tickets SET status = $2, order_id = $3, buyer_id = $4, version = version + 1, updated_at = $5 \
          WHERE id = $1 RETURNING {COLUMNS}"
     ))
     .bind(ticket_id)
     .bind(status)
-    .bind(order_id)
+    .bind(holder.map(|h| h.order_id))
+    .bind(holder.map(|h| h.buyer_id))
     .bind(unix_millis())
     .fetch_one(&mut **tx)
     .await?;
@@ -405,7 +495,7 @@ mod tests {
         database.db.migrate(&crate::MIGRATIONS).await.unwrap();
         let store = TicketStore::new(database.db.clone());
         for round in 0..50 {
-            let ticket = store.create("seller", "Seat", 1000).await.unwrap();
+            let ticket = store.create("seller", &seat(1000), None).await.unwrap();
             let order = format!("order-{round}");
             let (created, cancelled) = (format!("created-{round}"), format!("cancelled-{round}"));
             let event = order_created(&order, &ticket);
@@ -417,6 +507,14 @@ mod tests {
             released.unwrap();
             let now = store.find(&ticket.id).await.unwrap().unwrap();
             assert_eq!(now.status, TicketStatus::ForSale, "round {round}: {now:?}");
+        }
+    }
+
+    fn seat(price_cents: i64) -> ValidTicket {
+        ValidTicket {
+            title: "Seat".into(),
+            price_cents,
+            ..ValidTicket::default()
         }
     }
 
@@ -443,7 +541,7 @@ mod tests {
         let database = fresh_database(Backend::Sqlite).await;
         database.db.migrate(&crate::MIGRATIONS).await.unwrap();
         let store = TicketStore::new(database.db.clone());
-        let listed = store.create("seller", "Seat", 1000).await.unwrap();
+        let listed = store.create("seller", &seat(1000), None).await.unwrap();
 
         // Reserved and released by a first order: the version moves on, the terms do not.
         store
@@ -468,7 +566,14 @@ mod tests {
         // The seller changes the price: an order made at any version before it is refused.
         let before_edit = store.find(&listed.id).await.unwrap().unwrap();
         let edited = store
-            .edit(&listed.id, "seller", "Seat", 5000)
+            .edit(
+                &listed.id,
+                "seller",
+                &Ticket {
+                    price_cents: 5000,
+                    ..before_edit.clone()
+                },
+            )
             .await
             .unwrap();
         assert_eq!(edited.terms_version, edited.version);
@@ -497,7 +602,7 @@ mod tests {
             .reserve("e8", &order_created("late", &before_withdrawal))
             .await
             .unwrap();
-        store.sell("e9", &listed.id, "late").await.unwrap();
+        store.sell("e9", &listed.id, "late", None).await.unwrap();
         let withdrawn = store.find(&listed.id).await.unwrap().unwrap();
         assert_eq!(
             (withdrawn.status, withdrawn.order_id),

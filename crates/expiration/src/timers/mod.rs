@@ -1,4 +1,4 @@
-//! The timer store: one timer per order, durable across restarts. Two adapters pass the same
+//! The timer store: one timer per key (what each is for: `timer_kind`), durable across restarts. Two adapters pass the same
 //! conformance suite (`tests/timers`): [`sql::SqlTimers`] (embedded mode, SQLite) and
 //! [`redis::RedisTimers`] (distributed mode, a Redis sorted set).
 
@@ -10,15 +10,16 @@ use async_trait::async_trait;
 /// A timer that fell due.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DueTimer {
-    pub order_id: String,
+    /// What it is for (see `timer_kind`).
+    pub key: String,
     /// When it was due, in milliseconds since the Unix epoch.
     pub due_at: i64,
 }
 
 #[async_trait]
 pub trait Timers: Send + Sync + 'static {
-    /// Sets the order's timer to `due_at` (ms); scheduling the same order again moves it.
-    async fn schedule(&self, order_id: &str, due_at: i64) -> anyhow::Result<()>;
+    /// Sets the timer `key` to `due_at` (ms); scheduling the same key again moves it.
+    async fn schedule(&self, key: &str, due_at: i64) -> anyhow::Result<()>;
 
     /// Timers due at or before `now` (ms), earliest first, at most `limit`. They stay stored
     /// until [`Timers::remove`], so a process that dies before firing them fires them later.
@@ -28,7 +29,7 @@ pub trait Timers: Send + Sync + 'static {
     async fn next_due(&self) -> anyhow::Result<Option<i64>>;
 
     /// Forgets a fired timer.
-    async fn remove(&self, order_id: &str) -> anyhow::Result<()>;
+    async fn remove(&self, key: &str) -> anyhow::Result<()>;
 
     /// Succeeds when the store answers now (for `/readyz`).
     async fn ping(&self) -> anyhow::Result<()>;

@@ -1,4 +1,4 @@
-//! Timers in a Redis sorted set: member = order id, score = due time in ms. Durable as far as
+//! Timers in a Redis sorted set: member = the timer's key, score = due time in ms. Durable as far as
 //! Redis persists (run it with `appendonly yes`); the connection manager reconnects by itself.
 
 use async_trait::async_trait;
@@ -26,9 +26,9 @@ impl RedisTimers {
 
 #[async_trait]
 impl Timers for RedisTimers {
-    async fn schedule(&self, order_id: &str, due_at: i64) -> anyhow::Result<()> {
+    async fn schedule(&self, key: &str, due_at: i64) -> anyhow::Result<()> {
         let mut connection = self.connection.clone();
-        let _: i64 = connection.zadd(&self.key, order_id, due_at).await?;
+        let _: i64 = connection.zadd(&self.key, key, due_at).await?;
         Ok(())
     }
 
@@ -40,7 +40,7 @@ impl Timers for RedisTimers {
             .await?;
         Ok(due
             .into_iter()
-            .map(|(order_id, due_at)| DueTimer { order_id, due_at })
+            .map(|(key, due_at)| DueTimer { key, due_at })
             .collect())
     }
 
@@ -50,9 +50,9 @@ impl Timers for RedisTimers {
         Ok(first.first().map(|(_, due_at)| *due_at))
     }
 
-    async fn remove(&self, order_id: &str) -> anyhow::Result<()> {
+    async fn remove(&self, key: &str) -> anyhow::Result<()> {
         let mut connection = self.connection.clone();
-        let _: i64 = connection.zrem(&self.key, order_id).await?;
+        let _: i64 = connection.zrem(&self.key, key).await?;
         Ok(())
     }
 

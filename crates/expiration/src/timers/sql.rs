@@ -18,12 +18,12 @@ impl SqlTimers {
 
 #[async_trait]
 impl Timers for SqlTimers {
-    async fn schedule(&self, order_id: &str, due_at: i64) -> anyhow::Result<()> {
+    async fn schedule(&self, key: &str, due_at: i64) -> anyhow::Result<()> {
         sqlx::query(
-            "INSERT INTO timers (order_id, due_at) VALUES ($1, $2) \
-             ON CONFLICT (order_id) DO UPDATE SET due_at = excluded.due_at",
+            "INSERT INTO timers (timer_key, due_at) VALUES ($1, $2) \
+             ON CONFLICT (timer_key) DO UPDATE SET due_at = excluded.due_at",
         )
-        .bind(order_id)
+        .bind(key)
         .bind(due_at)
         .execute(self.db.pool())
         .await?;
@@ -32,14 +32,14 @@ impl Timers for SqlTimers {
 
     async fn due(&self, now: i64, limit: usize) -> anyhow::Result<Vec<DueTimer>> {
         let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT order_id, due_at FROM timers WHERE due_at <= $1 ORDER BY due_at, order_id LIMIT $2")
+            sqlx::query_as("SELECT timer_key, due_at FROM timers WHERE due_at <= $1 ORDER BY due_at, timer_key LIMIT $2")
                 .bind(now)
                 .bind(i64::try_from(limit).unwrap_or(i64::MAX))
                 .fetch_all(self.db.pool())
                 .await?;
         Ok(rows
             .into_iter()
-            .map(|(order_id, due_at)| DueTimer { order_id, due_at })
+            .map(|(key, due_at)| DueTimer { key, due_at })
             .collect())
     }
 
@@ -49,9 +49,9 @@ impl Timers for SqlTimers {
             .await?)
     }
 
-    async fn remove(&self, order_id: &str) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM timers WHERE order_id = $1")
-            .bind(order_id)
+    async fn remove(&self, key: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM timers WHERE timer_key = $1")
+            .bind(key)
             .execute(self.db.pool())
             .await?;
         Ok(())

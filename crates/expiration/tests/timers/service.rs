@@ -4,10 +4,10 @@ use std::time::{Duration, Instant};
 
 use gittix_expiration::build;
 use gittix_shared::domain::OrderStatus;
-use gittix_shared::events::{OrderCreated, OrderedTicket};
+use gittix_shared::events::{DeliveryScheduled, OrderCreated, OrderedTicket, TicketDelivered};
 use gittix_shared::service::Platform;
 use gittix_shared::time::{iso8601, unix_millis};
-use gittix_testing::{publish_event, EventLog, TestPlatform, TestService, Topology};
+use gittix_testing::{eventually, publish_event, EventLog, TestPlatform, TestService, Topology};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -78,5 +78,33 @@ store_tests! {
         let (_, data) = expired.next().await;
         assert_eq!(data, json!({"orderId": "o-1"}), "a late timer is never dropped");
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    async fn a_delivery_deadline_fires_delivery_due_unless_the_ticket_was_delivered(kind) {
+        let store = TestTimers::new(kind).await;
+        let test = TestPlatform::new(Topology::Embedded).await;
+        let bus = test.platform.bus.as_ref();
+        let _service = serve(&store, &test.platform).await;
+        let mut due = EventLog::watch(bus, &["delivery:due", "order:expired"]).await;
+        let scheduled = |ticket: &str, order: &str, due_at: i64| DeliveryScheduled { ticket_id: ticket.into(), order_id: order.into(), due_at };
+
+        let due_at = unix_millis() + 1_000;
+        publish_event(bus, &scheduled("t-1", "o-1", due_at)).await;
+        // Scheduled twice (a redelivery): one timer.
+        publish_event(bus, &scheduled("t-1", "o-1", due_at)).await;
+        publish_event(bus, &scheduled("t-2", "o-2", due_at)).await;
+        eventually("both deadlines stored", || async {
+            (store.timers.due(i64::MAX, 10).await.unwrap().len() == 2).then_some(())
+        })
+        .await;
+        // t-2 is delivered in time: its deadline is cleared.
+        let delivered = TicketDelivered { id: "t-2".into(), order_id: "o-2".into(), buyer_id: "b".into(), seller_id: "s".into() };
+        publish_event(bus, &delivered).await;
+        let (subject, data) = due.next().await;
+        let fired_at = unix_millis();
+        assert_eq!((subject.as_str(), data), ("delivery:due", json!({"ticketId": "t-1", "orderId": "o-1"})));
+        assert!(fired_at >= due_at && fired_at - due_at < 1_000, "fired {} ms from its time", fired_at - due_at);
+        due.expect_none(Duration::from_millis(700)).await;
+        assert_eq!(store.timers.next_due().await.unwrap(), None);
     }
 }

@@ -6,9 +6,9 @@ use gittix_testing::PrivateRedis;
 
 use crate::{sql_timers, store_tests, TestTimers};
 
-fn due(order_id: &str, due_at: i64) -> DueTimer {
+fn due(key: &str, due_at: i64) -> DueTimer {
     DueTimer {
-        order_id: order_id.into(),
+        key: key.into(),
         due_at,
     }
 }

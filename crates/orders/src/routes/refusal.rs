@@ -10,6 +10,7 @@ impl From<Refusal> for ApiError {
             Refusal::NoSuchTicket | Refusal::NoSuchOrder => ApiError::NotFound,
             Refusal::OwnTicket => ApiError::bad_request("You cannot buy your own ticket"),
             Refusal::AlreadyReserved => ApiError::bad_request("Ticket is already reserved"),
+            Refusal::EventStarted => ApiError::bad_request("The event has started"),
             Refusal::NotYourOrder => ApiError::NotAuthorized,
             Refusal::OrderComplete => ApiError::bad_request("Cannot cancel a completed order"),
             Refusal::TooManyHeld { max } => ApiError::bad_request(format!(

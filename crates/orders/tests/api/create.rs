@@ -1,4 +1,5 @@
 use gittix_shared::domain::TicketStatus;
+use gittix_shared::events::SaleTerms;
 use gittix_shared::time::unix_millis;
 use gittix_testing::topology_tests;
 use gittix_testing::EventLog;
@@ -46,6 +47,26 @@ topology_tests! {
             json!({"id": order["id"], "version": 0, "status": "created", "userId": buyer.id,
                    "expiresAt": expires_at, "ticket": {"id": ticket, "price": 1999, "version": 0}})
         );
+    }
+
+    async fn a_ticket_is_ordered_only_before_its_event_starts(topology) {
+        let app = OrdersApp::spawn(topology).await;
+        let seller = app.user();
+        let starting = |millis: i64| SaleTerms {
+            event_id: Some(uuid::Uuid::now_v7().to_string()),
+            event_starts_at: Some(gittix_shared::time::iso8601(unix_millis() + millis)),
+            face_value: Some(2000),
+        };
+        let started = app.ticket_listed_for(&seller, "Yesterday", 2000, starting(-60_000)).await;
+        let (status, body) = status_and_json(app.reserve(&app.user(), &started).await).await;
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, error("The event has started")));
+        let upcoming = app.ticket_listed_for(&seller, "Tomorrow", 2000, starting(86_400_000)).await;
+        app.reserved(&app.user(), &upcoming).await;
+        // One whose event starts in a moment is refused once it has.
+        let soon = app.ticket_listed_for(&seller, "Soon", 2000, starting(1_000)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let (status, body) = status_and_json(app.reserve(&app.user(), &soon).await).await;
+        assert_eq!((status, body), (StatusCode::BAD_REQUEST, error("The event has started")));
     }
 
     async fn a_reserved_ticket_is_refused(topology) {

@@ -2,7 +2,7 @@ use gittix_orders::OrdersConfig;
 use gittix_shared::bus::Bus;
 use gittix_shared::db::Db;
 use gittix_shared::domain::TicketStatus;
-use gittix_shared::events::{TicketCreated, TicketUpdated};
+use gittix_shared::events::{SaleTerms, TicketCreated, TicketUpdated};
 pub use gittix_testing::status_and_json;
 use gittix_testing::{
     eventually, publish_event, Body, Spawned, TestDatabase, TestPlatform, TestService, TestUser,
@@ -60,6 +60,18 @@ impl OrdersApp {
 
     /// A ticket the tickets service listed, as its event reaches orders; waits for the replica.
     pub async fn ticket_listed(&self, seller: &TestUser, title: &str, price_cents: i64) -> String {
+        self.ticket_listed_for(seller, title, price_cents, SaleTerms::default())
+            .await
+    }
+
+    /// [`Self::ticket_listed`] for an event (`terms`).
+    pub async fn ticket_listed_for(
+        &self,
+        seller: &TestUser,
+        title: &str,
+        price_cents: i64,
+        terms: SaleTerms,
+    ) -> String {
         let id = uuid::Uuid::now_v7().to_string();
         let event = TicketCreated {
             id: id.clone(),
@@ -67,6 +79,7 @@ impl OrdersApp {
             title: title.into(),
             price: price_cents,
             user_id: seller.id.clone(),
+            terms,
         };
         publish_event(self.bus(), &event).await;
         self.replica_version_is(&id, 0).await;
@@ -93,8 +106,27 @@ impl OrdersApp {
             status,
             order_id: None,
             terms_version: Some(version),
+            terms: SaleTerms::default(),
+            delivery: None,
         };
         publish_event(self.bus(), &event).await;
+    }
+
+    /// An order confirmed by the tickets service, so it may be paid; returns its id, its
+    /// ticket and its buyer.
+    pub async fn payable(&self) -> (String, String, TestUser) {
+        let (seller, buyer) = (self.user(), self.user());
+        let ticket = self.ticket_listed(&seller, "Seat", 2000).await;
+        let id = self.reserved(&buyer, &ticket).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        self.ticket_held(&seller, &ticket, 1, Some(&id)).await;
+        eventually("the order to be confirmed", || async {
+            (self.order_status(&id).await.0 == "awaiting:payment").then_some(())
+        })
+        .await;
+        (id, ticket, buyer)
     }
 
     /// Publishes the tickets service's reservation (or release, with `holder` None) of a ticket
@@ -119,6 +151,8 @@ impl OrdersApp {
             },
             order_id: holder.map(str::to_owned),
             terms_version: Some(0),
+            terms: SaleTerms::default(),
+            delivery: None,
         };
         publish_event(self.bus(), &event).await;
     }

@@ -5,6 +5,7 @@ mod helpers;
 mod cancel;
 mod concurrency;
 mod create;
+mod delivery;
 mod holds;
 mod input;
 mod payment_grace;

@@ -15,22 +15,6 @@ use serde_json::json;
 use crate::helpers::*;
 
 impl OrdersApp {
-    /// An order confirmed by the tickets service, so it may be paid; returns its id and ticket.
-    async fn payable(&self) -> (String, String) {
-        let seller = self.user();
-        let ticket = self.ticket_listed(&seller, "Seat", 2000).await;
-        let id = self.reserved(&self.user(), &ticket).await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        self.ticket_held(&seller, &ticket, 1, Some(&id)).await;
-        eventually("the order to be confirmed", || async {
-            (self.order_status(&id).await.0 == "awaiting:payment").then_some(())
-        })
-        .await;
-        (id, ticket)
-    }
-
     /// Payments started attempt `attempt`; waits until orders knows.
     async fn attempt_started(&self, order: &str, attempt: i64) {
         let started = ChargeStarted {
@@ -54,7 +38,7 @@ impl OrdersApp {
     /// A payable order whose attempt 1 started before its lock ended, and that `order:expired`
     /// left alone since: the attempt holds it.
     async fn held_past_its_expiry(&self, cancelled: &mut EventLog) -> String {
-        let (order, _) = self.payable().await;
+        let (order, _, _) = self.payable().await;
         self.attempt_started(&order, 1).await;
         self.lock_ended(&order, 10).await;
         publish_event(
@@ -95,7 +79,7 @@ topology_tests! {
         let app = OrdersApp::spawn(topology).await;
         let mut cancelled = EventLog::watch(app.bus(), &["order:cancelled"]).await;
         let mut completed = EventLog::watch(app.bus(), &["order:completed"]).await;
-        let (order, ticket) = app.payable().await;
+        let (order, ticket, buyer) = app.payable().await;
         app.attempt_started(&order, 1).await;
         app.lock_ended(&order, 10).await;
         publish_event(app.bus(), &OrderExpired { order_id: order.clone() }).await;
@@ -105,7 +89,7 @@ topology_tests! {
         let authorized = ChargeAuthorized { id: "charge-1".into(), order_id: order.clone(), attempt: 1, amount: 2000, stripe_id: "pi_1".into() };
         publish_event(app.bus(), &authorized).await;
         let (_, data) = completed.next().await;
-        assert_eq!(data, json!({"id": order, "version": 2, "ticket": {"id": ticket}}));
+        assert_eq!(data, json!({"id": order, "version": 2, "ticket": {"id": ticket}, "userId": buyer.id}));
         assert_eq!(app.order_status(&order).await, ("complete".to_owned(), None));
     }
 
@@ -122,7 +106,7 @@ topology_tests! {
     async fn a_decline_before_the_expiry_leaves_the_order_payable(topology) {
         let app = OrdersApp::spawn(topology).await;
         let mut cancelled = EventLog::watch(app.bus(), &["order:cancelled"]).await;
-        let (order, _) = app.payable().await;
+        let (order, _, _) = app.payable().await;
         app.attempt_started(&order, 1).await;
         let failed = ChargeFailed { id: "charge-1".into(), order_id: order.clone(), attempt: 1, reason: "Your card was declined.".into() };
         publish_event(app.bus(), &failed).await;
@@ -134,7 +118,7 @@ topology_tests! {
         let config = OrdersConfig { payment_grace_seconds: 1, ..OrdersConfig::default() };
         let app = OrdersApp::spawn_configured(topology, config).await;
         let mut cancelled = EventLog::watch(app.bus(), &["order:cancelled"]).await;
-        let (order, _) = app.payable().await;
+        let (order, _, _) = app.payable().await;
         app.attempt_started(&order, 1).await;
         // The lock ended just now; the grace ends a second later, with nothing more said.
         app.lock_ended(&order, 0).await;
@@ -156,7 +140,7 @@ topology_tests! {
     async fn a_challenge_answered_in_time_still_completes_the_order(topology) {
         let app = OrdersApp::spawn(topology).await;
         let mut completed = EventLog::watch(app.bus(), &["order:completed"]).await;
-        let (order, _) = app.payable().await;
+        let (order, _, _) = app.payable().await;
         app.attempt_started(&order, 1).await;
         let challenged = ChargeRequiresAction { id: "charge-1".into(), order_id: order.clone(), attempt: 1 };
         publish_event(app.bus(), &challenged).await;

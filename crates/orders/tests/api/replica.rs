@@ -13,7 +13,7 @@ topology_tests! {
         app.ticket_updated(&seller, &id, 1, "Renamed", 2500, TicketStatus::ForSale).await;
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         assert_eq!(app.reserve(&app.user(), &id).await.status(), 404, "not known before its creation is applied");
-        let created = gittix_shared::events::TicketCreated { id: id.clone(), version: 0, title: "Original".into(), price: 2000, user_id: seller.id.clone() };
+        let created = gittix_shared::events::TicketCreated { id: id.clone(), version: 0, title: "Original".into(), price: 2000, user_id: seller.id.clone(), terms: Default::default() };
         gittix_testing::publish_event(app.bus(), &created).await;
         app.replica_version_is(&id, 1).await;
         let order = app.reserved(&app.user(), &id).await;

@@ -282,6 +282,7 @@ async fn orders_stand_in(bus: Arc<dyn Bus>, db: Db) -> AbortOnDrop {
                         ticket: TicketRef {
                             id: "ticket".into(),
                         },
+                        user_id: None,
                     };
                     publish_event(bus.as_ref(), &completed).await;
                 }
@@ -549,6 +550,30 @@ mod webhooks {
             // Stripe redelivers the same event: acknowledged, nothing new.
             let again = app.webhook(&event, now(), WEBHOOK_SECRET).await;
             assert_eq!(again, (StatusCode::OK, json!({"received": true, "duplicate": true})));
+            refunds.expect_none(std::time::Duration::from_millis(500)).await;
+        }
+
+        async fn an_undelivered_ticket_refunds_its_buyer_in_full_once(topology) {
+            let app = PaymentsApp::spawn(topology).await;
+            let mut refunds = EventLog::watch(app.bus(), &["charge:refunded"]).await;
+            let (order, stripe_id) = app.paid_charge().await;
+            let undelivered = gittix_shared::events::TicketUndelivered { id: "ticket".into(), order_id: order.clone(), buyer_id: "buyer".into(), seller_id: "seller".into() };
+            gittix_testing::publish_event(app.bus(), &undelivered).await;
+            let (_, data) = refunds.next().await;
+            assert_eq!(data["orderId"], json!(order));
+            app.charges_become(&order, &[("refunded", 2000, 1)]).await;
+            if topology == Topology::Distributed {
+                // Stripe's own record: the whole amount refunded.
+                let intent: Value = reqwest::Client::new()
+                    .get(format!("{}/v1/payment_intents/{stripe_id}", stripe_url()))
+                    .basic_auth("sk_test_gittix", Some(""))
+                    .send().await.unwrap().json().await.unwrap();
+                let charge = &intent["charges"]["data"][0];
+                assert_eq!((&charge["amount_refunded"], &charge["refunded"]), (&json!(2000), &json!(true)), "{intent}");
+            }
+            // Delivered twice, or settled again by reconciliation: one refund.
+            gittix_testing::publish_event(app.bus(), &undelivered).await;
+            app.reconcile(Duration::ZERO).await.unwrap();
             refunds.expect_none(std::time::Duration::from_millis(500)).await;
         }
 

@@ -7,28 +7,37 @@ use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, Signe
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 
-use super::TicketBody;
-use crate::rules::validate;
+use super::{event_to_list_for, TicketBody};
+use crate::event_store::EventStore;
+use crate::rules::{validate, within_resale_cap};
 use crate::store::TicketStore;
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, TicketJson};
+use crate::ListingRules;
 
 #[utoipa::path(post, path = "/api/tickets", operation_id = "createTicket", tag = "tickets", security(("session" = [])),
     request_body = TicketBody, responses(
-    (status = 201, description = "Listed: publishes ticket:created", body = Ticket),
-    (status = 400, description = "A field is invalid, or the body is not JSON", body = ErrorBody),
+    (status = 201, description = "Listed: publishes ticket:created", body = TicketJson),
+    (status = 400, description = "A field is invalid (the event unknown or started, the price above the resale cap), or the body is not JSON", body = ErrorBody),
     SignedOut,
     BodyTooLarge,
     DatabaseUnavailable,
 ))]
-/// `POST /api/tickets` `{title, price}`: lists a ticket for sale; publishes `ticket:created`.
+/// `POST /api/tickets` `{title, price, eventId?, section?, row?, seat?, faceValue?}`: lists a
+/// ticket for sale; publishes `ticket:created`.
 pub(crate) async fn create(
     State(tickets): State<TicketStore>,
+    State(events): State<EventStore>,
+    State(rules): State<ListingRules>,
     RequireUser(seller): RequireUser,
     JsonBody(body): JsonBody<TicketBody>,
 ) -> ApiResult<(StatusCode, Json<Ticket>)> {
-    let valid = validate(body.title.as_ref(), body.price.as_ref())?;
-    let ticket = tickets
-        .create(&seller.id, &valid.title, valid.price_cents)
-        .await?;
+    let valid = validate(&body.fields())?;
+    let event = event_to_list_for(&events, valid.event_id.as_deref()).await?;
+    within_resale_cap(
+        valid.price_cents,
+        valid.face_value_cents,
+        rules.resale_cap_percent,
+    )?;
+    let ticket = tickets.create(&seller.id, &valid, event.as_ref()).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }

@@ -5,14 +5,15 @@ use axum::Json;
 use bytes::Bytes;
 use gittix_shared::error::ErrorBody;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
+use gittix_shared::time::unix_millis;
 use gittix_shared::{ApiError, ApiResult};
 
 use crate::listing::{next_link, ListParams, ListQuery};
 use crate::store::TicketStore;
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, TicketJson};
 
 #[utoipa::path(get, path = "/api/tickets", operation_id = "listTickets", tag = "tickets", params(ListParams), responses(
-    (status = 200, description = "With no parameters, every ticket for sale, oldest first; with any, one page of them", body = Vec<Ticket>,
+    (status = 200, description = "With no parameters, every ticket for sale, oldest first; with any, one page of them", body = Vec<TicketJson>,
         headers(("Link" = String, description = "The next page, as `<...>; rel=\"next\"`, when there may be more"))),
     (status = 400, description = "A parameter is invalid", body = ErrorBody),
     DatabaseUnavailable,
@@ -37,12 +38,14 @@ pub(crate) async fn list(
 async fn all_for_sale(tickets: &TicketStore) -> ApiResult<Response> {
     let body = tickets
         .for_sale()
-        .get_or_build(|| async {
+        .get_or_build(unix_millis(), || async {
             let (all, _) = ListQuery::parse(&ListParams::default())?
                 .run(tickets.db())
                 .await?;
             let json = serde_json::to_vec::<Vec<Ticket>>(&all).map_err(ApiError::internal)?;
-            Ok::<_, ApiError>(Bytes::from(json))
+            // The answer holds until the first of its tickets' events starts.
+            let until = all.iter().filter_map(|t| t.event_starts_at).min();
+            Ok::<_, ApiError>((Bytes::from(json), until))
         })
         .await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())

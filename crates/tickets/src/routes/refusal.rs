@@ -24,6 +24,9 @@ impl From<Refusal> for ApiError {
                 Self::bad_request("Cannot withdraw a sold ticket")
             }
             Refusal::NotWithdrawable(_) => Self::bad_request("Cannot withdraw a reserved ticket"),
+            Refusal::Withdrawn => Self::bad_request("The ticket was withdrawn"),
+            Refusal::AlreadyDelivered => Self::bad_request("The ticket has been delivered"),
+            Refusal::DeadlinePassed => Self::bad_request("The delivery deadline has passed"),
         }
     }
 }

@@ -6,10 +6,10 @@ use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::{ApiError, ApiResult};
 
 use crate::store::TicketStore;
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, TicketJson};
 
 #[utoipa::path(get, path = "/api/tickets/{id}", operation_id = "showTicket", tag = "tickets", params(("id" = String, Path, description = "The ticket's id")), responses(
-    (status = 200, description = "The ticket, whatever its status", body = Ticket),
+    (status = 200, description = "The ticket, whatever its status", body = TicketJson),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
     DatabaseUnavailable,
 ))]

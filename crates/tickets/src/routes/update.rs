@@ -5,33 +5,85 @@ use gittix_shared::id::PathId;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable};
 use gittix_shared::session::RequireUser;
-use gittix_shared::ApiResult;
+use gittix_shared::{ApiError, ApiResult};
 
-use super::TicketBody;
-use crate::rules::validate;
+use super::{event_to_list_for, TicketBody};
+use crate::event::EventRow;
+use crate::event_store::EventStore;
+use crate::rules::{validate, within_resale_cap, ValidTicket};
 use crate::store::TicketStore;
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, TicketJson};
+use crate::ListingRules;
 
 #[utoipa::path(put, path = "/api/tickets/{id}", operation_id = "updateTicket", tag = "tickets", security(("session" = [])), params(("id" = String, Path, description = "The ticket's id")), 
     request_body = TicketBody, responses(
-    (status = 200, description = "Edited, version + 1: publishes ticket:updated", body = Ticket),
+    (status = 200, description = "Edited, version + 1: publishes ticket:updated", body = TicketJson),
     (status = 400, description = "A field is invalid, the body is not JSON, or the ticket is reserved, sold or withdrawn", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's ticket", body = ErrorBody),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
     BodyTooLarge,
     DatabaseUnavailable,
 ))]
-/// `PUT /api/tickets/:id` `{title, price}`: the seller edits a ticket that is for sale.
-/// Checked in the design's order: signed in, valid, exists, not reserved or sold, owned.
+/// `PUT /api/tickets/:id` `{title, price, ...}`: the seller edits a ticket that is for sale; an
+/// optional field left out keeps its value. Checked in the design's order: signed in, valid,
+/// exists, not reserved or sold, owned.
 pub(crate) async fn update(
     State(tickets): State<TicketStore>,
+    State(events): State<EventStore>,
+    State(rules): State<ListingRules>,
     RequireUser(seller): RequireUser,
     id: PathId,
     JsonBody(body): JsonBody<TicketBody>,
 ) -> ApiResult<Json<Ticket>> {
-    let valid = validate(body.title.as_ref(), body.price.as_ref())?;
-    let ticket = tickets
-        .edit(id.get()?, &seller.id, &valid.title, valid.price_cents)
-        .await?;
-    Ok(Json(ticket))
+    let valid = validate(&body.fields())?;
+    let id = id.get()?;
+    let current = tickets.find(id).await?.ok_or(ApiError::NotFound)?;
+    let event = event_to_list_for(&events, valid.event_id.as_deref()).await?;
+    let edited = merged(current, valid, event);
+    within_resale_cap(
+        edited.price_cents,
+        edited.face_value_cents,
+        rules.resale_cap_percent,
+    )?;
+    Ok(Json(tickets.edit(id, &seller.id, &edited).await?))
+}
+
+/// `current` with what the edit gives: the title and price, and each optional field it names
+/// (an empty seat label clears it).
+fn merged(current: Ticket, valid: ValidTicket, event: Option<EventRow>) -> Ticket {
+    let label = |given: Option<String>, kept: Option<String>| match given {
+        Some(text) if text.is_empty() => None,
+        Some(text) => Some(text),
+        None => kept,
+    };
+    let (event_id, event_name, event_venue, event_city, event_starts_at) = match event {
+        Some(e) => (
+            Some(e.id),
+            Some(e.name),
+            Some(e.venue),
+            Some(e.city),
+            Some(e.starts_at),
+        ),
+        None => (
+            current.event_id,
+            current.event_name,
+            current.event_venue,
+            current.event_city,
+            current.event_starts_at,
+        ),
+    };
+    Ticket {
+        title: valid.title,
+        price_cents: valid.price_cents,
+        section: label(valid.section, current.section),
+        seat_row: label(valid.row, current.seat_row),
+        seat: label(valid.seat, current.seat),
+        face_value_cents: valid.face_value_cents.or(current.face_value_cents),
+        event_id,
+        event_name,
+        event_venue,
+        event_city,
+        event_starts_at,
+        ..current
+    }
 }

@@ -1,4 +1,5 @@
 use gittix_shared::bus::Bus;
+use gittix_shared::time::{iso8601, unix_millis};
 pub use gittix_testing::status_and_json;
 use gittix_testing::{Body, Spawned, TestDatabase, TestPlatform, TestService, TestUser, Topology};
 use gittix_tickets::TicketsConfig;
@@ -15,12 +16,17 @@ pub struct TicketsApp {
 
 impl TicketsApp {
     pub async fn spawn(topology: Topology) -> Self {
+        Self::spawn_with(topology, TicketsConfig::default()).await
+    }
+
+    /// The service with settings of the test's own.
+    pub async fn spawn_with(topology: Topology, config: TicketsConfig) -> Self {
         let Spawned {
             service,
             platform,
             database,
-        } = Spawned::new(topology, async |db, platform| {
-            gittix_tickets::build(&TicketsConfig::default(), db, platform).await
+        } = Spawned::new(topology, async move |db, platform| {
+            gittix_tickets::build(&config, db, platform).await
         })
         .await;
         Self {
@@ -112,6 +118,37 @@ impl TicketsApp {
             .collect()
     }
 }
+
+impl TicketsApp {
+    /// `POST /api/events`.
+    pub async fn post_event(&self, user: Option<&TestUser>, body: Value) -> (StatusCode, Value) {
+        status_and_json(
+            self.server
+                .send(Method::POST, "/api/events", user, body)
+                .await,
+        )
+        .await
+    }
+
+    /// Creates an event starting `millis` from now; returns its JSON.
+    pub async fn event_in(&self, user: &TestUser, name: &str, millis: i64) -> Value {
+        let starts = iso8601(unix_millis() + millis);
+        let body = json!({"name": name, "venue": "Arena", "city": "Lyon", "startsAt": starts});
+        let (status, event) = self.post_event(Some(user), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{event}");
+        event
+    }
+
+    /// Lists a ticket for `event` at `price`; returns its JSON.
+    pub async fn sell_for(&self, seller: &TestUser, event: &str, price: Value) -> Value {
+        let body = json!({"title": "Seat", "price": price, "eventId": event});
+        let (status, ticket) = status_and_json(self.post(Some(seller), body).await).await;
+        assert_eq!(status, StatusCode::CREATED, "{ticket}");
+        ticket
+    }
+}
+
+pub const DAY_MS: i64 = 86_400_000;
 
 pub fn error(message: &str) -> Value {
     json!({"errors": [{"message": message}]})

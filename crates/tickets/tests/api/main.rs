@@ -3,10 +3,12 @@
 mod helpers;
 
 mod create;
+mod delivery;
 mod events;
 mod input;
 mod listing;
 mod mine;
 mod order_events;
+mod seats;
 mod update;
 mod withdraw;

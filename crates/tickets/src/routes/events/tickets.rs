@@ -6,10 +6,10 @@ use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::ApiResult;
 
 use crate::event_store::EventStore;
-use crate::ticket::Ticket;
+use crate::ticket::{Ticket, TicketJson};
 
 #[utoipa::path(get, path = "/api/events/{id}/tickets", operation_id = "listEventTickets", tag = "events", params(("id" = String, Path, description = "The event's id")), responses(
-    (status = 200, description = "The event's tickets for sale, cheapest first", body = Vec<Ticket>),
+    (status = 200, description = "The event's tickets for sale, cheapest first", body = Vec<TicketJson>),
     (status = 404, description = "No event has this id", body = ErrorBody),
     DatabaseUnavailable,
 ))]
