@@ -1,6 +1,7 @@
 // GitTix pages work without this script. It only enhances the order page (a live countdown,
-// the status kept current while the order is open, and Stripe Elements when configured) and
-// runs Stripe.js's 3-D Secure check when Stripe's keys are configured.
+// the status kept current while the order is open, and Stripe Elements when configured), runs
+// Stripe.js's 3-D Secure check when Stripe's keys are configured, and fills in the UTC offset
+// of a new event's start from the browser's time zone.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -11,7 +12,25 @@ document.addEventListener("DOMContentLoaded", () => {
     stripeElements();
   }
   stripeChallenge();
+  localOffset();
 });
+
+// The offset of the chosen start in the browser's time zone (summer time included), unless the
+// visitor typed one.
+function localOffset() {
+  const offset = document.querySelector("[data-local-offset]");
+  const start = document.getElementById("startsAt");
+  if (!offset || !start) return;
+  const typed = () => offset.value !== offset.defaultValue;
+  offset.form.addEventListener("submit", () => {
+    const at = new Date(start.value);
+    if (typed() || Number.isNaN(at.getTime())) return;
+    const minutes = -at.getTimezoneOffset();
+    const whole = Math.abs(minutes);
+    const sign = minutes < 0 ? "-" : "+";
+    offset.value = `${sign}${String(Math.floor(whole / 60)).padStart(2, "0")}:${String(whole % 60).padStart(2, "0")}`;
+  });
+}
 
 function countdown(order) {
   const clock = document.getElementById("countdown");
@@ -41,10 +60,15 @@ function expire() {
 }
 
 // While the order is open, ask the orders API every two seconds and reload when its status
-// changes (paid from another tab, completed after a payment, cancelled on expiry).
+// changes (paid from another tab, completed after a payment, cancelled on expiry). A complete
+// order is followed until its ticket is delivered (or the deadline passes): every two seconds
+// while its delivery is not known yet, every ten while the seller's file is awaited.
 function followStatus(order) {
   const shown = order.dataset.orderStatus;
-  if (shown === "complete" || shown === "cancelled") return;
+  const shownDelivery = order.dataset.orderDelivery || "";
+  if (shown === "cancelled") return;
+  if (shown === "complete" && shownDelivery !== "" && shownDelivery !== "awaiting") return;
+  const every = shownDelivery === "awaiting" ? 10000 : 2000;
   const poll = async () => {
     try {
       const response = await fetch(`/api/orders/${order.dataset.orderId}`, {
@@ -56,7 +80,9 @@ function followStatus(order) {
         // Created and awaiting payment read the same to the buyer: the tickets service
         // confirming the reservation must not reload a card form being filled in.
         const payable = (status) => status === "created" || status === "awaiting:payment";
-        if (current.status !== shown && !(payable(current.status) && payable(shown))) {
+        const statusChanged = current.status !== shown && !(payable(current.status) && payable(shown));
+        const deliveryChanged = shown === "complete" && (current.delivery || "") !== shownDelivery;
+        if (statusChanged || deliveryChanged) {
           window.location.replace(`/orders/${order.dataset.orderId}`);
           return;
         }
@@ -64,9 +90,9 @@ function followStatus(order) {
     } catch (_) {
       // Offline for a moment: try again on the next round.
     }
-    setTimeout(poll, 2000);
+    setTimeout(poll, every);
   };
-  setTimeout(poll, 2000);
+  setTimeout(poll, every);
 }
 
 // With a Stripe publishable key, Stripe's card field produces the token the form sends.

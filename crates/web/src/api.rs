@@ -33,7 +33,35 @@ pub enum Api {
 pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
+    /// The body read as JSON (`null` when it is not).
     pub body: Value,
+    /// The body as it came, for an answer that is a file.
+    pub bytes: axum::body::Bytes,
+}
+
+/// What a request sends: JSON, or a file as it is.
+pub(crate) enum Payload {
+    Json(Value),
+    File {
+        content_type: String,
+        bytes: axum::body::Bytes,
+    },
+}
+
+impl Payload {
+    fn content_type(&self) -> &str {
+        match self {
+            Self::Json(_) => "application/json",
+            Self::File { content_type, .. } => content_type,
+        }
+    }
+
+    fn into_bytes(self) -> axum::body::Bytes {
+        match self {
+            Self::Json(json) => json.to_string().into(),
+            Self::File { bytes, .. } => bytes,
+        }
+    }
 }
 
 impl Api {
@@ -78,6 +106,18 @@ impl Api {
         path: &str,
         body: Option<Value>,
     ) -> Result<Reply, PageError> {
+        self.send_payload(visitor, method, path, body.map(Payload::Json))
+            .await
+    }
+
+    /// [`Api::send`] with any payload.
+    pub(crate) async fn send_payload(
+        &self,
+        visitor: &Visitor,
+        method: Method,
+        path: &str,
+        body: Option<Payload>,
+    ) -> Result<Reply, PageError> {
         match self {
             Self::InProcess(router) => in_process(router, visitor, method, path, body).await,
             Self::Remote { client, base_url } => {
@@ -92,7 +132,7 @@ async fn in_process(
     visitor: &Visitor,
     method: Method,
     path: &str,
-    body: Option<Value>,
+    body: Option<Payload>,
 ) -> Result<Reply, PageError> {
     let mut request = Request::builder().method(method).uri(path);
     if let Some(session) = &visitor.session {
@@ -102,9 +142,9 @@ async fn in_process(
         request = request.header("x-request-id", id);
     }
     let body = match body {
-        Some(json) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(json.to_string())
+        Some(payload) => {
+            request = request.header(header::CONTENT_TYPE, payload.content_type());
+            Body::from(payload.into_bytes())
         }
         None => Body::empty(),
     };
@@ -127,6 +167,7 @@ async fn in_process(
         status: parts.status,
         headers: parts.headers,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        bytes,
     })
 }
 
@@ -136,7 +177,7 @@ async fn remote(
     visitor: &Visitor,
     method: Method,
     path: &str,
-    body: Option<Value>,
+    body: Option<Payload>,
 ) -> Result<Reply, PageError> {
     let mut request = client.request(method, format!("{base_url}{path}"));
     if let Some(session) = &visitor.session {
@@ -148,10 +189,10 @@ async fn remote(
     if let Some(address) = visitor.address {
         request = request.header("x-forwarded-for", address.to_string());
     }
-    if let Some(json) = body {
+    if let Some(payload) = body {
         request = request
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(json.to_string());
+            .header(header::CONTENT_TYPE, payload.content_type())
+            .body(payload.into_bytes());
     }
     let response = request.send().await.map_err(|error| {
         tracing::warn!(%error, "the API cannot be reached");
@@ -167,6 +208,7 @@ async fn remote(
         status,
         headers,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        bytes,
     })
 }
 

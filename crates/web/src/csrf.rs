@@ -97,6 +97,28 @@ impl<T: DeserializeOwned> FromRequest<Web> for CsrfForm<T> {
     }
 }
 
+/// Checks the token of a form that is not URL-encoded (a file upload is `multipart/form-data`,
+/// read by its handler): the same rule as [`CsrfForm`].
+pub(crate) fn check_token(
+    web: &Web,
+    headers: &axum::http::HeaderMap,
+    token: Option<&str>,
+) -> Result<(), PageError> {
+    let jar = CookieJar::from_headers(headers);
+    let nonce = jar.get(cookie_name(web)).map(|c| c.value().to_owned());
+    let genuine = match (nonce, token) {
+        (Some(nonce), Some(token)) => {
+            verify(&web.settings().form_key, &nonce, session_of(&jar), token)
+        }
+        _ => false,
+    };
+    if genuine {
+        Ok(())
+    } else {
+        Err(PageError::FormExpired)
+    }
+}
+
 /// The fields of a form that is only a button.
 #[derive(serde::Deserialize)]
 pub(crate) struct NoFields {}

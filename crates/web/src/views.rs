@@ -43,7 +43,7 @@ impl Layout {
 }
 
 /// A ticket as the tickets API sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Ticket {
     pub id: String,
@@ -53,11 +53,149 @@ pub(crate) struct Ticket {
     pub user_id: String,
     #[serde(default)]
     pub status: String,
+    /// What a buyer pays (the price when an older API leaves it out).
+    #[serde(default)]
+    pub total_price: Option<f64>,
+    #[serde(default)]
+    pub section: Option<String>,
+    #[serde(default)]
+    pub row: Option<String>,
+    #[serde(default)]
+    pub seat: Option<String>,
+    #[serde(default)]
+    pub face_value: Option<f64>,
+    #[serde(default)]
+    pub event: Option<TicketEvent>,
+    /// Shown to its seller and buyer only: `awaiting`, `delivered` or `undelivered`.
+    #[serde(default)]
+    pub delivery: Option<String>,
+    #[serde(default)]
+    pub delivery_due_at: Option<String>,
+    /// Shown to its seller only.
+    #[serde(default)]
+    pub has_file: Option<bool>,
+}
+
+/// The event a ticket is for, as the ticket embeds it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TicketEvent {
+    pub id: String,
+    pub name: String,
+    pub venue: String,
+    pub city: String,
+    pub starts_at: String,
+}
+
+impl TicketEvent {
+    pub(crate) fn when_label(&self) -> String {
+        when_label(&self.starts_at)
+    }
+}
+
+/// An event as the events API sends it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Event {
+    pub id: String,
+    pub name: String,
+    pub venue: String,
+    pub city: String,
+    pub starts_at: String,
+    #[serde(default)]
+    pub tickets_for_sale: i64,
+    #[serde(default)]
+    pub lowest_price: Option<f64>,
+}
+
+impl Event {
+    pub(crate) fn when_label(&self) -> String {
+        when_label(&self.starts_at)
+    }
+
+    /// "3 tickets from $45.00", or "No tickets for sale yet".
+    pub(crate) fn offer_label(&self) -> String {
+        match (self.tickets_for_sale, self.lowest_price) {
+            (0, _) | (_, None) => "No tickets for sale yet".to_owned(),
+            (1, Some(price)) => format!("1 ticket at {}", dollars(price)),
+            (n, Some(price)) => format!("{n} tickets from {}", dollars(price)),
+        }
+    }
+}
+
+/// An ISO-8601 time as a person reads it: `Tue 1 Jun 2027, 18:00 UTC`.
+pub(crate) fn when_label(iso: &str) -> String {
+    gittix_shared::time::parse_iso8601(iso)
+        .and_then(|ms| time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).ok())
+        .map_or_else(|| iso.to_owned(), |at| {
+            let format = time::macros::format_description!(
+                "[weekday repr:short] [day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
+            );
+            at.format(&format).unwrap_or_else(|_| iso.to_owned())
+        })
 }
 
 impl Ticket {
+    /// What the buyer pays, first wherever a buyer sees a price (all-in pricing).
     pub(crate) fn price_label(&self) -> String {
+        dollars(self.total_price.unwrap_or(self.price))
+    }
+
+    /// What the seller asked, for the seller's own views.
+    pub(crate) fn asking_label(&self) -> String {
         dollars(self.price)
+    }
+
+    /// "Section B, row K, seat 14", from what is given.
+    pub(crate) fn seat_label(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            ("Section", &self.section),
+            ("row", &self.row),
+            ("seat", &self.seat),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_ref().map(|v| format!("{name} {v}")))
+        .collect();
+        (!parts.is_empty()).then(|| {
+            let mut label = parts.join(", ");
+            if let Some(first) = label.get_mut(0..1) {
+                first.make_ascii_uppercase();
+            }
+            label
+        })
+    }
+
+    pub(crate) fn face_value_label(&self) -> Option<String> {
+        self.face_value.map(dollars)
+    }
+
+    /// Where the ticket's delivery stands, for its seller or buyer.
+    pub(crate) fn delivery_label(&self) -> Option<String> {
+        let due = self.delivery_due_at.as_deref().map(when_label);
+        match (self.delivery.as_deref(), due) {
+            (Some("awaiting"), Some(due)) => {
+                Some(format!("Awaiting the ticket's file, due by {due}"))
+            }
+            (Some("awaiting"), None) => Some("Awaiting the ticket's file".to_owned()),
+            (Some("delivered"), _) => Some("Delivered".to_owned()),
+            (Some("undelivered"), _) => {
+                Some("Not delivered in time: the buyer was refunded".to_owned())
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_delivered(&self) -> bool {
+        self.delivery.as_deref() == Some("delivered")
+    }
+
+    /// Whether its seller may (still) upload its file: listed, reserved, or sold and awaited.
+    pub(crate) fn takes_a_file(&self) -> bool {
+        match self.status.as_str() {
+            "for_sale" | "reserved" => true,
+            "sold" => self.delivery.as_deref() == Some("awaiting"),
+            _ => false,
+        }
     }
 
     /// The price as the edit form shows it: `20`, `19.9`.
@@ -88,6 +226,9 @@ pub(crate) struct Order {
     pub status: String,
     pub expires_at: String,
     pub ticket: Ticket,
+    /// Once complete: `awaiting`, `delivered` or `undelivered`.
+    #[serde(default)]
+    pub delivery: Option<String>,
 }
 
 impl Order {
@@ -103,6 +244,20 @@ impl Order {
 
     pub(crate) fn is_complete(&self) -> bool {
         self.status == "complete"
+    }
+
+    /// What the buyer of a complete order is told about the ticket itself.
+    pub(crate) fn delivery_label(&self) -> Option<&'static str> {
+        match self.delivery.as_deref()? {
+            "awaiting" => Some("The seller has not uploaded the ticket yet; you can download it here once they do. If they miss the deadline, you are refunded in full."),
+            "delivered" => Some("Your ticket is ready."),
+            "undelivered" => Some("The seller did not deliver the ticket in time: your payment has been refunded in full."),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_delivered(&self) -> bool {
+        self.delivery.as_deref() == Some("delivered")
     }
 
     /// Whether the order ended because its time ran out (or is about to be cancelled for it).
@@ -135,6 +290,32 @@ pub(crate) fn dollars(amount: f64) -> String {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_seat_reads_as_a_person_writes_it() {
+        let seat = |section: Option<&str>, row: Option<&str>, seat: Option<&str>| {
+            Ticket {
+                section: section.map(str::to_owned),
+                row: row.map(str::to_owned),
+                seat: seat.map(str::to_owned),
+                ..Ticket::default()
+            }
+            .seat_label()
+        };
+        assert_eq!(
+            seat(Some("B"), Some("K"), Some("14")).as_deref(),
+            Some("Section B, row K, seat 14")
+        );
+        assert_eq!(
+            seat(None, Some("K"), Some("14")).as_deref(),
+            Some("Row K, seat 14")
+        );
+        assert_eq!(seat(None, None, None), None);
+        assert_eq!(
+            when_label("2027-06-01T18:00:00.000Z"),
+            "Tue 1 Jun 2027, 18:00 UTC"
+        );
+    }
+
     fn order(status: &str, expires_in_ms: i64) -> Order {
         let at = gittix_shared::time::unix_millis() + expires_in_ms;
         Order {
@@ -145,9 +326,9 @@ mod tests {
                 id: "t".into(),
                 title: "Show".into(),
                 price: 19.9,
-                user_id: String::new(),
-                status: String::new(),
+                ..Ticket::default()
             },
+            delivery: None,
         }
     }
 

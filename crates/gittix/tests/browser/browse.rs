@@ -93,7 +93,7 @@ async fn the_home_page_searches_filters_sorts_and_pages() {
         .await
         .unwrap();
     browser
-        .submit("form.search button", "cheapest-symphonies")
+        .submit("#ticket-search button", "cheapest-symphonies")
         .await;
     assert_eq!(titles(&browser).await, symphonies(&[1, 2, 3, 4, 5], &tag));
     assert!(

@@ -22,7 +22,7 @@ async fn a_seller_lists_a_ticket_and_a_buyer_finds_buys_and_pays_for_it() {
     let buyer = driver.browser(&site, test, "buyer", PHONE.0, PHONE.1).await;
     buyer.sign_up(&site, "buyer").await;
     buyer.fill("#q", "rust conf").await;
-    buyer.submit("form.search button", "search").await;
+    buyer.submit("#ticket-search button", "search").await;
     assert!(buyer.text(".ticket-grid").await.contains("Rust Conf 2027"));
     buyer
         .client

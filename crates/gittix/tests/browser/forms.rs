@@ -40,7 +40,7 @@ async fn validation_errors_show_next_to_their_fields() {
     browser.fill("#title", "").await;
     browser.fill("#price", "-5").await;
     browser
-        .submit("main button[type=submit]", "sell-refused")
+        .submit("#ticket-form button[type=submit]", "sell-refused")
         .await;
     assert_eq!(browser.text("#title-error").await, "Title is required");
     assert_eq!(
@@ -55,7 +55,7 @@ async fn validation_errors_show_next_to_their_fields() {
         .await;
     browser.fill("#price", "12.345").await;
     browser
-        .submit("main button[type=submit]", "edit-refused")
+        .submit("#ticket-form button[type=submit]", "edit-refused")
         .await;
     assert!(browser.text("#price-error").await.contains("decimal"));
 

@@ -363,7 +363,8 @@ impl Browser {
         self.visit(&site.url("/tickets/new"), "sell").await;
         self.fill("#title", title).await;
         self.fill("#price", price).await;
-        self.submit("main button[type=submit]", "sold-ticket").await;
+        self.submit("#ticket-form button[type=submit]", "sold-ticket")
+            .await;
         assert_eq!(self.text("h1").await, title);
         self.path().await
     }

@@ -11,6 +11,7 @@ mod site;
 
 mod browse;
 mod buying;
+mod delivery;
 mod forms;
 mod signed_out;
 mod three_d_secure;

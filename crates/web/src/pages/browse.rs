@@ -1,4 +1,5 @@
-//! The home page: tickets for sale, with search, a price range, sorting and paging.
+//! The home page: upcoming events (search, city, dates) first, then the tickets for sale, with
+//! search, a price range, sorting and paging.
 
 use axum::extract::{Query, State};
 use axum::http::header;
@@ -6,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::errors::{FormErrors, PageError};
-use crate::views::{render, Layout, Ticket};
+use crate::views::{render, Event, Layout, Ticket};
 use crate::visitor::Visitor;
 use crate::Web;
 
@@ -26,6 +27,59 @@ pub(crate) struct Search {
     sort: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     cursor: String,
+    /// The upcoming events' search: words, a city and a range of days (UTC).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    events: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    city: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    from: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    to: String,
+}
+
+/// How many upcoming events the home page shows.
+const EVENTS_SHOWN: &str = "8";
+
+impl Search {
+    /// The events API's query for the events part of the form: a day `from` starts at its
+    /// midnight, a day `to` ends at its last second (UTC).
+    fn events_query(&self) -> Result<String, PageError> {
+        let mut pairs = vec![("limit", EVENTS_SHOWN.to_owned())];
+        let day = |text: &str, time: &str| {
+            let text = text.trim();
+            (!text.is_empty()).then(|| format!("{text}T{time}Z"))
+        };
+        for (name, value) in [
+            (
+                "q",
+                Some(self.events.trim().to_owned()).filter(|v| !v.is_empty()),
+            ),
+            (
+                "city",
+                Some(self.city.trim().to_owned()).filter(|v| !v.is_empty()),
+            ),
+            ("from", day(&self.from, "00:00:00")),
+            ("to", day(&self.to, "23:59:59")),
+        ] {
+            if let Some(value) = value {
+                pairs.push((name, value));
+            }
+        }
+        serde_urlencoded::to_string(pairs).map_err(PageError::internal)
+    }
+
+    /// The tickets API's part of the query: the fields of the ticket search only.
+    fn tickets_query(&self) -> Result<String, PageError> {
+        let tickets = Search {
+            events: String::new(),
+            city: String::new(),
+            from: String::new(),
+            to: String::new(),
+            ..self.clone()
+        };
+        serde_urlencoded::to_string(&tickets).map_err(PageError::internal)
+    }
 }
 
 const SORTS: [(&str, &str); 4] = [
@@ -45,6 +99,9 @@ pub(crate) struct SortOption {
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
+    /// Upcoming events, soonest first, as searched.
+    events: Vec<Event>,
+    event_errors: FormErrors,
     search: Search,
     sorts: Vec<SortOption>,
     tickets: Vec<Ticket>,
@@ -64,8 +121,17 @@ pub(crate) async fn home(
     if !SORTS.iter().any(|(value, _)| *value == search.sort) {
         search.sort = "newest".to_owned();
     }
-    let query = serde_urlencoded::to_string(&search).map_err(PageError::internal)?;
-    let path = format!("/api/tickets?limit={PAGE_SIZE}&{query}");
+    let events_reply = web
+        .api()
+        .get(&visitor, &format!("/api/events?{}", search.events_query()?))
+        .await?
+        .checked(&visitor)?;
+    let (events, event_errors) = if events_reply.is_success() {
+        (events_reply.json()?, FormErrors::default())
+    } else {
+        (Vec::new(), events_reply.errors().shown_on(&["from", "to"]))
+    };
+    let path = format!("/api/tickets?limit={PAGE_SIZE}&{}", search.tickets_query()?);
     let reply = web.api().get(&visitor, &path).await?.checked(&visitor)?;
     let (tickets, errors, next_cursor) = if reply.is_success() {
         let next = reply
@@ -103,6 +169,8 @@ pub(crate) async fn home(
         .collect();
     let page = HomePage {
         layout: web.layout(&visitor).await?,
+        events,
+        event_errors,
         search,
         sorts,
         tickets,

@@ -1,9 +1,10 @@
-//! The seller's listings, grouped by where each ticket stands.
+//! The seller's listings, grouped by where each ticket stands, each with its file: uploaded
+//! from here, and for a sale, its delivery and deadline.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use crate::errors::PageError;
+use crate::errors::{FormErrors, PageError};
 use crate::views::{render, Layout, Ticket};
 use crate::visitor::Visitor;
 use crate::Web;
@@ -13,6 +14,7 @@ use crate::Web;
 struct ListingsPage {
     layout: Layout,
     groups: Vec<Group>,
+    errors: FormErrors,
 }
 
 struct Group {
@@ -22,12 +24,23 @@ struct Group {
 }
 
 pub(crate) async fn list(State(web): State<Web>, visitor: Visitor) -> Result<Response, PageError> {
-    let (layout, _) = web.signed_in_layout(&visitor).await?;
+    Ok(page(&web, &visitor, FormErrors::default())
+        .await?
+        .into_response())
+}
+
+/// The listings page, with `errors` from a refused upload at the top.
+pub(crate) async fn page(
+    web: &Web,
+    visitor: &Visitor,
+    errors: FormErrors,
+) -> Result<axum::response::Html<String>, PageError> {
+    let (layout, _) = web.signed_in_layout(visitor).await?;
     let tickets: Vec<Ticket> = web
         .api()
-        .get(&visitor, "/api/tickets/mine")
+        .get(visitor, "/api/tickets/mine")
         .await?
-        .checked(&visitor)?
+        .checked(visitor)?
         .json()?;
     let groups = [
         ("For sale", "for_sale"),
@@ -46,5 +59,9 @@ pub(crate) async fn list(State(web): State<Web>, visitor: Visitor) -> Result<Res
             .collect(),
     })
     .collect();
-    Ok(render(&ListingsPage { layout, groups })?.into_response())
+    render(&ListingsPage {
+        layout,
+        groups,
+        errors,
+    })
 }

@@ -3,6 +3,8 @@
 mod account;
 mod browse;
 mod challenge;
+mod delivery;
+mod events;
 mod listings;
 mod orders;
 mod tickets;
@@ -55,6 +57,10 @@ pub(crate) fn routes() -> Router<Web> {
             get(challenge::show).post(challenge::answer),
         )
         .route("/listings", get(listings::list))
+        .route("/tickets/{id}/file", delivery::file_route())
+        .route("/my-tickets", get(delivery::my_tickets))
+        .route("/events/new", get(events::new_form).post(events::create))
+        .route("/events/{id}", get(events::show))
 }
 
 impl Web {

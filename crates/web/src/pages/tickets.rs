@@ -1,6 +1,6 @@
-//! Selling, showing, buying, editing and withdrawing a ticket.
+//! Selling (for an event, found or added), showing, buying, editing and withdrawing a ticket.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::checked_id;
 use crate::csrf::{CsrfForm, NoFields};
 use crate::errors::{FormErrors, PageError};
-use crate::views::{render, Layout, Ticket};
+use crate::views::{render, Event, Layout, Ticket};
 use crate::visitor::Visitor;
 use crate::Web;
 
@@ -20,8 +20,12 @@ struct TicketFormPage {
     layout: Layout,
     /// `None` when selling a new ticket.
     ticket_id: Option<String>,
-    title: String,
-    price: String,
+    form: TicketForm,
+    /// The event the ticket is for, when the seller chose one.
+    event: Option<Event>,
+    /// While choosing: what the seller searched for and the events found.
+    find: String,
+    found: Vec<Event>,
     errors: FormErrors,
 }
 
@@ -34,27 +38,87 @@ impl TicketFormPage {
     }
 }
 
-#[derive(Deserialize)]
+/// The form's fields (the event's id is a hidden field once chosen).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct TicketForm {
     #[serde(default)]
     title: String,
     #[serde(default)]
     price: String,
+    #[serde(default)]
+    event_id: String,
+    #[serde(default)]
+    section: String,
+    #[serde(default)]
+    row: String,
+    #[serde(default)]
+    seat: String,
+    #[serde(default)]
+    face_value: String,
+}
+
+/// `/tickets/new?event=<id>` sells for that event; `?find=<words>` searches for the event.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SellQuery {
+    #[serde(default)]
+    event: String,
+    #[serde(default)]
+    find: String,
 }
 
 pub(crate) async fn sell_form(
     State(web): State<Web>,
     visitor: Visitor,
+    Query(query): Query<SellQuery>,
 ) -> Result<Response, PageError> {
     let (layout, _) = web.signed_in_layout(&visitor).await?;
+    let event = chosen_event(&web, &visitor, &query.event).await?;
+    let find = query.find.trim().to_owned();
+    let found = if find.is_empty() || event.is_some() {
+        Vec::new()
+    } else {
+        let search = serde_urlencoded::to_string([("q", find.as_str()), ("limit", "10")])
+            .map_err(PageError::internal)?;
+        let reply = web
+            .api()
+            .get(&visitor, &format!("/api/events?{search}"))
+            .await?
+            .checked(&visitor)?;
+        if reply.is_success() {
+            reply.json()?
+        } else {
+            Vec::new()
+        }
+    };
     let page = TicketFormPage {
         layout,
         ticket_id: None,
-        title: String::new(),
-        price: String::new(),
+        form: TicketForm {
+            event_id: event.as_ref().map(|e| e.id.clone()).unwrap_or_default(),
+            ..TicketForm::default()
+        },
+        event,
+        find,
+        found,
         errors: FormErrors::default(),
     };
     Ok(render(&page)?.into_response())
+}
+
+/// The event `id` names, if any (an unknown one is a 404 page).
+async fn chosen_event(web: &Web, visitor: &Visitor, id: &str) -> Result<Option<Event>, PageError> {
+    if id.trim().is_empty() {
+        return Ok(None);
+    }
+    let id = checked_id(id.trim())?;
+    let event = web
+        .api()
+        .get(visitor, &format!("/api/events/{id}"))
+        .await?
+        .checked(visitor)?
+        .json()?;
+    Ok(Some(event))
 }
 
 pub(crate) async fn sell(
@@ -70,19 +134,40 @@ pub(crate) async fn sell(
         let ticket: Ticket = reply.json()?;
         return Ok(Redirect::to(&format!("/tickets/{}", ticket.id)).into_response());
     }
+    let event = chosen_event(&web, &visitor, &form.event_id).await?;
     let page = TicketFormPage {
         layout: web.layout(&visitor).await?,
         ticket_id: None,
-        title: form.title,
-        price: form.price,
-        errors: reply.errors(),
+        form,
+        event,
+        find: String::new(),
+        found: Vec::new(),
+        errors: reply.errors().shown_on(SHOWN),
     };
     Ok((reply.status, render(&page)?).into_response())
 }
 
+/// The fields the form shows next to their errors.
+const SHOWN: &[&str] = &["title", "price", "section", "row", "seat", "faceValue"];
+
 fn body(form: &TicketForm) -> Value {
-    // The API reads a price given as text the same as a number, with the same rules.
-    json!({"title": form.title, "price": form.price.trim()})
+    // The API reads a price given as text the same as a number, with the same rules. The
+    // seat's labels go as typed (empty clears one on an edit); an empty face value or event is
+    // none.
+    let mut body = json!({
+        "title": form.title,
+        "price": form.price.trim(),
+        "section": form.section,
+        "row": form.row,
+        "seat": form.seat,
+    });
+    if !form.face_value.trim().is_empty() {
+        body["faceValue"] = json!(form.face_value.trim());
+    }
+    if !form.event_id.trim().is_empty() {
+        body["eventId"] = json!(form.event_id.trim());
+    }
+    body
 }
 
 #[derive(askama::Template)]
@@ -173,11 +258,22 @@ pub(crate) async fn edit_form(
     if ticket.user_id != user.id {
         return Err(PageError::NotYours);
     }
+    let form = TicketForm {
+        price: ticket.price_input(),
+        face_value: ticket.face_value.map(|f| f.to_string()).unwrap_or_default(),
+        section: ticket.section.clone().unwrap_or_default(),
+        row: ticket.row.clone().unwrap_or_default(),
+        seat: ticket.seat.clone().unwrap_or_default(),
+        title: ticket.title.clone(),
+        event_id: String::new(),
+    };
     let page = TicketFormPage {
         layout,
         ticket_id: Some(ticket.id.clone()),
-        price: ticket.price_input(),
-        title: ticket.title,
+        form,
+        event: None,
+        find: String::new(),
+        found: Vec::new(),
         errors: FormErrors::default(),
     };
     Ok(render(&page)?.into_response())
@@ -205,9 +301,11 @@ pub(crate) async fn edit(
     let page = TicketFormPage {
         layout: web.layout(&visitor).await?,
         ticket_id: Some(id.to_owned()),
-        title: form.title,
-        price: form.price,
-        errors: reply.errors(),
+        form,
+        event: None,
+        find: String::new(),
+        found: Vec::new(),
+        errors: reply.errors().shown_on(SHOWN),
     };
     Ok((reply.status, render(&page)?).into_response())
 }
