@@ -98,6 +98,21 @@ impl Http {
         cookie: Option<&str>,
         body: Option<&Value>,
     ) -> anyhow::Result<Reply> {
+        let body = match body {
+            Some(json) => Some(("application/json", Bytes::from(serde_json::to_vec(json)?))),
+            None => None,
+        };
+        self.send_bytes(method, path, cookie, body).await
+    }
+
+    /// `method path` with a body of `(content type, bytes)`, a ticket's file say.
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        cookie: Option<&str>,
+        body: Option<(&str, Bytes)>,
+    ) -> anyhow::Result<Reply> {
         let mut request = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -105,9 +120,9 @@ impl Http {
             request = request.header(COOKIE, cookie);
         }
         let body = match body {
-            Some(json) => {
-                request = request.header(CONTENT_TYPE, "application/json");
-                Full::new(Bytes::from(serde_json::to_vec(json)?))
+            Some((content_type, bytes)) => {
+                request = request.header(CONTENT_TYPE, content_type);
+                Full::new(bytes)
             }
             None => Full::new(Bytes::new()),
         };

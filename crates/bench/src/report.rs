@@ -186,9 +186,13 @@ const RUN_HEADER: &str = "| load | clients | operations | throughput | p50 | p99
 fn reference_of(report: &SuiteReport, scenario: &str) -> Option<(f64, &'static str)> {
     let refs = &report.references;
     match scenario {
-        "sign-in check" | "browse all for sale" | "browse filtered page" => {
-            Some((refs.http_ceiling.throughput(), "bare axum"))
-        }
+        "sign-in check"
+        | "browse all for sale"
+        | "browse filtered page"
+        | "browse upcoming events"
+        | "search upcoming events"
+        | "an event's tickets"
+        | "download a 1 MB ticket file" => Some((refs.http_ceiling.throughput(), "bare axum")),
         "reserve" => Some((refs.database_ceiling.throughput(), "the database")),
         "sign up" => Some((refs.argon2_per_s, "raw argon2id")),
         _ => None,

@@ -1,8 +1,9 @@
 //! One run of the whole suite against one GitTix, in the order that lets each scenario find the
 //! data it needs, and that keeps the events one scenario leaves behind out of the next one's
 //! measurements: the references, sign-in, sign-up, browsing 1,000 tickets, selling up to the
-//! big catalogue, the filtered query over it, propagation, the funnel, the flash sales, expiry,
-//! reserving; then the correctness counters once every order has ended.
+//! big catalogue, the filtered query over it, the events (their catalogue, an event's page, a
+//! ticket's file), propagation, the funnel, the flash sales, expiry, reserving; then the
+//! correctness counters once every order has ended.
 
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use crate::references;
 use crate::scenarios::buying::{self, Propagation};
 use crate::scenarios::expiry::{self, Expiry};
 use crate::scenarios::flash_sale::{self, FlashRound};
-use crate::scenarios::http_reads;
+use crate::scenarios::{self, http_reads};
 use crate::stats::Run;
 use crate::target::{Mode, Target};
 
@@ -36,6 +37,11 @@ pub struct Sizes {
     pub race_buyers: usize,
     pub flash_rounds: usize,
     pub expiring_orders: usize,
+    /// Upcoming events in the catalogue, and the tickets of the one whose page is read.
+    #[serde(default)]
+    pub events: usize,
+    #[serde(default)]
+    pub event_tickets: usize,
 }
 
 impl Sizes {
@@ -54,6 +60,8 @@ impl Sizes {
             race_buyers: 200,
             flash_rounds: 5,
             expiring_orders: 10_000,
+            events: 10_000,
+            event_tickets: 1_000,
         }
     }
 
@@ -72,6 +80,8 @@ impl Sizes {
             race_buyers: 30,
             flash_rounds: 2,
             expiring_orders: 40,
+            events: 100,
+            event_tickets: 50,
         }
     }
 }
@@ -217,6 +227,69 @@ pub async fn run(target: &Target, sizes: Sizes, smoke: bool) -> anyhow::Result<S
     record(
         "browse filtered page",
         http_reads::browse_filtered(http, Plan::timed(sizes.clients, sizes.timed)).await,
+    );
+
+    // The events catalogue, an event's page, and a ticket's file up and down.
+    let (create_run, events) = scenarios::events::create(
+        http,
+        &seller,
+        Plan::operations(sizes.clients, sizes.events as u64),
+    )
+    .await;
+    fixtures::fail_on_errors(&create_run, "creating the events")?;
+    record("create events", create_run);
+    record(
+        "browse upcoming events",
+        scenarios::events::browse_upcoming(
+            http,
+            events.len(),
+            Plan::timed(sizes.clients, sizes.timed),
+        )
+        .await,
+    );
+    record(
+        "search upcoming events",
+        scenarios::events::search_upcoming(http, Plan::timed(sizes.clients, sizes.timed)).await,
+    );
+    let (seats_run, seats) = scenarios::events::sell_for(
+        http,
+        &seller,
+        &events[0],
+        Plan::operations(16, sizes.event_tickets as u64),
+    )
+    .await;
+    fixtures::fail_on_errors(&seats_run, "listing an event's tickets")?;
+    record(
+        "an event's tickets",
+        scenarios::events::event_tickets(
+            http,
+            &events[0],
+            seats.len(),
+            Plan::timed(sizes.clients, sizes.timed),
+        )
+        .await,
+    );
+    let file_clients = 8;
+    let with_files = &seats[..file_clients.min(seats.len())];
+    record(
+        "upload a 1 MB ticket file",
+        scenarios::events::upload(
+            http,
+            &seller,
+            with_files,
+            Plan::timed(file_clients, sizes.timed),
+        )
+        .await,
+    );
+    record(
+        "download a 1 MB ticket file",
+        scenarios::events::download(
+            http,
+            &seller,
+            with_files,
+            Plan::timed(file_clients, sizes.timed),
+        )
+        .await,
     );
 
     let mut pool = first;

@@ -184,7 +184,8 @@ async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {
             .into_iter()
             .collect();
     let charged: HashMap<String, i64> =
-        sqlx::query_as("SELECT order_id, amount FROM charges WHERE status = 'completed'")
+        // A sale never delivered keeps its price on record, refunded.
+        sqlx::query_as("SELECT order_id, amount FROM charges WHERE status IN ('completed', 'refunded')")
             .fetch_all(databases.payments.pool())
             .await?
             .into_iter()
@@ -209,6 +210,87 @@ async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {
         );
     }
     Ok(check)
+}
+
+/// Delivery (design, section 5): once every deadline has passed, no sale still awaits its file;
+/// every delivered ticket has its file and is held for the buyer of its completed order (the
+/// load downloaded each one as that buyer, too); and every sale never delivered was refunded in
+/// full, with no captured payment left.
+pub async fn deliveries(databases: &Databases, patience: Duration) -> anyhow::Result<Vec<Check>> {
+    // The deadlines of the last sales fall after the load stopped: wait for them, and for the
+    // refunds they cause, before reading.
+    let deadline = Instant::now() + patience;
+    let overdue_sql =
+        "SELECT count(*) FROM tickets WHERE status = 'sold' AND delivery = 'awaiting'";
+    let unrefunded = async || -> anyhow::Result<u64> {
+        let undelivered: Vec<String> = sqlx::query_scalar(
+            "SELECT order_id FROM tickets WHERE delivery = 'undelivered' AND order_id IS NOT NULL",
+        )
+        .fetch_all(databases.tickets.pool())
+        .await?;
+        let captured: std::collections::HashSet<String> =
+            sqlx::query_scalar("SELECT order_id FROM charges WHERE status = 'completed'")
+                .fetch_all(databases.payments.pool())
+                .await?
+                .into_iter()
+                .collect();
+        Ok(undelivered.iter().filter(|o| captured.contains(*o)).count() as u64)
+    };
+    let (mut awaiting, mut not_refunded) = (0, 0);
+    while Instant::now() < deadline {
+        (awaiting, not_refunded) = (
+            count_rows(&databases.tickets, overdue_sql).await?,
+            unrefunded().await?,
+        );
+        if awaiting == 0 && not_refunded == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let delivered: Vec<(String, Option<String>, Option<String>, i64)> = sqlx::query_as(
+        "SELECT t.id, t.order_id, t.buyer_id, (SELECT count(*) FROM ticket_files f WHERE f.ticket_id = t.id) \
+         FROM tickets t WHERE t.delivery = 'delivered'",
+    )
+    .fetch_all(databases.tickets.pool())
+    .await?;
+    let buyers: HashMap<String, String> =
+        sqlx::query_as("SELECT id, user_id FROM orders WHERE status = 'complete'")
+            .fetch_all(databases.orders.pool())
+            .await?
+            .into_iter()
+            .collect();
+    let unreadable = delivered
+        .iter()
+        .filter(|(_, order, buyer, files)| {
+            let buyer_of_order = order.as_ref().and_then(|o| buyers.get(o));
+            *files != 1 || buyer.is_none() || buyer_of_order != buyer.as_ref()
+        })
+        .count();
+    let undelivered = count_rows(
+        &databases.tickets,
+        "SELECT count(*) FROM tickets WHERE delivery = 'undelivered'",
+    )
+    .await?;
+    let mut refunded = Check::zero(
+        "every sale not delivered by its deadline was refunded in full",
+        not_refunded,
+    );
+    refunded.detail += &format!(" ({undelivered} undelivered)");
+    let mut readable = Check::zero(
+        "every delivered ticket's file is kept for the buyer of its completed order",
+        unreadable as u64,
+    );
+    readable.detail += &format!(" ({} delivered)", delivered.len());
+    Ok(vec![
+        Check::zero("no sold ticket awaits its file past its deadline", awaiting),
+        readable,
+        refunded,
+    ])
+}
+
+async fn count_rows(db: &Db, sql: &str) -> anyhow::Result<u64> {
+    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db.pool()).await?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }
 
 /// No order of a withdrawn ticket is active or complete: a withdrawal that wins leaves no order

@@ -1,8 +1,9 @@
 //! The purchase load that runs through every fault: buyers reserve fresh tickets and pay, decline,
 //! cancel or walk away, as people do, retrying as a patient client would; some pay with a card
 //! that asks for 3-D Secure and answer the check at once, or only once the order's lock has
-//! ended. Failures while a fault lasts are expected and counted; what must hold afterwards is
-//! checked by `checks`.
+//! ended. Every other seller uploads the ticket's file, and its buyer downloads it once paid; the
+//! other sales are never delivered. Failures while a fault lasts are expected and counted; what
+//! must hold afterwards is checked by `checks`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,6 +15,9 @@ use serde_json::{json, Value};
 use super::stand_in::StandIn;
 use crate::client::Http;
 use crate::fixtures::Account;
+
+/// The ticket's file every other seller uploads: a small PDF.
+const TICKET_FILE: &[u8] = b"%PDF-1.4\n% fault suite ticket\n%%EOF\n";
 
 /// Who plays the bank's 3-D Secure check for the buyers.
 #[derive(Clone)]
@@ -38,6 +42,8 @@ pub struct Tally {
     /// 3-D Secure checks completed at once, and just as the order's lock ended.
     pub challenges_in_time: u64,
     pub challenges_late: u64,
+    /// Tickets whose file their buyer downloaded after paying, byte for byte.
+    pub downloaded: u64,
     /// Answers other than the expected ones, by "step status" (`pay 503`, `list error`, ...).
     pub unexpected: BTreeMap<String, u64>,
 }
@@ -139,6 +145,22 @@ impl Worker {
             Err(_) => return self.unexpected("list", "no answer"),
         };
         self.tally.lock().expect("not poisoned").begun += 1;
+        // Every other seller uploads the ticket's file at once: that sale is delivered when it
+        // completes. The others never do, and their buyers are refunded at the deadline.
+        let with_file = round.is_multiple_of(2);
+        if with_file {
+            let path = format!("/api/tickets/{ticket}/file");
+            let uploaded = self
+                .retrying_for_status("upload", 204, || {
+                    let file = Some(("application/pdf", bytes::Bytes::from_static(TICKET_FILE)));
+                    self.http
+                        .send_bytes(hyper::Method::PUT, &path, Some(&self.seller.cookie), file)
+                })
+                .await;
+            if !uploaded {
+                return;
+            }
+        }
         // The orders service learns of the ticket through an event: 404 until it has.
         let body = json!({"ticketId": ticket});
         let Some(reserved) = self
@@ -204,7 +226,63 @@ impl Worker {
                 self.pay_with_3_d_secure(&order, lock_ends.filter(|_| late))
                     .await;
             }
-            _ => self.pay(&order, "tok_visa", 201).await,
+            _ => {
+                self.pay(&order, "tok_visa", 201).await;
+                if with_file {
+                    self.download(&ticket).await;
+                }
+            }
+        }
+    }
+
+    /// The buyer of a paid order downloads the ticket's file once the sale reaches the tickets
+    /// service (404 until it has), and it must be the seller's file.
+    async fn download(&self, ticket: &str) {
+        let path = format!("/api/tickets/{ticket}/file");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            match self.http.get(&path, Some(&self.buyer.cookie)).await {
+                Ok(reply) if reply.status == 200 && reply.body.as_ref() == TICKET_FILE => {
+                    self.tally.lock().expect("not poisoned").downloaded += 1;
+                    return;
+                }
+                Ok(reply) if reply.status == 200 => {
+                    return self.unexpected("download", "other bytes")
+                }
+                Ok(reply) if ![404, 502, 503].contains(&reply.status.as_u16()) => {
+                    return self.unexpected("download", reply.status.as_str())
+                }
+                _ if Instant::now() > deadline => {
+                    return self.unexpected("download", "never delivered")
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// [`Self::retrying`] for an answer with no body to read: whether `expected` came.
+    async fn retrying_for_status<F, Fut>(&self, step: &str, expected: u16, send: F) -> bool
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<crate::client::Reply>>,
+    {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let outcome = send().await;
+            let retry = match &outcome {
+                Ok(reply) if reply.status == expected => return true,
+                Ok(reply) => [502, 503].contains(&reply.status.as_u16()),
+                Err(_) => true,
+            };
+            if !retry || Instant::now() > deadline {
+                let what = match &outcome {
+                    Ok(reply) => reply.status.as_str().to_owned(),
+                    Err(_) => "no answer".to_owned(),
+                };
+                self.unexpected(step, &what);
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 

@@ -2,6 +2,7 @@
 //! measured.
 
 pub mod buying;
+pub mod events;
 pub mod expiry;
 pub mod flash_sale;
 pub mod http_reads;
