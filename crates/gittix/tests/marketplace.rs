@@ -641,8 +641,8 @@ mod delivery {
 
     topology_tests! {
         async fn a_ticket_with_its_file_is_downloaded_and_one_never_delivered_is_refunded(topology) {
-            // A deadline of about four seconds: the expiration service's timer, for real.
-            let config = TicketsConfig { delivery_deadline_hours: 0.001, ..TicketsConfig::default() };
+            // A deadline of about seven seconds: the expiration service's timer, for real.
+            let config = TicketsConfig { delivery_deadline_hours: 0.002, ..TicketsConfig::default() };
             let market = Marketplace::spawn_configured(topology, OrdersConfig::default().order_lock_seconds, config).await;
             let (seller, buyer) = (market.user(), market.user());
             let with_file = market.sell(&seller, 30).await;

@@ -12,7 +12,7 @@ use sqlx::{Any, Transaction};
 
 use crate::file_rules::FileKind;
 use crate::refusal::Refusal;
-use crate::store::TicketStore;
+use crate::store::{Applied, TicketStore};
 use crate::ticket::{Ticket, COLUMNS};
 
 /// A ticket's file, as stored.
@@ -67,6 +67,16 @@ impl TicketStore {
                 };
                 outbox::enqueue(tx, &scheduled).await?;
             }
+        }
+        Ok(())
+    }
+
+    /// Refuses an upload for a ticket that is not there (404) or not `seller`'s (401), before
+    /// the route reads the file. [`Self::upload`] decides again, with the ticket locked.
+    pub async fn may_upload(&self, id: &str, seller: &str) -> DomainResult<(), Refusal> {
+        let ticket = self.find(id).await?.ok_or(Refusal::NoSuchTicket)?;
+        if ticket.user_id != seller {
+            return Err(Refusal::SomeoneElses.into());
         }
         Ok(())
     }
@@ -145,20 +155,28 @@ impl TicketStore {
 
     /// `delivery:due`: the deadline of the sale to `order_id` passed. Still awaited, the ticket
     /// is `undelivered` (payments refunds the buyer on `ticket:undelivered`); delivered in time,
-    /// nothing changes.
+    /// nothing changes. A timer that fired before the deadline by this service's clock (the
+    /// expiration service's runs ahead) is "not yet": the event comes back later.
     pub async fn delivery_due(
         &self,
         event_id: &str,
         ticket_id: &str,
         order_id: &str,
-    ) -> sqlx::Result<()> {
+    ) -> sqlx::Result<Applied> {
         let Some((mut tx, ticket)) = self.begin_order_event(event_id, ticket_id).await? else {
-            return Ok(());
+            return Ok(Applied::Done);
         };
-        let awaited = ticket.is_some_and(|t| {
+        let awaited = ticket.filter(|t| {
             t.order_id.as_deref() == Some(order_id) && t.delivery == Some(Delivery::Awaiting)
         });
-        if awaited {
+        if awaited
+            .as_ref()
+            .is_some_and(|t| t.delivery_due_at.is_some_and(|due| unix_millis() < due))
+        {
+            // Rolled back: the inbox must not remember an event that was not applied.
+            return Ok(Applied::NotYet);
+        }
+        if awaited.is_some() {
             let missed = set_delivery(&mut tx, ticket_id, Delivery::Undelivered).await?;
             tracing::info!(
                 ticket_id,
@@ -168,7 +186,7 @@ impl TicketStore {
             outbox::enqueue(&mut tx, &undelivered(&missed)).await?;
         }
         self.commit(tx).await?;
-        Ok(())
+        Ok(Applied::Done)
     }
 }
 

@@ -96,6 +96,16 @@ impl EventStore {
             return Err(Refusal::NotTheEventsCreator.into());
         }
         let mut tx = self.db.pool().begin().await?;
+        // The event's tickets are locked first, in one order: a sale in progress (which holds
+        // its ticket's row) commits before the check below reads, so the check sees it, and no
+        // sale can start until the copies are rewritten.
+        sqlx::query(&format!(
+            "SELECT id FROM tickets WHERE event_id = $1 ORDER BY id{}",
+            self.db.lock_rows()
+        ))
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         let updated = sqlx::query(
             "UPDATE events SET name = $3, venue = $4, city = $5, name_key = $6, venue_key = $7, city_key = $8, \
              starts_at = $9, version = version + 1, updated_at = $10 \
@@ -179,4 +189,31 @@ async fn rewrite_copies(tx: &mut Transaction<'static, Any>, event: &EventRow) ->
         outbox::enqueue(tx, &ticket.updated_event()).await?;
     }
     Ok(())
+}
+
+/// What a ticket copies of its event.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EventCopy {
+    pub id: String,
+    pub name: String,
+    pub venue: String,
+    pub city: String,
+    pub starts_at: i64,
+}
+
+/// The event a ticket is being listed or edited for, read in the ticket's transaction and kept
+/// from changing until it commits: a correction of the event waits for the ticket, and then
+/// rewrites its copy; or the ticket waits for the correction, and copies the corrected event.
+pub(crate) async fn event_for_ticket(
+    tx: &mut Transaction<'static, Any>,
+    db: &Db,
+    id: &str,
+) -> sqlx::Result<Option<EventCopy>> {
+    sqlx::query_as(&format!(
+        "SELECT id, name, venue, city, starts_at FROM events WHERE id = $1{}",
+        db.share_rows()
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
 }

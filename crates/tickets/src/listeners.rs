@@ -51,10 +51,15 @@ pub(crate) fn listener(tickets: TicketStore, platform: &Platform) -> Listener {
             let tickets = on_due.clone();
             async move {
                 let due = &event.data;
-                tickets
-                    .delivery_due(&event.id, &due.ticket_id, &due.order_id)
-                    .await?;
-                Ok(Outcome::Done)
+                Ok(
+                    match tickets
+                        .delivery_due(&event.id, &due.ticket_id, &due.order_id)
+                        .await?
+                    {
+                        Applied::Done => Outcome::Done,
+                        Applied::NotYet => Outcome::NotYet,
+                    },
+                )
             }
         })
 }

@@ -12,7 +12,7 @@ use gittix_shared::{inbox, outbox};
 use sqlx::{Any, Transaction};
 
 use crate::config::DeliveryRules;
-use crate::event::EventRow;
+use crate::event_store::event_for_ticket;
 use crate::for_sale_cache::ForSaleCache;
 use crate::refusal::Refusal;
 use crate::rules::ValidTicket;
@@ -93,14 +93,20 @@ impl TicketStore {
         Ok(())
     }
 
-    /// Lists a new ticket for sale (for `event`, when given: the event `valid.event_id` names)
-    /// and records `ticket:created`.
+    /// Lists a new ticket for sale (for the event `event_id` names, when given) and records
+    /// `ticket:created`.
     pub async fn create(
         &self,
         user_id: &str,
         valid: &ValidTicket,
-        event: Option<&EventRow>,
+        event_id: Option<&str>,
     ) -> sqlx::Result<Ticket> {
+        let mut tx = self.db.pool().begin().await?;
+        let event = match event_id {
+            Some(id) => event_for_ticket(&mut tx, &self.db, id).await?,
+            None => None,
+        };
+        let event = event.as_ref();
         let label = |text: &Option<String>| text.clone().filter(|t| !t.is_empty());
         let ticket = Ticket {
             id: uuid::Uuid::now_v7().to_string(),
@@ -125,7 +131,6 @@ impl TicketStore {
             delivery_due_at: None,
         };
         let now = unix_millis();
-        let mut tx = self.db.pool().begin().await?;
         sqlx::query(
             "INSERT INTO tickets (id, title, title_key, price_cents, user_id, version, status, created_at, updated_at, \
              section, seat_row, seat, face_value_cents, event_id, event_name, event_venue, event_city, event_starts_at) \
@@ -185,13 +190,19 @@ impl TicketStore {
     }
 
     /// The seller changes the terms of a ticket that is for sale to `edited` (every field, as
-    /// merged with the ticket's current ones by the route).
+    /// merged with the ticket's current ones by the route). Its event's details are copied from
+    /// the event itself, in the same transaction.
     pub async fn edit(
         &self,
         id: &str,
         seller: &str,
         edited: &Ticket,
     ) -> DomainResult<Ticket, Refusal> {
+        let mut tx = self.db.pool().begin().await?;
+        let event = match &edited.event_id {
+            Some(event_id) => event_for_ticket(&mut tx, &self.db, event_id).await?,
+            None => None,
+        };
         let sql = format!(
             "UPDATE tickets SET title = $4, title_key = $5, price_cents = $6, version = version + 1, \
              terms_version = version + 1, updated_at = $7, section = $8, seat_row = $9, seat = $10, \
@@ -211,12 +222,12 @@ impl TicketStore {
             .bind(&edited.seat_row)
             .bind(&edited.seat)
             .bind(edited.face_value_cents)
-            .bind(&edited.event_id)
-            .bind(&edited.event_name)
-            .bind(&edited.event_venue)
-            .bind(&edited.event_city)
-            .bind(edited.event_starts_at);
-        self.seller_change(id, query)
+            .bind(event.as_ref().map(|e| e.id.clone()))
+            .bind(event.as_ref().map(|e| e.name.clone()))
+            .bind(event.as_ref().map(|e| e.venue.clone()))
+            .bind(event.as_ref().map(|e| e.city.clone()))
+            .bind(event.as_ref().map(|e| e.starts_at));
+        self.seller_change(tx, id, query)
             .await?
             .made(Refusal::NotEditable)
     }
@@ -234,7 +245,8 @@ impl TicketStore {
             .bind(TicketStatus::ForSale)
             .bind(TicketStatus::Withdrawn)
             .bind(unix_millis());
-        match self.seller_change(id, query).await? {
+        let tx = self.db.pool().begin().await?;
+        match self.seller_change(tx, id, query).await? {
             SellerChange::Unmatched(current) if current.status == TicketStatus::Withdrawn => {
                 if current.user_id == seller {
                     Ok(())
@@ -246,14 +258,14 @@ impl TicketStore {
         }
     }
 
-    /// Runs a seller's conditional update and records `ticket:updated`; when nothing matched,
-    /// returns the ticket as it is.
+    /// Runs a seller's conditional update in `tx` and records `ticket:updated`; when nothing
+    /// matched, returns the ticket as it is.
     async fn seller_change<'q>(
         &self,
+        mut tx: Transaction<'static, Any>,
         id: &str,
         update: sqlx::query::QueryAs<'q, Any, Ticket, sqlx::any::AnyArguments<'q>>,
     ) -> DomainResult<SellerChange, Refusal> {
-        let mut tx = self.db.pool().begin().await?;
         let Some(ticket) = update.fetch_optional(&mut *tx).await? else {
             drop(tx);
             let current = self.find(id).await?.ok_or(Refusal::NoSuchTicket)?;

@@ -171,51 +171,61 @@ pub fn webhooks_answered(before: Deliveries, after: Deliveries) -> Check {
 }
 
 /// Every sold ticket's price equals its order's price and its charge's amount: the sale has one
-/// price in every record (design, section 5).
+/// price in every record (design, section 5). The charge is the captured one, or for a sale
+/// never delivered the refunded one.
 async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {
-    let sold: Vec<(String, Option<String>, i64)> =
-        sqlx::query_as("SELECT id, order_id, price_cents FROM tickets WHERE status = 'sold'")
-            .fetch_all(databases.tickets.pool())
-            .await?;
+    let sold: Vec<(String, Option<String>, i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, order_id, price_cents, delivery FROM tickets WHERE status = 'sold'",
+    )
+    .fetch_all(databases.tickets.pool())
+    .await?;
     let ordered: HashMap<String, i64> =
         sqlx::query_as("SELECT id, ticket_price_cents FROM orders WHERE status = 'complete'")
             .fetch_all(databases.orders.pool())
             .await?
             .into_iter()
             .collect();
-    let charged: HashMap<String, i64> =
-        // A sale never delivered keeps its price on record, refunded.
-        sqlx::query_as("SELECT order_id, amount FROM charges WHERE status IN ('completed', 'refunded')")
-            .fetch_all(databases.payments.pool())
-            .await?
-            .into_iter()
-            .collect();
-    let differing: Vec<&(String, Option<String>, i64)> = sold
+    let charges = async |status: &str| -> anyhow::Result<HashMap<String, i64>> {
+        Ok(
+            sqlx::query_as("SELECT order_id, amount FROM charges WHERE status = $1")
+                .bind(status)
+                .fetch_all(databases.payments.pool())
+                .await?
+                .into_iter()
+                .collect(),
+        )
+    };
+    let (captured, refunded) = (charges("completed").await?, charges("refunded").await?);
+    let charged_for = |order: &str, delivery: &Option<String>| match delivery.as_deref() {
+        Some("undelivered") => refunded.get(order),
+        _ => captured.get(order),
+    };
+    let differing: Vec<&(String, Option<String>, i64, Option<String>)> = sold
         .iter()
-        .filter(|(_, order, price)| {
+        .filter(|(_, order, price, delivery)| {
             let order = order.as_deref().unwrap_or_default();
-            ordered.get(order) != Some(price) || charged.get(order) != Some(price)
+            ordered.get(order) != Some(price) || charged_for(order, delivery) != Some(price)
         })
         .collect();
     let mut check = Check::zero(
         "every sold ticket's price equals its order's price and its charge's amount",
         differing.len() as u64,
     );
-    if let Some((ticket, order, price)) = differing.first() {
+    if let Some((ticket, order, price, delivery)) = differing.first() {
         let order = order.as_deref().unwrap_or_default();
         check.detail += &format!(
             " (e.g. ticket {ticket} at {price}: order {:?}, charge {:?})",
             ordered.get(order),
-            charged.get(order)
+            charged_for(order, delivery)
         );
     }
     Ok(check)
 }
 
 /// Delivery (design, section 5): once every deadline has passed, no sale still awaits its file;
-/// every delivered ticket has its file and is held for the buyer of its completed order (the
-/// load downloaded each one as that buyer, too); and every sale never delivered was refunded in
-/// full, with no captured payment left.
+/// every delivered ticket has its file, is held for the buyer of its completed order (the load
+/// downloaded each one as that buyer, too), and its payment stands (captured, not refunded); and
+/// every sale never delivered was refunded in full, with no captured payment left.
 pub async fn deliveries(databases: &Databases, patience: Duration) -> anyhow::Result<Vec<Check>> {
     // The deadlines of the last sales fall after the load stopped: wait for them, and for the
     // refunds they cause, before reading.
@@ -259,11 +269,18 @@ pub async fn deliveries(databases: &Databases, patience: Duration) -> anyhow::Re
             .await?
             .into_iter()
             .collect();
+    let captured: std::collections::HashSet<String> =
+        sqlx::query_scalar("SELECT order_id FROM charges WHERE status = 'completed'")
+            .fetch_all(databases.payments.pool())
+            .await?
+            .into_iter()
+            .collect();
     let unreadable = delivered
         .iter()
         .filter(|(_, order, buyer, files)| {
             let buyer_of_order = order.as_ref().and_then(|o| buyers.get(o));
-            *files != 1 || buyer.is_none() || buyer_of_order != buyer.as_ref()
+            let paid = order.as_ref().is_some_and(|o| captured.contains(o));
+            *files != 1 || buyer.is_none() || buyer_of_order != buyer.as_ref() || !paid
         })
         .count();
     let undelivered = count_rows(
@@ -277,7 +294,7 @@ pub async fn deliveries(databases: &Databases, patience: Duration) -> anyhow::Re
     );
     refunded.detail += &format!(" ({undelivered} undelivered)");
     let mut readable = Check::zero(
-        "every delivered ticket's file is kept for the buyer of its completed order",
+        "every delivered ticket's file is kept for the buyer of its completed order, whose payment stands",
         unreadable as u64,
     );
     readable.detail += &format!(" ({} delivered)", delivered.len());

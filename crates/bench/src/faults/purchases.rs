@@ -1,8 +1,8 @@
 //! The purchase load that runs through every fault: buyers reserve fresh tickets and pay, decline,
 //! cancel or walk away, as people do, retrying as a patient client would; some pay with a card
 //! that asks for 3-D Secure and answer the check at once, or only once the order's lock has
-//! ended. Every other seller uploads the ticket's file, and its buyer downloads it once paid; the
-//! other sales are never delivered. Failures while a fault lasts are expected and counted; what
+//! ended. Every other seller uploads the ticket's file as they list it, some others once the
+//! ticket is sold, and each buyer downloads it once paid; the other sales are never delivered. Failures while a fault lasts are expected and counted; what
 //! must hold afterwards is checked by `checks`.
 
 use std::collections::BTreeMap;
@@ -148,18 +148,8 @@ impl Worker {
         // Every other seller uploads the ticket's file at once: that sale is delivered when it
         // completes. The others never do, and their buyers are refunded at the deadline.
         let with_file = round.is_multiple_of(2);
-        if with_file {
-            let path = format!("/api/tickets/{ticket}/file");
-            let uploaded = self
-                .retrying_for_status("upload", 204, || {
-                    let file = Some(("application/pdf", bytes::Bytes::from_static(TICKET_FILE)));
-                    self.http
-                        .send_bytes(hyper::Method::PUT, &path, Some(&self.seller.cookie), file)
-                })
-                .await;
-            if !uploaded {
-                return;
-            }
+        if with_file && !self.upload(&ticket).await {
+            return;
         }
         // The orders service learns of the ticket through an event: 404 until it has.
         let body = json!({"ticketId": ticket});
@@ -177,7 +167,9 @@ impl Worker {
         };
         match round % 10 {
             // Declined: the order stays open until it expires.
-            7 => self.pay(&order, "tok_chargeDeclined", 400).await,
+            7 => {
+                self.pay(&order, "tok_chargeDeclined", 400).await;
+            }
             8 => {
                 let path = format!("/api/orders/{order}");
                 let cancelled = self
@@ -227,12 +219,33 @@ impl Worker {
                     .await;
             }
             _ => {
-                self.pay(&order, "tok_visa", 201).await;
-                if with_file {
+                // Only a buyer told "paid" looks for the ticket (one refused under a fault got
+                // nothing, and waiting for it would only stall this buyer).
+                if !self.pay(&order, "tok_visa", 201).await {
+                    return;
+                }
+                // One seller in four of those without a file uploads it once the ticket is
+                // sold, racing the sale's arrival and well before its deadline.
+                let late_file = round % 4 == 1;
+                if late_file && !self.upload(&ticket).await {
+                    return;
+                }
+                if with_file || late_file {
                     self.download(&ticket).await;
                 }
             }
         }
+    }
+
+    /// The seller uploads the ticket's file; whether it was taken.
+    async fn upload(&self, ticket: &str) -> bool {
+        let path = format!("/api/tickets/{ticket}/file");
+        self.retrying_for_status("upload", 204, || {
+            let file = Some(("application/pdf", bytes::Bytes::from_static(TICKET_FILE)));
+            self.http
+                .send_bytes(hyper::Method::PUT, &path, Some(&self.seller.cookie), file)
+        })
+        .await
     }
 
     /// The buyer of a paid order downloads the ticket's file once the sale reaches the tickets
@@ -286,7 +299,8 @@ impl Worker {
         }
     }
 
-    async fn pay(&self, order: &str, token: &str, expected: u16) {
+    /// Pays for `order` with `token`; whether the API answered `expected`.
+    async fn pay(&self, order: &str, token: &str, expected: u16) -> bool {
         let body = json!({"token": token, "orderId": order});
         // 404: payments has not seen the order yet. A 503 (the card processor did not answer)
         // or no answer is not retried: the charge is settled by payments itself.
@@ -300,6 +314,7 @@ impl Worker {
         if paid.is_some() && expected == 201 {
             self.paid(order);
         }
+        paid.is_some()
     }
 
     /// Pays with Stripe's test card that asks for 3-D Secure and completes the check: at once,

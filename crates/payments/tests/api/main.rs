@@ -571,7 +571,8 @@ mod webhooks {
                 let charge = &intent["charges"]["data"][0];
                 assert_eq!((&charge["amount_refunded"], &charge["refunded"]), (&json!(2000), &json!(true)), "{intent}");
             }
-            // Delivered twice, or settled again by reconciliation: one refund.
+            // Announced again (a second event for the same sale), or settled again by
+            // reconciliation: still one refund.
             gittix_testing::publish_event(app.bus(), &undelivered).await;
             app.reconcile(Duration::ZERO).await.unwrap();
             refunds.expect_none(std::time::Duration::from_millis(500)).await;

@@ -38,6 +38,7 @@ pub(crate) async fn create(
         valid.face_value_cents,
         rules.resale_cap_percent,
     )?;
-    let ticket = tickets.create(&seller.id, &valid, event.as_ref()).await?;
+    let event_id = event.as_ref().map(|e| e.id.as_str());
+    let ticket = tickets.create(&seller.id, &valid, event_id).await?;
     Ok((StatusCode::CREATED, Json(ticket)))
 }

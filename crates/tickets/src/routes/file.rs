@@ -18,13 +18,15 @@ use crate::store::TicketStore;
         (Vec<u8> = "application/pdf"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"))),
     responses(
     (status = 204, description = "Kept (replacing an earlier file); a sold ticket awaiting its file is delivered now: publishes ticket:delivered"),
-    (status = 400, description = "Not a PDF, PNG or JPEG, or its bytes are not what its type says; or the ticket is withdrawn, delivered, or past its deadline", body = ErrorBody),
+    (status = 400, description = "Not a PDF, PNG or JPEG, or its bytes are not what its type says; or the ticket is withdrawn, delivered, or past its deadline; or the body could not be read", body = ErrorBody),
     (status = 401, description = "Signed out, or another user's ticket", body = ErrorBody),
     (status = 404, description = "No ticket has this id", body = ErrorBody),
     (status = 413, description = "Over 5 MB", body = ErrorBody),
     DatabaseUnavailable,
 ))]
-/// `PUT /api/tickets/:id/file`: the seller uploads the ticket's file, the body as it is.
+/// `PUT /api/tickets/:id/file`: the seller uploads the ticket's file, the body as it is. Checked
+/// in the design's order: signed in, the ticket exists, it is the caller's, the file, the
+/// ticket's state (in the store, with the ticket locked), the size.
 pub(crate) async fn upload(
     State(tickets): State<TicketStore>,
     RequireUser(seller): RequireUser,
@@ -33,10 +35,9 @@ pub(crate) async fn upload(
     body: Body,
 ) -> ApiResult<StatusCode> {
     let id = id.get()?;
-    // Read here against the file's own limit, not the service's (much smaller) body limit.
-    let bytes = axum::body::to_bytes(body, MAX_FILE_BYTES)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
+    // Whose ticket it is comes first (404, then 401), before a byte of the file is read.
+    tickets.may_upload(id, &seller.id).await?;
+    let bytes = read_file(body).await?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -59,6 +60,26 @@ pub(crate) async fn upload(
     let kind = kind.ok_or(ApiError::NotFound)?;
     tickets.upload(id, &seller.id, kind, &bytes).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The body, read here against the file's own limit (not the service's much smaller one), and
+/// refused as soon as it grows past it. It is read up to the limit even when `Content-Length`
+/// already says it is over: a client that sends its whole body before reading the answer (most
+/// do) then gets the 413 rather than a connection closed under it.
+async fn read_file(body: Body) -> ApiResult<bytes::Bytes> {
+    axum::body::to_bytes(body, MAX_FILE_BYTES)
+        .await
+        .map_err(|error| {
+            let inner = error.into_inner();
+            if inner
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::bad_request("Could not read the request body")
+            }
+        })
 }
 
 #[utoipa::path(get, path = "/api/tickets/{id}/file", operation_id = "downloadTicketFile", tag = "tickets", security(("session" = [])),

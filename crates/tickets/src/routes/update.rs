@@ -49,28 +49,13 @@ pub(crate) async fn update(
 }
 
 /// `current` with what the edit gives: the title and price, and each optional field it names
-/// (an empty seat label clears it).
+/// (an empty seat label clears it). The event's details are copied by the store from the event
+/// itself; only which event is decided here.
 fn merged(current: Ticket, valid: ValidTicket, event: Option<EventRow>) -> Ticket {
     let label = |given: Option<String>, kept: Option<String>| match given {
         Some(text) if text.is_empty() => None,
         Some(text) => Some(text),
         None => kept,
-    };
-    let (event_id, event_name, event_venue, event_city, event_starts_at) = match event {
-        Some(e) => (
-            Some(e.id),
-            Some(e.name),
-            Some(e.venue),
-            Some(e.city),
-            Some(e.starts_at),
-        ),
-        None => (
-            current.event_id,
-            current.event_name,
-            current.event_venue,
-            current.event_city,
-            current.event_starts_at,
-        ),
     };
     Ticket {
         title: valid.title,
@@ -79,11 +64,7 @@ fn merged(current: Ticket, valid: ValidTicket, event: Option<EventRow>) -> Ticke
         seat_row: label(valid.row, current.seat_row),
         seat: label(valid.seat, current.seat),
         face_value_cents: valid.face_value_cents.or(current.face_value_cents),
-        event_id,
-        event_name,
-        event_venue,
-        event_city,
-        event_starts_at,
+        event_id: event.map(|e| e.id).or(current.event_id),
         ..current
     }
 }

@@ -1,8 +1,10 @@
 //! Delivery: the seller's file, checked, kept and handed only to the buyer of the completed
 //! order; the deadline for a ticket sold without it.
 
-use gittix_shared::domain::OrderStatus;
-use gittix_shared::events::{DeliveryDue, OrderCompleted, OrderCreated, OrderedTicket, TicketRef};
+use gittix_shared::domain::{CancelReason, OrderStatus};
+use gittix_shared::events::{
+    DeliveryDue, OrderCancelled, OrderCompleted, OrderCreated, OrderedTicket, TicketRef,
+};
 use gittix_testing::{eventually, publish_event, topology_tests, EventLog, TestUser};
 use gittix_tickets::TicketsConfig;
 use reqwest::{Method, Response, StatusCode};
@@ -97,8 +99,12 @@ topology_tests! {
         assert_eq!(app.upload(None, id, "application/pdf", PDF.to_vec()).await.status(), StatusCode::UNAUTHORIZED);
         let (status, body) = status_and_json(app.upload(Some(&stranger), id, "application/pdf", PDF.to_vec()).await).await;
         assert_eq!((status, body), (StatusCode::UNAUTHORIZED, error("Not authorized")));
+        // Whose ticket it is decides before the file does (the design's order).
+        let (status, body) = status_and_json(app.upload(Some(&stranger), id, "image/png", PDF.to_vec()).await).await;
+        assert_eq!((status, body), (StatusCode::UNAUTHORIZED, error("Not authorized")));
         let unknown = uuid::Uuid::now_v7().to_string();
         assert_eq!(app.upload(Some(&seller), &unknown, "application/pdf", PDF.to_vec()).await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(app.upload(Some(&seller), &unknown, "text/html", b"<html>".to_vec()).await.status(), StatusCode::NOT_FOUND);
         let lies = field_error("file", "The file is not what its Content-Type says, or cannot be read");
         for (content_type, body, expected) in [
             ("application/pdf", PNG.to_vec(), lies.clone()),
@@ -142,6 +148,23 @@ topology_tests! {
         assert_eq!(app.download(None, id).await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(status_and_json(app.download(Some(&stranger), id).await).await, not_found);
         assert_eq!(status_and_json(app.download(Some(&buyer), id).await).await, not_found, "before the sale");
+        // A reservation that was cancelled gives its buyer nothing either.
+        let dropped = uuid::Uuid::now_v7().to_string();
+        let reserved = OrderCreated {
+            id: dropped.clone(),
+            version: 0,
+            status: OrderStatus::Created,
+            user_id: stranger.id.clone(),
+            expires_at: "2030-01-01T00:00:00.000Z".into(),
+            ticket: OrderedTicket { id: id.into(), price: 2000, version: ticket["version"].as_i64() },
+        };
+        publish_event(app.bus(), &reserved).await;
+        app.status_is(id, "reserved").await;
+        assert_eq!(status_and_json(app.download(Some(&stranger), id).await).await, not_found, "while reserved");
+        let cancelled = OrderCancelled { id: dropped, version: 1, ticket: TicketRef { id: id.into() }, reason: CancelReason::Cancelled };
+        publish_event(app.bus(), &cancelled).await;
+        let ticket = app.status_is(id, "for_sale").await;
+        assert_eq!(status_and_json(app.download(Some(&stranger), id).await).await, not_found, "once cancelled");
 
         let order = uuid::Uuid::now_v7().to_string();
         app.bought(&buyer, &ticket, &order).await;
