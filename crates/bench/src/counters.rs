@@ -114,7 +114,8 @@ pub async fn settle_and_count(
     })
 }
 
-async fn count(db: &gittix_shared::db::Db, sql: &str) -> anyhow::Result<u64> {
+/// The `count(*)` that `sql` selects.
+pub(crate) async fn count(db: &gittix_shared::db::Db, sql: &str) -> anyhow::Result<u64> {
     let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db.pool()).await?;
     Ok(n as u64)
 }

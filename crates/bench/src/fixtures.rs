@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde_json::json;
 
 use crate::client::Http;
-use crate::load::{drive, Plan};
+use crate::load::{drive, drive_collecting, Plan};
 use crate::stats::Run;
 use crate::target::Databases;
 
@@ -80,26 +80,16 @@ pub fn price(n: u64) -> f64 {
 /// Lists tickets as `seller` with `plan`'s clients (POST /api/tickets): the sell scenario.
 /// Returns the load's measurements and the new tickets' ids, in no particular order.
 pub async fn sell(http: &Http, seller: &Account, plan: Plan) -> (Run, Vec<String>) {
-    let ids = Arc::new(Mutex::new(Vec::new()));
-    let run = drive(plan, {
-        let (http, ids, cookie) = (http.clone(), ids.clone(), seller.cookie.clone());
-        move |_, n| {
-            let (http, ids, cookie) = (http.clone(), ids.clone(), cookie.clone());
-            async move {
-                let body = json!({"title": title(n), "price": price(n)});
-                let reply = http.post("/api/tickets", Some(&cookie), &body).await?;
-                let id = reply.expect(201)?.field("id")?;
-                ids.lock().expect("not poisoned").push(id);
-                Ok(())
-            }
+    let (http, cookie) = (http.clone(), seller.cookie.clone());
+    drive_collecting(plan, move |_, n| {
+        let (http, cookie) = (http.clone(), cookie.clone());
+        async move {
+            let body = json!({"title": title(n), "price": price(n)});
+            let reply = http.post("/api/tickets", Some(&cookie), &body).await?;
+            reply.expect(201)?.field("id")
         }
     })
-    .await;
-    let ids = Arc::try_unwrap(ids)
-        .expect("the load is over")
-        .into_inner()
-        .expect("not poisoned");
-    (run, ids)
+    .await
 }
 
 /// Lists `count` tickets and waits until the orders replica holds them all, so they can be

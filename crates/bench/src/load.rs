@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
@@ -139,4 +139,31 @@ where
         latency: Distribution::of(&latencies),
         per_second,
     }
+}
+
+/// [`drive`] for operations that each create something: collects the id each one returns (in no
+/// particular order) beside the load's measurements.
+pub async fn drive_collecting<F, Fut>(plan: Plan, operation: F) -> (Run, Vec<String>)
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<String>> + Send,
+{
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let run = drive(plan, {
+        let ids = ids.clone();
+        move |client, n| {
+            let (ids, created) = (ids.clone(), operation(client, n));
+            async move {
+                let id = created.await?;
+                ids.lock().expect("not poisoned").push(id);
+                Ok(())
+            }
+        }
+    })
+    .await;
+    let ids = Arc::try_unwrap(ids)
+        .expect("the load is over")
+        .into_inner()
+        .expect("not poisoned");
+    (run, ids)
 }

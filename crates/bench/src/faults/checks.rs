@@ -11,7 +11,7 @@ use gittix_shared::db::Db;
 
 use super::stand_in::StandIn;
 use super::webhooks::Deliveries;
-use crate::counters::settle_and_count;
+use crate::counters::{count, settle_and_count};
 use crate::target::Databases;
 
 /// One invariant and whether it held.
@@ -238,18 +238,13 @@ pub async fn deliveries(databases: &Databases, patience: Duration) -> anyhow::Re
         )
         .fetch_all(databases.tickets.pool())
         .await?;
-        let captured: std::collections::HashSet<String> =
-            sqlx::query_scalar("SELECT order_id FROM charges WHERE status = 'completed'")
-                .fetch_all(databases.payments.pool())
-                .await?
-                .into_iter()
-                .collect();
+        let captured = captured_orders(databases).await?;
         Ok(undelivered.iter().filter(|o| captured.contains(*o)).count() as u64)
     };
     let (mut awaiting, mut not_refunded) = (0, 0);
     while Instant::now() < deadline {
         (awaiting, not_refunded) = (
-            count_rows(&databases.tickets, overdue_sql).await?,
+            count(&databases.tickets, overdue_sql).await?,
             unrefunded().await?,
         );
         if awaiting == 0 && not_refunded == 0 {
@@ -269,12 +264,7 @@ pub async fn deliveries(databases: &Databases, patience: Duration) -> anyhow::Re
             .await?
             .into_iter()
             .collect();
-    let captured: std::collections::HashSet<String> =
-        sqlx::query_scalar("SELECT order_id FROM charges WHERE status = 'completed'")
-            .fetch_all(databases.payments.pool())
-            .await?
-            .into_iter()
-            .collect();
+    let captured = captured_orders(databases).await?;
     let unreadable = delivered
         .iter()
         .filter(|(_, order, buyer, files)| {
@@ -283,7 +273,7 @@ pub async fn deliveries(databases: &Databases, patience: Duration) -> anyhow::Re
             *files != 1 || buyer.is_none() || buyer_of_order != buyer.as_ref() || !paid
         })
         .count();
-    let undelivered = count_rows(
+    let undelivered = count(
         &databases.tickets,
         "SELECT count(*) FROM tickets WHERE delivery = 'undelivered'",
     )
@@ -305,9 +295,17 @@ pub async fn deliveries(databases: &Databases, patience: Duration) -> anyhow::Re
     ])
 }
 
-async fn count_rows(db: &Db, sql: &str) -> anyhow::Result<u64> {
-    let (n,): (i64,) = sqlx::query_as(sql).fetch_one(db.pool()).await?;
-    Ok(u64::try_from(n).unwrap_or(0))
+/// The orders whose payment is captured (and not refunded).
+async fn captured_orders(
+    databases: &Databases,
+) -> anyhow::Result<std::collections::HashSet<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT order_id FROM charges WHERE status = 'completed'")
+            .fetch_all(databases.payments.pool())
+            .await?
+            .into_iter()
+            .collect(),
+    )
 }
 
 /// No order of a withdrawn ticket is active or complete: a withdrawal that wins leaves no order

@@ -2,15 +2,13 @@
 //! catalogue of events, an event's page with its tickets, and a ticket's file going up and
 //! coming down.
 
-use std::sync::{Arc, Mutex};
-
 use anyhow::Context;
 use bytes::Bytes;
 use serde_json::json;
 
 use crate::client::Http;
 use crate::fixtures::{price, Account, TITLE_WORDS};
-use crate::load::{drive, Plan};
+use crate::load::{drive, drive_collecting, Plan};
 use crate::stats::Run;
 
 /// The cities events are in: a search by city finds about one event in eight.
@@ -26,34 +24,24 @@ pub const FILE_BYTES: usize = 1024 * 1024;
 
 /// Creates events as `creator` with `plan` (POST /api/events); returns the load and their ids.
 pub async fn create(http: &Http, creator: &Account, plan: Plan) -> (Run, Vec<String>) {
-    let ids = Arc::new(Mutex::new(Vec::new()));
     let now_ms = gittix_shared::time::unix_millis();
-    let run = drive(plan, {
-        let (http, ids, cookie) = (http.clone(), ids.clone(), creator.cookie.clone());
-        move |_, n| {
-            let (http, ids, cookie) = (http.clone(), ids.clone(), cookie.clone());
-            async move {
-                // Whole minutes a day and more apart, so no two events are the same event.
-                let offset_ms = i64::try_from((1 + n % SPREAD_DAYS) * 86_400_000 + n * 60_000)?;
-                let body = json!({
-                    "name": format!("{} live {n}", TITLE_WORDS[n as usize % TITLE_WORDS.len()]),
-                    "venue": format!("Hall {}", n % 97),
-                    "city": CITIES[n as usize % CITIES.len()],
-                    "startsAt": gittix_shared::time::iso8601(now_ms + offset_ms),
-                });
-                let reply = http.post("/api/events", Some(&cookie), &body).await?;
-                let id = reply.expect(201)?.field("id")?;
-                ids.lock().expect("not poisoned").push(id);
-                Ok(())
-            }
+    let (http, cookie) = (http.clone(), creator.cookie.clone());
+    drive_collecting(plan, move |_, n| {
+        let (http, cookie) = (http.clone(), cookie.clone());
+        async move {
+            // Whole minutes a day and more apart, so no two events are the same event.
+            let offset_ms = i64::try_from((1 + n % SPREAD_DAYS) * 86_400_000 + n * 60_000)?;
+            let body = json!({
+                "name": format!("{} live {n}", TITLE_WORDS[n as usize % TITLE_WORDS.len()]),
+                "venue": format!("Hall {}", n % 97),
+                "city": CITIES[n as usize % CITIES.len()],
+                "startsAt": gittix_shared::time::iso8601(now_ms + offset_ms),
+            });
+            let reply = http.post("/api/events", Some(&cookie), &body).await?;
+            reply.expect(201)?.field("id")
         }
     })
-    .await;
-    let ids = Arc::try_unwrap(ids)
-        .expect("the load is over")
-        .into_inner()
-        .expect("not poisoned");
-    (run, ids)
+    .await
 }
 
 /// Lists tickets for `event` as `seller` (POST /api/tickets with `eventId` and a seat); returns
@@ -64,29 +52,19 @@ pub async fn sell_for(
     event: &str,
     plan: Plan,
 ) -> (Run, Vec<String>) {
-    let ids = Arc::new(Mutex::new(Vec::new()));
-    let run = drive(plan, {
-        let (http, ids, cookie, event) = (http.clone(), ids.clone(), seller.cookie.clone(), event.to_owned());
-        move |_, n| {
-            let (http, ids, cookie, event) = (http.clone(), ids.clone(), cookie.clone(), event.clone());
-            async move {
-                let body = json!({
-                    "title": format!("Seat {n}"), "price": price(n), "eventId": event,
-                    "section": format!("S{}", n / 500), "row": format!("{}", n / 20 % 25), "seat": format!("{}", n % 20),
-                });
-                let reply = http.post("/api/tickets", Some(&cookie), &body).await?;
-                let id = reply.expect(201)?.field("id")?;
-                ids.lock().expect("not poisoned").push(id);
-                Ok(())
-            }
+    let (http, cookie, event) = (http.clone(), seller.cookie.clone(), event.to_owned());
+    drive_collecting(plan, move |_, n| {
+        let (http, cookie, event) = (http.clone(), cookie.clone(), event.clone());
+        async move {
+            let body = json!({
+                "title": format!("Seat {n}"), "price": price(n), "eventId": event,
+                "section": format!("S{}", n / 500), "row": format!("{}", n / 20 % 25), "seat": format!("{}", n % 20),
+            });
+            let reply = http.post("/api/tickets", Some(&cookie), &body).await?;
+            reply.expect(201)?.field("id")
         }
     })
-    .await;
-    let ids = Arc::try_unwrap(ids)
-        .expect("the load is over")
-        .into_inner()
-        .expect("not poisoned");
-    (run, ids)
+    .await
 }
 
 /// GET /api/events from a day of the coming half year (from now when there are fewer than a
