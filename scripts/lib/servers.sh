@@ -8,7 +8,7 @@
 # found, its arguments, its port. What stays here: installing packages, recording pids and
 # command lines, and stopping everything on exit.
 
-say() { printf '\n==> %s\n' "$*" >&2; }
+say() { printf '\n==> %s  [%s]\n' "$*" "$(date +%T)" >&2; }
 
 # gittix-dev: $GITTIX_DEV_BIN when set, else a debug build of it, made before any server
 # starts. Exported, so the scripts this one runs use the same build. Sets gittix_dev.

@@ -214,6 +214,7 @@ async fn reserve_writes(db: &Db, buyer: &str, ticket_id: &str) -> anyhow::Result
             price: price_cents,
             version: Some(0),
         },
+        total: Some(price_cents),
     };
     outbox::enqueue(&mut tx, &event).await?;
     tx.commit().await?;

@@ -8,7 +8,7 @@ use gittix_expiration::ExpirationConfig;
 use gittix_orders::OrdersConfig;
 use gittix_payments::PaymentsConfig;
 use gittix_shared::bus::jetstream::JetStreamSettings;
-use gittix_shared::config::{HttpArgs, LogArgs, PoolArgs, RetentionArgs, SessionArgs};
+use gittix_shared::config::{FeeArgs, HttpArgs, LogArgs, PoolArgs, RetentionArgs, SessionArgs};
 use gittix_tickets::TicketsConfig;
 use gittix_web::WebConfig;
 
@@ -39,6 +39,9 @@ pub struct Cli {
 
     #[command(flatten, next_help_heading = "Distributed mode (`serve`)")]
     pub distributed: DistributedArgs,
+
+    #[command(flatten, next_help_heading = "Fees")]
+    pub fees: FeeArgs,
 
     #[command(flatten, next_help_heading = "Auth service")]
     pub auth: AuthConfig,

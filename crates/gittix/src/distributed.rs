@@ -41,6 +41,7 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     let mut platform = Platform::new(bus.clone(), sessions, Mode::Distributed);
     platform.trust_proxy = trust_proxy;
     platform.retentions = retentions;
+    platform.fees = cli.fees.fees();
     // Every replica of a rate-limited service counts its limits in one place.
     let shared_limits = if matches!(service, Service::Auth | Service::Orders | Service::Payments) {
         let limiter = RedisLimiter::connect(&cli.expiration.redis_url, RATE_LIMIT_PREFIX).await?;

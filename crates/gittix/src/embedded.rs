@@ -34,6 +34,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     let mut platform = Platform::new(bus.clone(), signing.verifier(), Mode::Embedded);
     platform.trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Embedded));
     platform.retentions = retentions;
+    platform.fees = cli.fees.fees();
     let revocations = platform.follow_revocations();
 
     // Each service keeps its own database, as it would in distributed mode.

@@ -9,6 +9,7 @@ use gittix_payments::provider::simulator::SimulatedStripe;
 use gittix_payments::provider::stripe::StripeProvider;
 use gittix_payments::provider::PaymentProvider;
 use gittix_payments::PaymentsConfig;
+use gittix_shared::fees::{FeeRate, Fees};
 use gittix_shared::http::with_common_layers;
 use gittix_shared::service::{routes_of, Service};
 use gittix_testing::topology_tests;
@@ -38,16 +39,25 @@ impl Marketplace {
     /// Tickets, orders (with a lock of `lock_seconds`), expiration and payments, built by their
     /// own `build` functions and served together as embedded mode serves them.
     async fn spawn_with_lock(topology: Topology, lock_seconds: u64) -> Self {
-        Self::spawn_configured(topology, lock_seconds, TicketsConfig::default()).await
+        Self::spawn_configured(
+            topology,
+            lock_seconds,
+            TicketsConfig::default(),
+            Fees::default(),
+        )
+        .await
     }
 
-    /// [`Self::spawn_with_lock`] with the tickets service's settings of the test's own.
+    /// [`Self::spawn_with_lock`] with the tickets service's settings and the platform's fees of
+    /// the test's own.
     async fn spawn_configured(
         topology: Topology,
         lock_seconds: u64,
         tickets_config: TicketsConfig,
+        fees: Fees,
     ) -> Self {
-        let platform = TestPlatform::new(topology).await;
+        let mut platform = TestPlatform::new(topology).await;
+        platform.platform.fees = fees;
         let p = &platform.platform;
         let tickets_db = fresh_database(topology.backend()).await;
         let orders_db = fresh_database(topology.backend()).await;
@@ -643,7 +653,7 @@ mod delivery {
         async fn a_ticket_with_its_file_is_downloaded_and_one_never_delivered_is_refunded(topology) {
             // A deadline of about seven seconds: the expiration service's timer, for real.
             let config = TicketsConfig { delivery_deadline_hours: 0.002, ..TicketsConfig::default() };
-            let market = Marketplace::spawn_configured(topology, OrdersConfig::default().order_lock_seconds, config).await;
+            let market = Marketplace::spawn_configured(topology, OrdersConfig::default().order_lock_seconds, config, Fees::default()).await;
             let (seller, buyer) = (market.user(), market.user());
             let with_file = market.sell(&seller, 30).await;
             let without = market.sell(&seller, 40).await;
@@ -667,6 +677,77 @@ mod delivery {
             assert_eq!(market.download(&buyer, &without).await.0, StatusCode::NOT_FOUND);
             // The delivered sale keeps its money.
             assert_eq!(market.charges(&delivered).await, [("completed".to_owned(), 3000)]);
+        }
+    }
+}
+
+/// All-in pricing (design, section 8): with a buyer fee, every price a buyer sees is the
+/// total, the order fixes it with its fee broken down, and the card is charged exactly it.
+mod fees {
+    use super::*;
+
+    topology_tests! {
+        async fn a_buyer_sees_the_total_everywhere_and_is_charged_what_the_order_fixed(topology) {
+            // 12.5% of $49.50 is $6.1875: rounded half up, $6.19; the total $55.69.
+            let fees = Fees { buyer: "12.5".parse().unwrap(), seller: FeeRate::ZERO };
+            let market = Marketplace::spawn_configured(
+                topology, OrdersConfig::default().order_lock_seconds, TicketsConfig::default(), fees,
+            ).await;
+            let (seller, buyer) = (market.user(), market.user());
+            let starts_at = gittix_shared::time::iso8601(gittix_shared::time::unix_millis() + 30 * 86_400_000);
+            let event: Value = market
+                .call(reqwest::Method::POST, "/api/events", &seller,
+                    Some(json!({"name": "Fee Fest", "venue": "Hall", "city": "Oslo", "startsAt": starts_at})))
+                .await.json().await.unwrap();
+            let event_id = event["id"].as_str().unwrap();
+            let created = market
+                .call(reqwest::Method::POST, "/api/tickets", &seller,
+                    Some(json!({"title": "Fee Fest seat", "price": 49.5, "eventId": event_id})))
+                .await;
+            assert_eq!(created.status(), StatusCode::CREATED);
+            let ticket: Value = created.json().await.unwrap();
+            let id = ticket["id"].as_str().unwrap().to_owned();
+            assert_eq!((&ticket["price"], &ticket["totalPrice"]), (&json!(49.5), &json!(55.69)));
+            assert_eq!(market.json(&format!("/api/tickets/{id}"), &buyer).await["totalPrice"], 55.69);
+            assert_eq!(market.json("/api/tickets", &buyer).await[0]["totalPrice"], 55.69);
+            assert_eq!(market.json(&format!("/api/events/{event_id}"), &buyer).await["lowestPrice"], 55.69);
+            assert_eq!(market.json(&format!("/api/events/{event_id}/tickets"), &buyer).await[0]["totalPrice"], 55.69);
+            // A buyer's price bounds are totals: $55.69 is within "up to $55.69", not "up to $55.68".
+            let listed = |query: &'static str| {
+                let market = &market;
+                let buyer = &buyer;
+                async move { market.json(&format!("/api/tickets?{query}"), buyer).await.as_array().unwrap().len() }
+            };
+            assert_eq!(listed("maxPrice=55.69").await, 1);
+            assert_eq!(listed("maxPrice=55.68").await, 0);
+            assert_eq!(listed("minPrice=55.69").await, 1);
+            assert_eq!(listed("minPrice=55.70").await, 0);
+
+            let order = market.reserve(&buyer, &id).await;
+            assert_eq!(order["total"], 55.69);
+            assert_eq!(order["fees"], json!({"buyer": 6.19}));
+            assert_eq!(order["ticket"]["price"], 49.5);
+            let order_id = order["id"].as_str().unwrap().to_owned();
+            eventually("payments to learn the order", || async {
+                market.payments_replica_status(&order_id).await.map(|_| ())
+            })
+            .await;
+            let (status, _) = market.pay(&buyer, &order_id, "tok_visa").await;
+            assert_eq!(status, StatusCode::CREATED);
+            let complete = market.order_becomes(&buyer, &order_id, "complete").await;
+            assert_eq!((&complete["total"], &complete["fees"]["buyer"]), (&json!(55.69), &json!(6.19)));
+            assert_eq!(market.charges(&order_id).await, [("completed".to_owned(), 5569)]);
+            let attempts = market.json(&format!("/api/payments?orderId={order_id}"), &buyer).await;
+            assert_eq!(attempts[0]["amount"], 55.69, "{attempts}");
+        }
+
+        async fn without_fees_a_buyer_pays_the_price_as_the_original_did(topology) {
+            let market = Marketplace::spawn(topology).await;
+            let (seller, buyer) = (market.user(), market.user());
+            let ticket = market.sell(&seller, 30).await;
+            assert_eq!(market.json(&format!("/api/tickets/{ticket}"), &buyer).await["totalPrice"], 30);
+            let order = market.reserve(&buyer, &ticket).await;
+            assert_eq!((&order["total"], &order["fees"]), (&json!(30), &json!({"buyer": 0})));
         }
     }
 }

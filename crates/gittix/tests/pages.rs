@@ -142,7 +142,8 @@ async fn forms_work_without_javascript() {
     assert_eq!(sold.status(), StatusCode::SEE_OTHER);
     let ticket_page = sold.headers()[LOCATION].to_str().unwrap().to_owned();
     let page = visitor.get(&ticket_page).await.body;
-    assert!(page.contains("No Script Live") && page.contains("$15.00"));
+    assert!(page.contains("No Script Live") && page.contains("This is your listing, at $15.00."));
+    assert!(page.contains(&site.buyer_pays(1500)), "all in: {page}");
     let listings = visitor.get("/listings").await.body;
     assert!(listings.contains("No Script Live"));
 }

@@ -46,7 +46,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// `platform.shutdown`), and returns the service with the routes under `/api/orders`.
 pub async fn build(config: &OrdersConfig, db: Db, platform: &Platform) -> anyhow::Result<Service> {
     db.migrate(&MIGRATIONS).await?;
-    let orders = OrderStore::new(db.clone(), config.rules());
+    let orders = OrderStore::new(db.clone(), config.rules(), platform.fees.buyer);
     let listener = platform
         .start(listeners::listener(orders.clone(), platform))
         .await?;

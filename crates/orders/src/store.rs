@@ -11,6 +11,7 @@ use gittix_shared::events::{
     OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, OrderedTicket, SaleTerms,
     TicketCreated, TicketRef, TicketUpdated,
 };
+use gittix_shared::fees::FeeRate;
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::{iso8601, parse_iso8601, unix_millis};
 use gittix_shared::{inbox, outbox};
@@ -104,11 +105,17 @@ pub struct HoldRules {
 pub struct OrderStore {
     db: Db,
     rules: HoldRules,
+    /// What a buyer pays on top of the price; an order fixes it when it is made.
+    buyer_fee: FeeRate,
 }
 
 impl OrderStore {
-    pub fn new(db: Db, rules: HoldRules) -> Self {
-        Self { db, rules }
+    pub fn new(db: Db, rules: HoldRules, buyer_fee: FeeRate) -> Self {
+        Self {
+            db,
+            rules,
+            buyer_fee,
+        }
     }
 
     /// Reserves `ticket_id` for `buyer` and records `order:created`. The unique index over
@@ -146,14 +153,15 @@ impl OrderStore {
             ticket_id: ticket.id,
             ticket_title: ticket.title,
             ticket_price_cents: ticket.price_cents,
+            buyer_fee_cents: self.buyer_fee.of(ticket.price_cents),
             ticket_version: ticket.version,
             cancel_reason: None,
             delivery: None,
         };
         let inserted = sqlx::query(
             "INSERT INTO orders (id, user_id, status, expires_at, version, ticket_id, ticket_title, \
-             ticket_price_cents, ticket_version, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+             ticket_price_cents, buyer_fee_cents, ticket_version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
         )
         .bind(&order.id)
         .bind(&order.user_id)
@@ -163,6 +171,7 @@ impl OrderStore {
         .bind(&order.ticket_id)
         .bind(&order.ticket_title)
         .bind(order.ticket_price_cents)
+        .bind(order.buyer_fee_cents)
         .bind(order.ticket_version)
         .bind(now)
         .execute(&mut *tx)
@@ -184,6 +193,7 @@ impl OrderStore {
                 price: order.ticket_price_cents,
                 version: Some(order.ticket_version),
             },
+            total: Some(order.total_cents()),
         };
         outbox::enqueue(&mut tx, &event).await?;
         outbox::commit(tx, &self.db).await?;
@@ -452,6 +462,7 @@ impl OrderStore {
                 id: order.ticket_id.clone(),
             },
             user_id: Some(order.user_id.clone()),
+            total: Some(order.total_cents()),
         };
         outbox::enqueue(&mut tx, &event).await?;
         outbox::commit(tx, &self.db).await?;

@@ -36,6 +36,10 @@ pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
                     user_id: order.user_id,
                     status: order.status,
                     price_cents: order.ticket.price,
+                    // A total is never below the price; older events had none beside it.
+                    buyer_fee_cents: order
+                        .total
+                        .map_or(0, |total| (total - order.ticket.price).max(0)),
                     expires_at,
                     version: order.version,
                 };

@@ -17,8 +17,17 @@ pub struct ReplicaOrder {
     pub user_id: String,
     pub status: OrderStatus,
     pub price_cents: i64,
+    /// What the buyer pays on top of the price, fixed by orders when the order was made.
+    pub buyer_fee_cents: i64,
     pub expires_at: i64,
     pub version: i64,
+}
+
+impl ReplicaOrder {
+    /// What a payment for the order charges: its total.
+    pub fn total_cents(&self) -> i64 {
+        self.price_cents + self.buyer_fee_cents
+    }
 }
 
 gittix_shared::wire_enum! {
@@ -89,7 +98,7 @@ impl PaymentStore {
     }
 
     pub async fn order(&self, id: &str) -> Result<Option<ReplicaOrder>, sqlx::Error> {
-        sqlx::query_as("SELECT id, user_id, status, price_cents, expires_at, version FROM orders WHERE id = $1")
+        sqlx::query_as("SELECT id, user_id, status, price_cents, buyer_fee_cents, expires_at, version FROM orders WHERE id = $1")
             .bind(id)
             .fetch_optional(self.db.pool())
             .await
@@ -121,12 +130,13 @@ impl PaymentStore {
         match change {
             OrderChange::Created(order) => {
                 sqlx::query(
-                    "INSERT INTO orders (id, user_id, status, price_cents, expires_at, version) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO orders (id, user_id, status, price_cents, buyer_fee_cents, expires_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&order.id)
                 .bind(&order.user_id)
                 .bind(order.status)
                 .bind(order.price_cents)
+                .bind(order.buyer_fee_cents)
                 .bind(order.expires_at)
                 .bind(order.version)
                 .execute(&mut *tx)
@@ -176,7 +186,7 @@ impl PaymentStore {
             order_id: order.id.clone(),
             attempt,
             status: ChargeStatus::Created,
-            amount: order.price_cents,
+            amount: order.total_cents(),
             token: token.to_owned(),
             idempotency_key: format!("gittix-charge-{}-{attempt}", order.id),
             stripe_id: None,

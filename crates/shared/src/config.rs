@@ -12,6 +12,7 @@ use anyhow::{bail, Context};
 use rand::RngCore;
 
 use crate::db::PoolSettings;
+use crate::fees::{FeeRate, Fees};
 use crate::session::{SessionKeys, Sessions};
 
 /// Which way GitTix runs; some defaults differ between the two.
@@ -217,6 +218,30 @@ impl PoolArgs {
         PoolSettings {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+        }
+    }
+}
+
+/// The platform's fees. Every service that prices, charges or pays reads the same two values:
+/// in distributed mode give each of them the same settings (the Kubernetes manifests share
+/// one ConfigMap).
+#[derive(Debug, Clone, clap::Args)]
+pub struct FeeArgs {
+    /// What a buyer pays on top of the listing price, as a percentage of it (at most 2
+    /// decimals), rounded half up to the cent. Every price shown to a buyer includes it.
+    #[arg(long, env = "BUYER_FEE_PERCENT", default_value_t = FeeRate::ZERO)]
+    pub buyer_fee_percent: FeeRate,
+    /// What the platform keeps of the listing price when it pays the seller, as a percentage
+    /// (at most 2 decimals), rounded half up to the cent.
+    #[arg(long, env = "SELLER_FEE_PERCENT", default_value_t = FeeRate::ZERO)]
+    pub seller_fee_percent: FeeRate,
+}
+
+impl FeeArgs {
+    pub fn fees(&self) -> Fees {
+        Fees {
+            buyer: self.buyer_fee_percent,
+            seller: self.seller_fee_percent,
         }
     }
 }

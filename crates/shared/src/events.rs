@@ -194,6 +194,10 @@ pub struct OrderCreated {
     pub user_id: String,
     pub expires_at: String,
     pub ticket: OrderedTicket,
+    /// What the buyer pays in cents: the ticket's price and the buyer fee. Absent from events
+    /// of publishers older than fees, whose total is the price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }
 
 impl Event for OrderCreated {
@@ -237,6 +241,9 @@ pub struct OrderCompleted {
     /// The buyer. Absent from events of older publishers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
+    /// What the buyer paid in cents. Absent from events of older publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }
 
 impl Event for OrderCompleted {
@@ -469,9 +476,20 @@ mod properties {
             text(),
             any::<i64>(),
             proptest::option::of(any::<i64>()),
+            proptest::option::of(any::<i64>()),
         )
             .prop_map(
-                |(id, version, status, user_id, expires_at, ticket_id, price, ticket_version)| {
+                |(
+                    id,
+                    version,
+                    status,
+                    user_id,
+                    expires_at,
+                    ticket_id,
+                    price,
+                    ticket_version,
+                    total,
+                )| {
                     OrderCreated {
                         id,
                         version,
@@ -483,6 +501,7 @@ mod properties {
                             price,
                             version: ticket_version,
                         },
+                        total,
                     }
                 },
             )
@@ -573,7 +592,7 @@ mod properties {
 
         #[test]
         fn order_created_survives_the_wire(e in order_created(), k in "x_[a-z]{1,10}", v in json_value(), d in any::<prop::sample::Index>()) {
-            wire_format_holds(&e, &[], &k, &v, d)?;
+            wire_format_holds(&e, &["total"], &k, &v, d)?;
         }
 
         #[test]

@@ -8,6 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod fees;
 pub mod guards;
 pub mod http;
 pub mod id;

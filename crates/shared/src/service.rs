@@ -39,6 +39,9 @@ pub struct Platform {
     /// How long the bus keeps messages, and so how long the tables that remember them keep
     /// their rows.
     pub retentions: crate::pruning::Retentions,
+    /// The platform's fees: the same for every service (tickets shows totals, orders fixes them,
+    /// payments charges them and pays the rest).
+    pub fees: crate::fees::Fees,
     /// Fires once, when the process shuts down.
     pub shutdown: CancellationToken,
 }
@@ -54,6 +57,7 @@ impl Platform {
             relay: RelaySettings::default(),
             limiter: Arc::new(crate::ratelimit::LocalLimiter::default()),
             retentions: crate::pruning::Retentions::DEFAULT,
+            fees: crate::fees::Fees::default(),
             shutdown: CancellationToken::new(),
         }
     }

@@ -1,5 +1,6 @@
 //! An event tickets are sold for, as stored and as the API shows it.
 
+use gittix_shared::fees::Fees;
 use gittix_shared::time::iso8601;
 use serde::Serialize;
 
@@ -47,9 +48,10 @@ pub struct Event {
     pub lowest_price: Option<i64>,
 }
 
-impl From<EventRow> for Event {
-    /// Once it has started, nothing is for sale for it any more.
-    fn from(row: EventRow) -> Self {
+impl Event {
+    /// The event as the API shows it, its lowest price as a buyer pays it under `fees`. Once
+    /// it has started, nothing is for sale for it any more.
+    pub fn new(row: EventRow, fees: &Fees) -> Self {
         let on_sale = row.starts_at > gittix_shared::time::unix_millis();
         Self {
             id: row.id,
@@ -60,7 +62,10 @@ impl From<EventRow> for Event {
             created_by: row.created_by,
             version: row.version,
             tickets_for_sale: if on_sale { row.tickets_for_sale } else { 0 },
-            lowest_price: row.lowest_price_cents.filter(|_| on_sale),
+            lowest_price: row
+                .lowest_price_cents
+                .filter(|_| on_sale)
+                .map(|price| fees.total(price)),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! `events_by_start`, or `events_by_city_and_start` within a city.
 
 use gittix_shared::db::Db;
+use gittix_shared::fees::Fees;
 use gittix_shared::id::is_id;
 use gittix_shared::time::{parse_iso8601, unix_millis};
 use gittix_shared::validation::{is_blank, Validator};
@@ -152,7 +153,7 @@ impl EventQuery {
     }
 
     /// The page, and the cursor of the next one when the page is full.
-    pub async fn run(&self, db: &Db) -> sqlx::Result<(Vec<Event>, Option<String>)> {
+    pub async fn run(&self, db: &Db, fees: &Fees) -> sqlx::Result<(Vec<Event>, Option<String>)> {
         let (sql, params) = self.sql();
         let mut query = sqlx::query_as::<_, EventRow>(&sql);
         for param in params {
@@ -164,7 +165,8 @@ impl EventQuery {
         let rows = query.fetch_all(db.pool()).await?;
         let full = usize::try_from(self.limit).is_ok_and(|l| rows.len() == l);
         let next = full.then(|| rows.last().map(Cursor::encode)).flatten();
-        Ok((rows.into_iter().map(Event::from).collect(), next))
+        let page = rows.into_iter().map(|row| Event::new(row, fees)).collect();
+        Ok((page, next))
     }
 }
 

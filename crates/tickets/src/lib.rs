@@ -22,6 +22,7 @@ mod ticket;
 use axum::extract::FromRef;
 use gittix_shared::config::Mode;
 use gittix_shared::db::{Db, Migrations};
+use gittix_shared::fees::Fees;
 use gittix_shared::pruning::{Keep, Retention};
 use gittix_shared::service::{Platform, Service};
 use gittix_shared::session::Sessions;
@@ -58,6 +59,8 @@ pub(crate) struct TicketsState {
     pub events: EventStore,
     pub sessions: Sessions,
     pub rules: ListingRules,
+    /// What a buyer pays on top of a price.
+    pub fees: Fees,
 }
 
 /// What a seller's listing must respect beyond its fields' own rules.
@@ -89,6 +92,7 @@ pub async fn build(config: &TicketsConfig, db: Db, platform: &Platform) -> anyho
         rules: ListingRules {
             resale_cap_percent: config.resale_price_cap_percent,
         },
+        fees: platform.fees,
     };
     Ok(Service::new("tickets", routes::router().with_state(state))
         .with_database(&db, platform)

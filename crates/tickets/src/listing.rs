@@ -6,6 +6,7 @@
 //! row's sort key and id), so a page costs an index range scan whatever its depth.
 
 use gittix_shared::domain::TicketStatus;
+use gittix_shared::fees::Fees;
 use gittix_shared::id::is_id;
 use gittix_shared::money::parse_dollars;
 use gittix_shared::validation::{is_blank, Validator};
@@ -25,11 +26,11 @@ pub struct ListParams {
     /// Words the title must contain (case-insensitive); no control characters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
-    /// The lowest price, in dollars.
+    /// The lowest price a buyer pays (`totalPrice`), in dollars.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[param(value_type = Option<f64>)]
     pub min_price: Option<String>,
-    /// The highest price, in dollars.
+    /// The highest price a buyer pays (`totalPrice`), in dollars.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[param(value_type = Option<f64>)]
     pub max_price: Option<String>,
@@ -133,7 +134,9 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    pub fn parse(params: &ListParams) -> Result<Self, ApiError> {
+    /// `params` checked; the price bounds, given as totals (what a buyer sees), become bounds
+    /// on the listing price under `fees`.
+    pub fn parse(params: &ListParams, fees: &Fees) -> Result<Self, ApiError> {
         let paged = params.q.is_some()
             || params.min_price.is_some()
             || params.max_price.is_some()
@@ -185,8 +188,12 @@ impl ListQuery {
             .map(str::to_lowercase);
         Ok(Self {
             search,
-            min_cents: min.and_then(Result::ok),
-            max_cents: max.and_then(Result::ok),
+            min_cents: min
+                .and_then(Result::ok)
+                .map(|total| fees.lowest_price_totalling_at_least(total)),
+            max_cents: max
+                .and_then(Result::ok)
+                .map(|total| fees.highest_price_totalling_at_most(total)),
             sort,
             limit: paged.then(|| limit.unwrap_or(DEFAULT_PAGE)),
             after: after.flatten(),
@@ -364,7 +371,7 @@ mod properties {
             let Ok(params) = serde_urlencoded::from_str::<ListParams>(&query) else {
                 return Ok(());
             };
-            if let Ok(list) = ListQuery::parse(&params) {
+            if let Ok(list) = ListQuery::parse(&params, &Fees::default()) {
                 if let Some(limit) = list.limit {
                     prop_assert!((1..=MAX_PAGE).contains(&limit), "{query}");
                 }

@@ -542,6 +542,7 @@ mod tests {
                 price: ticket.price_cents,
                 version: Some(ticket.version),
             },
+            total: None,
         }
     }
 

@@ -2,9 +2,10 @@
 
 use gittix_shared::domain::{Delivery, TicketStatus};
 use gittix_shared::events::{SaleTerms, TicketCreated, TicketUpdated};
+use gittix_shared::fees::Fees;
 use gittix_shared::money::{serialize_dollars, serialize_optional_dollars};
 use gittix_shared::time::iso8601;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 /// A ticket as stored (prices in cents). The API shows it as [`TicketJson`].
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -85,14 +86,6 @@ impl Ticket {
     }
 }
 
-/// The API shows every ticket through [`TicketJson`]; its delivery only to its seller and buyer
-/// ([`OwnTicketJson`]).
-impl Serialize for Ticket {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        TicketJson::from(self).serialize(serializer)
-    }
-}
-
 /// A ticket on the wire: the original's fields, then what it gained (each only when set).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -114,8 +107,7 @@ pub struct TicketJson<'a> {
     /// The order that holds or bought it.
     #[serde(skip_serializing_if = "Option::is_none")]
     order_id: Option<&'a str>,
-    /// What a buyer pays, in dollars: the price plus the buyer fee (none is charged yet, so it
-    /// equals the price).
+    /// What a buyer pays, in dollars: the price plus the buyer fee (`BUYER_FEE_PERCENT`).
     #[serde(serialize_with = "serialize_dollars")]
     #[schema(value_type = f64, example = 19.99)]
     total_price: i64,
@@ -153,8 +145,15 @@ pub struct TicketEventJson<'a> {
     starts_at: String,
 }
 
-impl<'a> From<&'a Ticket> for TicketJson<'a> {
-    fn from(ticket: &'a Ticket) -> Self {
+/// Tickets as the API shows them, each with its total under `fees`.
+pub fn tickets_json<'a>(tickets: &'a [Ticket], fees: &Fees) -> Vec<TicketJson<'a>> {
+    tickets.iter().map(|t| TicketJson::new(t, fees)).collect()
+}
+
+impl<'a> TicketJson<'a> {
+    /// The API shows every ticket this way, with what a buyer pays under `fees`; its delivery
+    /// only to its seller and buyer ([`OwnTicketJson`]).
+    pub fn new(ticket: &'a Ticket, fees: &Fees) -> Self {
         let event = match (
             &ticket.event_id,
             &ticket.event_name,
@@ -181,7 +180,7 @@ impl<'a> From<&'a Ticket> for TicketJson<'a> {
             version: ticket.version,
             status: ticket.status,
             order_id: ticket.order_id.as_deref(),
-            total_price: ticket.price_cents,
+            total_price: fees.total(ticket.price_cents),
             event_id: ticket.event_id.as_deref(),
             section: ticket.section.as_deref(),
             row: ticket.seat_row.as_deref(),
@@ -213,9 +212,9 @@ pub struct OwnTicketJson<'a> {
 }
 
 impl<'a> OwnTicketJson<'a> {
-    pub fn new(ticket: &'a Ticket, has_file: Option<bool>) -> Self {
+    pub fn new(ticket: &'a Ticket, has_file: Option<bool>, fees: &Fees) -> Self {
         Self {
-            ticket: TicketJson::from(ticket),
+            ticket: TicketJson::new(ticket, fees),
             delivery: ticket.delivery,
             delivery_due_at: ticket
                 .delivery_due_at

@@ -146,6 +146,13 @@ impl Ticket {
         dollars(self.price)
     }
 
+    /// "Includes a $6.19 service fee", when the total is more than the price.
+    pub(crate) fn fee_note(&self) -> Option<String> {
+        let fee = self.total_price.unwrap_or(self.price) - self.price;
+        // Both are whole cents; anything under half a cent is the doubles' noise.
+        (fee >= 0.005).then(|| format!("Includes a {} service fee", dollars(fee)))
+    }
+
     /// "Section B, row K, seat 14", from what is given.
     pub(crate) fn seat_label(&self) -> Option<String> {
         let parts: Vec<String> = [
@@ -226,12 +233,40 @@ pub(crate) struct Order {
     pub status: String,
     pub expires_at: String,
     pub ticket: Ticket,
+    /// What the buyer pays (the ticket's price when an older API leaves it out).
+    #[serde(default)]
+    pub total: Option<f64>,
+    #[serde(default)]
+    pub fees: Option<OrderFees>,
     /// Once complete: `awaiting`, `delivered` or `undelivered`.
     #[serde(default)]
     pub delivery: Option<String>,
 }
 
+/// What the buyer pays on top of the ticket's price.
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct OrderFees {
+    pub buyer: f64,
+}
+
 impl Order {
+    /// What the buyer pays, all in.
+    pub(crate) fn total_label(&self) -> String {
+        dollars(self.total.unwrap_or(self.ticket.price))
+    }
+
+    /// "Ticket $45.50 + service fee $4.55" when there is a fee.
+    pub(crate) fn fee_breakdown(&self) -> Option<String> {
+        let fee = self.fees.as_ref().map_or(0.0, |fees| fees.buyer);
+        (fee > 0.0).then(|| {
+            format!(
+                "Ticket {} + service fee {}",
+                dollars(self.ticket.price),
+                dollars(fee)
+            )
+        })
+    }
+
     /// Seconds until the lock runs out (negative once it has).
     pub(crate) fn seconds_left(&self) -> i64 {
         let expires = gittix_shared::time::parse_iso8601(&self.expires_at).unwrap_or(0);
@@ -328,8 +363,40 @@ mod tests {
                 price: 19.9,
                 ..Ticket::default()
             },
+            total: None,
+            fees: None,
             delivery: None,
         }
+    }
+
+    #[test]
+    fn a_buyer_sees_the_total_first_and_the_fee_inside_it() {
+        let older_api = order("created", 60_000);
+        assert_eq!(older_api.total_label(), "$19.90");
+        assert_eq!(older_api.fee_breakdown(), None);
+        let with_fee = Order {
+            total: Some(22.39),
+            fees: Some(OrderFees { buyer: 2.49 }),
+            ..order("created", 60_000)
+        };
+        assert_eq!(with_fee.total_label(), "$22.39");
+        assert_eq!(
+            with_fee.fee_breakdown().as_deref(),
+            Some("Ticket $19.90 + service fee $2.49")
+        );
+        let ticket = |total_price| Ticket {
+            price: 49.5,
+            total_price,
+            ..Ticket::default()
+        };
+        assert_eq!(ticket(Some(55.69)).price_label(), "$55.69");
+        assert_eq!(ticket(Some(55.69)).asking_label(), "$49.50");
+        assert_eq!(
+            ticket(Some(55.69)).fee_note().as_deref(),
+            Some("Includes a $6.19 service fee")
+        );
+        assert_eq!(ticket(Some(49.5)).fee_note(), None);
+        assert_eq!(ticket(None).fee_note(), None);
     }
 
     #[test]

@@ -170,21 +170,25 @@ pub fn webhooks_answered(before: Deliveries, after: Deliveries) -> Check {
     check
 }
 
-/// Every sold ticket's price equals its order's price and its charge's amount: the sale has one
-/// price in every record (design, section 5). The charge is the captured one, or for a sale
-/// never delivered the refunded one.
+/// Every sold ticket's price equals its order's price, and its charge's amount the order's
+/// total (that price and the buyer fee the order fixed): the sale has one price in every record
+/// (design, sections 5 and 8). The charge is the captured one, or for a sale never delivered the
+/// refunded one.
 async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {
     let sold: Vec<(String, Option<String>, i64, Option<String>)> = sqlx::query_as(
         "SELECT id, order_id, price_cents, delivery FROM tickets WHERE status = 'sold'",
     )
     .fetch_all(databases.tickets.pool())
     .await?;
-    let ordered: HashMap<String, i64> =
-        sqlx::query_as("SELECT id, ticket_price_cents FROM orders WHERE status = 'complete'")
-            .fetch_all(databases.orders.pool())
-            .await?
-            .into_iter()
-            .collect();
+    // Each complete order's (price, total).
+    let ordered: HashMap<String, (i64, i64)> = sqlx::query_as(
+        "SELECT id, ticket_price_cents, buyer_fee_cents FROM orders WHERE status = 'complete'",
+    )
+    .fetch_all(databases.orders.pool())
+    .await?
+    .into_iter()
+    .map(|(id, price, fee): (String, i64, i64)| (id, (price, price + fee)))
+    .collect();
     let charges = async |status: &str| -> anyhow::Result<HashMap<String, i64>> {
         Ok(
             sqlx::query_as("SELECT order_id, amount FROM charges WHERE status = $1")
@@ -204,11 +208,16 @@ async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {
         .iter()
         .filter(|(_, order, price, delivery)| {
             let order = order.as_deref().unwrap_or_default();
-            ordered.get(order) != Some(price) || charged_for(order, delivery) != Some(price)
+            match ordered.get(order) {
+                Some((ordered_price, total)) => {
+                    ordered_price != price || charged_for(order, delivery) != Some(total)
+                }
+                None => true,
+            }
         })
         .collect();
     let mut check = Check::zero(
-        "every sold ticket's price equals its order's price and its charge's amount",
+        "every sold ticket's price equals its order's price, and its charge the order's total",
         differing.len() as u64,
     );
     if let Some((ticket, order, price, delivery)) = differing.first() {

@@ -25,6 +25,7 @@ fn order_expiring_at(id: &str, at_ms: i64) -> OrderCreated {
             price: 1000,
             version: Some(0),
         },
+        total: None,
     }
 }
 

@@ -83,7 +83,10 @@ async fn the_home_page_searches_filters_sorts_and_pages() {
 
     browser.visit(&site.url("/"), "home").await;
     browser.fill("#q", "SYMPHONY").await;
-    browser.fill("#maxPrice", "50").await;
+    // The bound is on what a buyer pays: Symphony No. 5's total, fee included, is within it.
+    let max_total = site.buyer_pays(5000);
+    let max_total = max_total.trim_start_matches('$');
+    browser.fill("#maxPrice", max_total).await;
     browser
         .client
         .find(Locator::Css("#sort option[value=price]"))
@@ -97,13 +100,18 @@ async fn the_home_page_searches_filters_sorts_and_pages() {
         .await;
     assert_eq!(titles(&browser).await, symphonies(&[1, 2, 3, 4, 5], &tag));
     assert!(
-        browser.path().await.contains("maxPrice=50"),
+        browser
+            .path()
+            .await
+            .contains(&format!("maxPrice={max_total}")),
         "the search is in the address"
     );
 
+    let min_total = site.buyer_pays(10_000);
+    let min_total = min_total.trim_start_matches('$');
     browser
         .visit(
-            &site.url(&format!("/?q={tag_query}&minPrice=100&sort=-price")),
+            &site.url(&format!("/?q={tag_query}&minPrice={min_total}&sort=-price")),
             "dearest-first",
         )
         .await;

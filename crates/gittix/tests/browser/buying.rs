@@ -16,8 +16,12 @@ async fn a_seller_lists_a_ticket_and_a_buyer_finds_buys_and_pays_for_it() {
         .await;
     seller.sign_up(&site, "seller").await;
     let ticket_page = seller.sell(&site, "Rust Conf 2027", "49.50").await;
-    assert!(seller.page_text().await.contains("$49.50"));
-    assert!(seller.page_text().await.contains("This is your listing."));
+    // The seller sees what they asked beside what a buyer pays.
+    assert!(seller
+        .page_text()
+        .await
+        .contains("This is your listing, at $49.50."));
+    assert!(seller.page_text().await.contains(&site.buyer_pays(4950)));
 
     let buyer = driver.browser(&site, test, "buyer", PHONE.0, PHONE.1).await;
     buyer.sign_up(&site, "buyer").await;
@@ -43,6 +47,22 @@ async fn a_seller_lists_a_ticket_and_a_buyer_finds_buys_and_pays_for_it() {
     );
     let order_page = buyer.path().await;
     assert_eq!(buyer.text("#order-status").await, "Awaiting payment");
+    // All in: the total first, the fee broken down beneath it, the same total on the button.
+    assert_eq!(buyer.text("#order-total").await, site.buyer_pays(4950));
+    let fee = site.buyer_fee_cents(4950);
+    assert!(fee > 0, "the test sites charge a buyer fee");
+    assert_eq!(
+        buyer.text("#order-fees").await,
+        format!(
+            "Ticket $49.50 + service fee ${}.{:02}",
+            fee / 100,
+            fee % 100
+        )
+    );
+    assert!(buyer
+        .text("#payment-form button")
+        .await
+        .ends_with(&site.buyer_pays(4950)));
     let time_left = buyer.text("#countdown").await;
     let (minutes, seconds) = time_left.split_once(':').unwrap();
     let left = minutes.parse::<u64>().unwrap() * 60 + seconds.parse::<u64>().unwrap();

@@ -95,7 +95,7 @@ async fn a_seller_lists_a_seat_for_an_event_with_its_file_and_the_buyer_download
     assert!(buyer
         .text("#event-list")
         .await
-        .contains("1 ticket at $55.00"));
+        .contains(&format!("1 ticket at {}", site.buyer_pays(5500))));
     buyer
         .click_for_next_page(Locator::LinkText(&name), "event")
         .await;

@@ -35,7 +35,7 @@ async fn challenged(site: &Site, driver: &Driver, test: &str) -> (Browser, Strin
         "the card asks for 3-D Secure: {path}"
     );
     assert!(buyer.text("h1").await.contains("Confirm your payment"));
-    assert!(buyer.page_text().await.contains("$42.00"));
+    assert!(buyer.page_text().await.contains(&site.buyer_pays(4200)));
     (buyer, order, path)
 }
 

@@ -2,6 +2,8 @@
 //! the test; inside `scripts/cluster` the distributed cluster behind nginx, shared by every test
 //! (so tests use unique emails and titles there).
 
+use gittix_shared::fees::{FeeRate, Fees};
+
 use crate::gittix::Gittix;
 
 /// Set by `scripts/cluster`: the gateway of the running cluster.
@@ -9,10 +11,16 @@ const BASE_URL_VAR: &str = "GITTIX_E2E_BASE_URL";
 /// Set by `scripts/cluster`: how long the cluster's orders hold their tickets.
 const LOCK_SECONDS_VAR: &str = "GITTIX_E2E_LOCK_SECONDS";
 const DEFAULT_LOCK_SECONDS: u64 = 15 * 60;
+/// Set by `scripts/cluster`: the cluster's buyer fee.
+const BUYER_FEE_VAR: &str = "GITTIX_E2E_BUYER_FEE_PERCENT";
+/// The buyer fee of the embedded sites: one that rounds (12.5% of $49.50 is $6.1875), so every
+/// page test sees all-in totals that differ from the prices.
+const EMBEDDED_BUYER_FEE: &str = "12.5";
 
 pub struct Site {
     base_url: String,
     lock_seconds: u64,
+    buyer_fee: FeeRate,
     _embedded: Option<(Gittix, tempfile::TempDir)>,
 }
 
@@ -29,20 +37,44 @@ impl Site {
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(DEFAULT_LOCK_SECONDS);
+            let buyer_fee = std::env::var(BUYER_FEE_VAR).unwrap_or_else(|_| "0".to_owned());
             return Self {
                 base_url,
                 lock_seconds,
+                buyer_fee: buyer_fee.parse().expect("the cluster's buyer fee"),
                 _embedded: None,
             };
         }
         let data = tempfile::tempdir().unwrap();
         let lock = seconds.to_string();
-        let gittix = Gittix::start(&[], &[("ORDER_LOCK_SECONDS", &lock)], data.path());
+        let env = [
+            ("ORDER_LOCK_SECONDS", lock.as_str()),
+            ("BUYER_FEE_PERCENT", EMBEDDED_BUYER_FEE),
+        ];
+        let gittix = Gittix::start(&[], &env, data.path());
         Self {
             base_url: gittix.base_url.clone(),
             lock_seconds: seconds,
+            buyer_fee: EMBEDDED_BUYER_FEE.parse().unwrap(),
             _embedded: Some((gittix, data)),
         }
+    }
+
+    /// What a buyer pays for a ticket listed at `cents`, as the pages write it (`$55.69`).
+    #[allow(dead_code, reason = "not every test binary checks prices")]
+    pub fn buyer_pays(&self, cents: i64) -> String {
+        let fees = Fees {
+            buyer: self.buyer_fee,
+            seller: FeeRate::ZERO,
+        };
+        let total = fees.total(cents);
+        format!("${}.{:02}", total / 100, total % 100)
+    }
+
+    /// The buyer fee on a ticket listed at `cents`.
+    #[allow(dead_code, reason = "not every test binary checks prices")]
+    pub fn buyer_fee_cents(&self, cents: i64) -> i64 {
+        self.buyer_fee.of(cents)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -35,6 +35,7 @@ topology_tests! {
         assert_eq!(order["status"], "created");
         assert_eq!(order["version"], 0);
         assert_eq!(order["ticket"], json!({"id": ticket, "title": "Concert", "price": 19.99, "version": 0}));
+        assert_eq!((&order["total"], &order["fees"]), (&json!(19.99), &json!({"buyer": 0})), "no fee by default");
         let expires_at = order["expiresAt"].as_str().unwrap();
         assert!(expires_at.ends_with('Z') && expires_at.len() == 24, "{expires_at}");
         let expected = gittix_shared::time::iso8601(before + i64::try_from(LOCK_SECONDS).unwrap() * 1000);
@@ -45,7 +46,7 @@ topology_tests! {
         assert_eq!(
             data,
             json!({"id": order["id"], "version": 0, "status": "created", "userId": buyer.id,
-                   "expiresAt": expires_at, "ticket": {"id": ticket, "price": 1999, "version": 0}})
+                   "expiresAt": expires_at, "ticket": {"id": ticket, "price": 1999, "version": 0}, "total": 1999})
         );
     }
 

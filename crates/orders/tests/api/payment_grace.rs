@@ -89,7 +89,7 @@ topology_tests! {
         let authorized = ChargeAuthorized { id: "charge-1".into(), order_id: order.clone(), attempt: 1, amount: 2000, stripe_id: "pi_1".into() };
         publish_event(app.bus(), &authorized).await;
         let (_, data) = completed.next().await;
-        assert_eq!(data, json!({"id": order, "version": 2, "ticket": {"id": ticket}, "userId": buyer.id}));
+        assert_eq!(data, json!({"id": order, "version": 2, "ticket": {"id": ticket}, "userId": buyer.id, "total": 2000}));
         assert_eq!(app.order_status(&order).await, ("complete".to_owned(), None));
     }
 

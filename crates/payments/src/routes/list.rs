@@ -27,7 +27,7 @@ pub(crate) struct Attempt {
     /// `created`, `requires_action`, `authorized`, `failed`, `completed` or `refunded`.
     #[schema(example = "completed")]
     status: String,
-    /// In dollars, as the order's price.
+    /// In dollars: the order's total (its price and the buyer fee).
     #[serde(serialize_with = "gittix_shared::money::serialize_dollars")]
     #[schema(value_type = f64, example = 19.99)]
     amount: i64,

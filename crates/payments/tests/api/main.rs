@@ -163,6 +163,7 @@ impl PaymentsApp {
                 price: price_cents,
                 version: Some(0),
             },
+            total: None,
         };
         publish_event(self.bus(), &event).await;
     }
@@ -283,6 +284,7 @@ async fn orders_stand_in(bus: Arc<dyn Bus>, db: Db) -> AbortOnDrop {
                             id: "ticket".into(),
                         },
                         user_id: None,
+                        total: None,
                     };
                     publish_event(bus.as_ref(), &completed).await;
                 }

@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gittix_shared::domain::TicketStatus;
+use gittix_shared::fees::Fees;
 use gittix_shared::openapi::responses::{DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
@@ -18,6 +19,7 @@ use crate::ticket::OwnTicketJson;
 /// download (`delivery: delivered`), still awaited, or undelivered and refunded.
 pub(crate) async fn bought(
     State(tickets): State<TicketStore>,
+    State(fees): State<Fees>,
     RequireUser(buyer): RequireUser,
 ) -> ApiResult<Response> {
     let held = tickets.bought_by(&buyer.id).await?;
@@ -26,7 +28,7 @@ pub(crate) async fn bought(
         // A reservation being paid for is the order's, not yet a bought ticket.
         .filter(|(ticket, _)| ticket.status == TicketStatus::Sold)
         // Whether the seller uploaded a file is the seller's business until it is delivered.
-        .map(|(ticket, _)| OwnTicketJson::new(ticket, None))
+        .map(|(ticket, _)| OwnTicketJson::new(ticket, None, &fees))
         .collect();
     Ok(Json(json).into_response())
 }

@@ -1,7 +1,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::fees::Fees;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
@@ -11,7 +13,7 @@ use super::{event_to_list_for, TicketBody};
 use crate::event_store::EventStore;
 use crate::rules::{validate, within_resale_cap};
 use crate::store::TicketStore;
-use crate::ticket::{Ticket, TicketJson};
+use crate::ticket::TicketJson;
 use crate::ListingRules;
 
 #[utoipa::path(post, path = "/api/tickets", operation_id = "createTicket", tag = "tickets", security(("session" = [])),
@@ -29,8 +31,9 @@ pub(crate) async fn create(
     State(events): State<EventStore>,
     State(rules): State<ListingRules>,
     RequireUser(seller): RequireUser,
+    State(fees): State<Fees>,
     JsonBody(body): JsonBody<TicketBody>,
-) -> ApiResult<(StatusCode, Json<Ticket>)> {
+) -> ApiResult<Response> {
     let valid = validate(&body.fields())?;
     let event = event_to_list_for(&events, valid.event_id.as_deref()).await?;
     within_resale_cap(
@@ -40,5 +43,5 @@ pub(crate) async fn create(
     )?;
     let event_id = event.as_ref().map(|e| e.id.as_str());
     let ticket = tickets.create(&seller.id, &valid, event_id).await?;
-    Ok((StatusCode::CREATED, Json(ticket)))
+    Ok((StatusCode::CREATED, Json(TicketJson::new(&ticket, &fees))).into_response())
 }

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use gittix_shared::fees::Fees;
 use gittix_shared::openapi::responses::{DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
@@ -17,12 +18,13 @@ use crate::ticket::OwnTicketJson;
 /// can follow what is for sale, reserved, sold or withdrawn, and which sale awaits its file.
 pub(crate) async fn mine(
     State(tickets): State<TicketStore>,
+    State(fees): State<Fees>,
     RequireUser(seller): RequireUser,
 ) -> ApiResult<Response> {
     let listed = tickets.listed_by(&seller.id).await?;
     let json: Vec<_> = listed
         .iter()
-        .map(|(ticket, has_file)| OwnTicketJson::new(ticket, Some(*has_file)))
+        .map(|(ticket, has_file)| OwnTicketJson::new(ticket, Some(*has_file), &fees))
         .collect();
     Ok(Json(json).into_response())
 }

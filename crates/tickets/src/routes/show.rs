@@ -1,12 +1,14 @@
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::fees::Fees;
 use gittix_shared::id::PathId;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::{ApiError, ApiResult};
 
 use crate::store::TicketStore;
-use crate::ticket::{Ticket, TicketJson};
+use crate::ticket::TicketJson;
 
 #[utoipa::path(get, path = "/api/tickets/{id}", operation_id = "showTicket", tag = "tickets", params(("id" = String, Path, description = "The ticket's id")), responses(
     (status = 200, description = "The ticket, whatever its status", body = TicketJson),
@@ -16,11 +18,9 @@ use crate::ticket::{Ticket, TicketJson};
 /// `GET /api/tickets/:id`: any ticket, whatever its status.
 pub(crate) async fn show(
     State(tickets): State<TicketStore>,
+    State(fees): State<Fees>,
     id: PathId,
-) -> ApiResult<Json<Ticket>> {
-    tickets
-        .find(id.get()?)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound)
+) -> ApiResult<Response> {
+    let ticket = tickets.find(id.get()?).await?.ok_or(ApiError::NotFound)?;
+    Ok(Json(TicketJson::new(&ticket, &fees)).into_response())
 }

@@ -1,6 +1,8 @@
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::fees::Fees;
 use gittix_shared::id::PathId;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable};
@@ -33,8 +35,9 @@ pub(crate) async fn update(
     State(rules): State<ListingRules>,
     RequireUser(seller): RequireUser,
     id: PathId,
+    State(fees): State<Fees>,
     JsonBody(body): JsonBody<TicketBody>,
-) -> ApiResult<Json<Ticket>> {
+) -> ApiResult<Response> {
     let valid = validate(&body.fields())?;
     let id = id.get()?;
     let current = tickets.find(id).await?.ok_or(ApiError::NotFound)?;
@@ -45,7 +48,8 @@ pub(crate) async fn update(
         edited.face_value_cents,
         rules.resale_cap_percent,
     )?;
-    Ok(Json(tickets.edit(id, &seller.id, &edited).await?))
+    let ticket = tickets.edit(id, &seller.id, &edited).await?;
+    Ok(Json(TicketJson::new(&ticket, &fees)).into_response())
 }
 
 /// `current` with what the edit gives: the title and price, and each optional field it names

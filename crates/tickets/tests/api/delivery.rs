@@ -52,6 +52,7 @@ impl TicketsApp {
                 price: 2000,
                 version: ticket["version"].as_i64(),
             },
+            total: None,
         };
         publish_event(self.bus(), &created).await;
         self.status_is(id, "reserved").await;
@@ -60,6 +61,7 @@ impl TicketsApp {
             version: 2,
             ticket: TicketRef { id: id.into() },
             user_id: Some(buyer.id.clone()),
+            total: None,
         };
         publish_event(self.bus(), &completed).await;
         self.status_is(id, "sold").await;
@@ -157,6 +159,7 @@ topology_tests! {
             user_id: stranger.id.clone(),
             expires_at: "2030-01-01T00:00:00.000Z".into(),
             ticket: OrderedTicket { id: id.into(), price: 2000, version: ticket["version"].as_i64() },
+            total: None,
         };
         publish_event(app.bus(), &reserved).await;
         app.status_is(id, "reserved").await;

@@ -27,6 +27,7 @@ async fn created(app: &TicketsApp, order: &str, ticket: &str) -> OrderCreated {
             price: (seen["price"].as_f64().unwrap() * 100.0).round() as i64,
             version: seen["version"].as_i64(),
         },
+        total: None,
     }
 }
 
@@ -131,7 +132,7 @@ topology_tests! {
         let bus = app.bus();
         publish_event(bus, &created(&app, "order-1", &id).await).await;
         wait_for(&app, &id, "reserved", Some("order-1")).await;
-        publish_event(bus, &OrderCompleted { id: "order-1".into(), version: 1, ticket: TicketRef { id: id.clone() }, user_id: None }).await;
+        publish_event(bus, &OrderCompleted { id: "order-1".into(), version: 1, ticket: TicketRef { id: id.clone() }, user_id: None, total: None }).await;
         wait_for(&app, &id, "sold", Some("order-1")).await;
         let edit = app.put(Some(&seller), &id, json!({"title": "t", "price": 1})).await;
         assert_eq!(status_and_json(edit).await, (StatusCode::BAD_REQUEST, error("Cannot edit a reserved ticket")));

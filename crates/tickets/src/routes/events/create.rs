@@ -2,6 +2,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::fees::Fees;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable, SignedOut};
 use gittix_shared::session::RequireUser;
@@ -24,6 +25,7 @@ use crate::event_store::EventStore;
 /// for; publishes `event:created`.
 pub(crate) async fn create(
     State(events): State<EventStore>,
+    State(fees): State<Fees>,
     RequireUser(creator): RequireUser,
     JsonBody(body): JsonBody<EventBody>,
 ) -> ApiResult<(StatusCode, Json<Event>)> {
@@ -34,5 +36,5 @@ pub(crate) async fn create(
         body.starts_at.as_ref(),
     )?;
     let event = events.create(&creator.id, &valid).await?;
-    Ok((StatusCode::CREATED, Json(event.into())))
+    Ok((StatusCode::CREATED, Json(Event::new(event, &fees))))
 }

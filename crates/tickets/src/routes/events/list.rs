@@ -2,6 +2,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::fees::Fees;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::{ApiError, ApiResult};
 
@@ -19,11 +20,12 @@ use crate::routes::next_page_headers;
 /// `GET /api/events`: upcoming events (see `event_listing` for the parameters).
 pub(crate) async fn list(
     State(events): State<EventStore>,
+    State(fees): State<Fees>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<(HeaderMap, Json<Vec<Event>>)> {
     let params: EventParams = serde_urlencoded::from_str(&query.unwrap_or_default())
         .map_err(|_| ApiError::bad_request("Query string is not valid"))?;
-    let (page, next) = EventQuery::parse(&params)?.run(events.db()).await?;
+    let (page, next) = EventQuery::parse(&params)?.run(events.db(), &fees).await?;
     let headers = next_page_headers(next.map(|cursor| next_link(&params, cursor)));
     Ok((headers, Json(page)))
 }

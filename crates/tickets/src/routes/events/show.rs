@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::fees::Fees;
 use gittix_shared::id::PathId;
 use gittix_shared::openapi::responses::DatabaseUnavailable;
 use gittix_shared::{ApiError, ApiResult};
@@ -14,10 +15,14 @@ use crate::event_store::EventStore;
     DatabaseUnavailable,
 ))]
 /// `GET /api/events/:id`: one event, started or not.
-pub(crate) async fn show(State(events): State<EventStore>, id: PathId) -> ApiResult<Json<Event>> {
+pub(crate) async fn show(
+    State(events): State<EventStore>,
+    State(fees): State<Fees>,
+    id: PathId,
+) -> ApiResult<Json<Event>> {
     events
         .find(id.get()?)
         .await?
-        .map(|row| Json(row.into()))
+        .map(|row| Json(Event::new(row, &fees)))
         .ok_or(ApiError::NotFound)
 }

@@ -1,6 +1,7 @@
 use axum::extract::State;
 use axum::Json;
 use gittix_shared::error::ErrorBody;
+use gittix_shared::fees::Fees;
 use gittix_shared::id::PathId;
 use gittix_shared::json::JsonBody;
 use gittix_shared::openapi::responses::{BodyTooLarge, DatabaseUnavailable};
@@ -26,6 +27,7 @@ use crate::event_store::EventStore;
 /// it, until a ticket for it has sold; publishes `event:updated`.
 pub(crate) async fn update(
     State(events): State<EventStore>,
+    State(fees): State<Fees>,
     RequireUser(editor): RequireUser,
     id: PathId,
     JsonBody(body): JsonBody<EventBody>,
@@ -36,7 +38,6 @@ pub(crate) async fn update(
         body.city.as_ref(),
         body.starts_at.as_ref(),
     )?;
-    Ok(Json(
-        events.correct(id.get()?, &editor.id, &valid).await?.into(),
-    ))
+    let corrected = events.correct(id.get()?, &editor.id, &valid).await?;
+    Ok(Json(Event::new(corrected, &fees)))
 }
