@@ -235,8 +235,8 @@ mod tests {
 }
 
 /// The list's plans on both backends, over 10,000 upcoming events and 100,000 tickets: a page
-/// is read from the index in its order (no sort of the whole table), and each event's count and
-/// cheapest ticket from the tickets index.
+/// is read from the index in its order (no sort of the whole table), each event's count and
+/// cheapest ticket from the tickets index, and an event's tickets through that index.
 #[cfg(test)]
 mod plans {
     use gittix_shared::db::{Backend, Db};
@@ -325,6 +325,11 @@ mod plans {
 
     async fn plan(db: &Db, backend: Backend, query: &EventQuery) -> String {
         let (sql, params) = query.sql();
+        explain(db, backend, &sql, params).await
+    }
+
+    /// The plan of `sql` with `params`, one line per step.
+    async fn explain(db: &Db, backend: Backend, sql: &str, params: Vec<Param>) -> String {
         let explain = match backend {
             Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
             Backend::Postgres => format!("EXPLAIN {sql}"),
@@ -351,10 +356,12 @@ mod plans {
         EventQuery::parse(&serde_urlencoded::from_str(text).unwrap()).unwrap()
     }
 
+    /// One catalogue per backend (100,000 rows take a while to write) for both lists.
     #[tokio::test]
-    async fn a_page_of_upcoming_events_is_read_from_the_index_in_order() {
+    async fn a_page_of_upcoming_events_and_an_events_tickets_are_read_from_indexes_in_order() {
         for backend in BACKENDS {
             let database = catalogue(backend).await;
+            an_events_tickets_are_found_through_its_index(&database.db, backend).await;
             for (text, index) in [
                 ("", "events_by_start"),
                 (
@@ -369,14 +376,47 @@ mod plans {
                     plan.contains("tickets_by_event_status_and_price"),
                     "{backend:?} {text:?}: counted from the tickets index\n{plan}"
                 );
-                let sorted = match backend {
-                    Backend::Sqlite => plan.contains("TEMP B-TREE"),
-                    Backend::Postgres => plan
-                        .lines()
-                        .any(|l| l.trim_start().starts_with("Sort") || l.contains("-> Sort")),
-                };
-                assert!(!sorted, "{backend:?} {text:?}: no sort\n{plan}");
+                assert!(
+                    !sorts(&plan, backend),
+                    "{backend:?} {text:?}: no sort\n{plan}"
+                );
             }
+        }
+    }
+
+    /// Whether the plan sorts rows rather than reading them in order from an index.
+    fn sorts(plan: &str, backend: Backend) -> bool {
+        match backend {
+            Backend::Sqlite => plan.contains("TEMP B-TREE"),
+            Backend::Postgres => plan
+                .lines()
+                .any(|l| l.trim_start().starts_with("Sort") || l.contains("-> Sort")),
+        }
+    }
+
+    /// An event's page: its tickets for sale are found through the event's own index, not by a
+    /// scan of the table or of every ticket for sale in price order. (PostgreSQL may sort the
+    /// few rows it finds; SQLite reads them in order.)
+    async fn an_events_tickets_are_found_through_its_index(db: &Db, backend: Backend) {
+        let event: String = sqlx::query_scalar("SELECT id FROM events ORDER BY starts_at LIMIT 1")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        let params = vec![Param::Text(event), Param::Text("for_sale".to_owned())];
+        let sql = crate::event_store::tickets_for_sale_sql();
+        let plan = explain(db, backend, &sql, params).await;
+        let scans_more = ["tickets_by_status_and_price", "Seq Scan", "SCAN tickets"]
+            .iter()
+            .any(|step| plan.contains(step));
+        assert!(
+            plan.contains("tickets_by_event_status_and_price") && !scans_more,
+            "{backend:?} an event's tickets:\n{plan}"
+        );
+        if backend == Backend::Sqlite {
+            assert!(
+                !sorts(&plan, backend),
+                "{backend:?} an event's tickets: no sort\n{plan}"
+            );
         }
     }
 }

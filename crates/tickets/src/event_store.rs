@@ -159,14 +159,20 @@ impl EventStore {
         if event.starts_at <= unix_millis() {
             return Ok(Vec::new());
         }
-        Ok(sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM tickets WHERE event_id = $1 AND status = $2 ORDER BY price_cents, id"
-        ))
-        .bind(id)
-        .bind(TicketStatus::ForSale)
-        .fetch_all(self.db.pool())
-        .await?)
+        Ok(sqlx::query_as(&tickets_for_sale_sql())
+            .bind(id)
+            .bind(TicketStatus::ForSale)
+            .fetch_all(self.db.pool())
+            .await?)
     }
+}
+
+/// An event's tickets for sale (`$1` the event, `$2` the status for sale), cheapest first:
+/// read in order from `tickets_by_event_status_and_price` (`event_listing::plans`).
+pub(crate) fn tickets_for_sale_sql() -> String {
+    format!(
+        "SELECT {COLUMNS} FROM tickets WHERE event_id = $1 AND status = $2 ORDER BY price_cents, id"
+    )
 }
 
 /// Copies the corrected `event` onto each of its tickets, each with its version bumped and its
