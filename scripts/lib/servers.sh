@@ -183,6 +183,24 @@ start_stripe() {
   stripe_url="http://127.0.0.1:$port"
 }
 
+# stripe-stateful-mock (npm) answers Stripe's Connect accounts (create, retrieve), which
+# localstripe lacks: the accounts half of the provider suite runs against it. Sets
+# stripe_connect_url.
+start_stripe_connect() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  mkdir "$work/stripe-connect"
+  say "installing the Connect stand-in (npm stripe-stateful-mock) in $work/stripe-connect"
+  (cd "$work/stripe-connect" && npm install --no-audit --no-fund --loglevel=error stripe-stateful-mock@0.0.16 >/dev/null)
+  local port
+  port=$(free_port)
+  start_server stripe-connect "$work/logs/stripe-connect.log" env PORT="$port" \
+    node "$work/stripe-connect/node_modules/stripe-stateful-mock/dist/cli.js"
+  wait_for_port "$port" "$work/logs/stripe-connect.log"
+  stripe_connect_url="http://127.0.0.1:$port"
+}
+
 # --- Chromium --------------------------------------------------------------------------------
 # The web pages are tested in headless Chromium, driven over WebDriver by chromedriver.
 # Sets chromedriver_bin.

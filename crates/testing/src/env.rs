@@ -5,6 +5,7 @@ pub const POSTGRES_URL_VAR: &str = "GITTIX_TEST_POSTGRES_URL";
 pub const NATS_URL_VAR: &str = "GITTIX_TEST_NATS_URL";
 pub const REDIS_URL_VAR: &str = "GITTIX_TEST_REDIS_URL";
 pub const STRIPE_URL_VAR: &str = "GITTIX_TEST_STRIPE_URL";
+pub const STRIPE_CONNECT_URL_VAR: &str = "GITTIX_TEST_STRIPE_CONNECT_URL";
 
 /// The value of `name`, or a panic naming the command that sets it.
 pub fn required_var(name: &str) -> String {
@@ -31,4 +32,9 @@ pub fn redis_url() -> String {
 /// The Stripe-compatible server the test command started.
 pub fn stripe_url() -> String {
     required_var(STRIPE_URL_VAR)
+}
+
+/// The server the test command started for Stripe's Connect accounts (stripe-stateful-mock).
+pub fn stripe_connect_url() -> String {
+    required_var(STRIPE_CONNECT_URL_VAR)
 }

@@ -21,8 +21,8 @@ pub use databases::{
     create_postgres_database, fresh_database, fresh_database_with, TestDatabase, BACKENDS,
 };
 pub use env::{
-    nats_url, postgres_url, redis_url, stripe_url, NATS_URL_VAR, POSTGRES_URL_VAR, REDIS_URL_VAR,
-    STRIPE_URL_VAR,
+    nats_url, postgres_url, redis_url, stripe_connect_url, stripe_url, NATS_URL_VAR,
+    POSTGRES_URL_VAR, REDIS_URL_VAR, STRIPE_CONNECT_URL_VAR, STRIPE_URL_VAR,
 };
 pub use http::{session_cookie, set_cookie_headers, status_and_json, Body, Caller, TestServer};
 pub use matrix::Topology;

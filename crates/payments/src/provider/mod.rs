@@ -5,6 +5,7 @@
 //! URL, localstripe in the tests) and [`simulator::SimulatedStripe`] (embedded mode without keys:
 //! Stripe's test cards, tokens and 3-D Secure).
 
+pub mod accounts;
 pub mod simulator;
 pub mod stripe;
 

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use super::accounts::{Account, ConnectedAccounts, OnboardingReturn, TransferRequest};
 use super::{
     Authorization, AuthorizeRequest, Instrument, Intent, IntentStatus, PaymentProvider,
     Unavailable, DECLINED,
@@ -78,6 +79,18 @@ struct State {
     intents: HashMap<String, Stored>,
     /// The first answer to each idempotency key of an authorization.
     authorizations: HashMap<String, Authorization>,
+    accounts: HashMap<String, Account>,
+    /// The account each idempotency key of an account's creation made.
+    account_keys: HashMap<String, String>,
+    transfers: HashMap<String, SimulatedTransfer>,
+    /// The transfer or reversal each idempotency key made.
+    transfer_keys: HashMap<String, String>,
+}
+
+/// A transfer the simulator made, and its reversal once taken back.
+#[derive(Debug, Clone)]
+struct SimulatedTransfer {
+    reversal: Option<String>,
 }
 
 #[derive(Default)]
@@ -145,6 +158,27 @@ impl SimulatedStripe {
             .ok_or_else(|| Unavailable(format!("No such payment_intent: '{intent_id}'")))?;
         change(stored);
         Ok(stored.intent.clone())
+    }
+}
+
+/// The simulator's onboarding of `account_id`: a GitTix page that plays Stripe's hosted form
+/// (served by the web pages), with where to go back to once it is done.
+pub fn onboarding_path(account_id: &str, back: &OnboardingReturn) -> String {
+    let query =
+        serde_urlencoded::to_string([("return", back.return_url.as_str())]).unwrap_or_default();
+    format!("/payouts/onboarding/{account_id}?{query}")
+}
+
+impl SimulatedStripe {
+    /// The seller completes the simulated onboarding of `account_id`: it can be paid out to
+    /// from now on, as a test account is once Stripe's form is filled in. `None` for an
+    /// unknown account.
+    pub fn complete_onboarding(&self, account_id: &str) -> Option<Account> {
+        let mut state = self.state();
+        let account = state.accounts.get_mut(account_id)?;
+        account.payouts_enabled = true;
+        account.details_submitted = true;
+        Some(account.clone())
     }
 }
 
@@ -237,5 +271,107 @@ impl PaymentProvider for SimulatedStripe {
 
     fn simulator(&self) -> Option<&SimulatedStripe> {
         Some(self)
+    }
+}
+
+#[async_trait]
+impl ConnectedAccounts for SimulatedStripe {
+    async fn create_account(
+        &self,
+        _seller_id: &str,
+        _email: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<Account, Unavailable> {
+        let mut state = self.state();
+        if let Some(id) = state.account_keys.get(idempotency_key).cloned() {
+            return Ok(state.accounts[&id].clone());
+        }
+        let account = Account {
+            id: new_id("acct"),
+            payouts_enabled: false,
+            details_submitted: false,
+        };
+        state
+            .account_keys
+            .insert(idempotency_key.to_owned(), account.id.clone());
+        state.accounts.insert(account.id.clone(), account.clone());
+        Ok(account)
+    }
+
+    async fn account(&self, account_id: &str) -> Result<Account, Unavailable> {
+        self.state()
+            .accounts
+            .get(account_id)
+            .cloned()
+            .ok_or_else(|| Unavailable(format!("No such account: '{account_id}'")))
+    }
+
+    async fn onboarding_link(
+        &self,
+        account_id: &str,
+        back: &OnboardingReturn,
+    ) -> Result<String, Unavailable> {
+        self.account(account_id).await?;
+        Ok(onboarding_path(account_id, back))
+    }
+
+    async fn transfer(&self, request: &TransferRequest) -> Result<String, Unavailable> {
+        let mut state = self.state();
+        if let Some(id) = state.transfer_keys.get(&request.idempotency_key) {
+            return Ok(id.clone());
+        }
+        // What Stripe refuses: money to an account that cannot be paid out to yet, or none.
+        match state.accounts.get(&request.destination) {
+            None => {
+                return Err(Unavailable(format!(
+                    "No such destination: '{}'",
+                    request.destination
+                )))
+            }
+            Some(account) if !account.payouts_enabled => {
+                return Err(Unavailable(format!(
+                    "The destination account {} cannot receive transfers yet",
+                    request.destination
+                )))
+            }
+            Some(_) if request.amount_cents <= 0 => {
+                return Err(Unavailable("Amount must be at least 1 cent".to_owned()))
+            }
+            Some(_) => {}
+        }
+        let id = new_id("tr");
+        state
+            .transfers
+            .insert(id.clone(), SimulatedTransfer { reversal: None });
+        state
+            .transfer_keys
+            .insert(request.idempotency_key.clone(), id.clone());
+        Ok(id)
+    }
+
+    async fn reverse_transfer(
+        &self,
+        transfer_id: &str,
+        idempotency_key: &str,
+    ) -> Result<String, Unavailable> {
+        let mut state = self.state();
+        if let Some(id) = state.transfer_keys.get(idempotency_key) {
+            return Ok(id.clone());
+        }
+        let transfer = state
+            .transfers
+            .get_mut(transfer_id)
+            .ok_or_else(|| Unavailable(format!("No such transfer: '{transfer_id}'")))?;
+        if transfer.reversal.is_some() {
+            return Err(Unavailable(format!(
+                "Transfer {transfer_id} is already fully reversed"
+            )));
+        }
+        let id = new_id("trr");
+        transfer.reversal = Some(id.clone());
+        state
+            .transfer_keys
+            .insert(idempotency_key.to_owned(), id.clone());
+        Ok(id)
     }
 }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use stripe::{Client, ErrorType, RequestStrategy, StripeError};
 
+use super::accounts::{Account, ConnectedAccounts, OnboardingReturn, TransferRequest};
 use super::{
     Authorization, AuthorizeRequest, Instrument, Intent, IntentStatus, PaymentProvider,
     Unavailable, DECLINED,
@@ -245,6 +246,166 @@ impl PaymentProvider for StripeProvider {
         )
         .await?
         .map(|refund| refund.id)
+        .map_err(|error| Unavailable(error.to_string()))
+    }
+}
+
+/// `POST /v1/accounts`: an Express account that can receive transfers.
+#[derive(Serialize)]
+struct CreateAccount<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+    capabilities: Capabilities,
+    metadata: BTreeMap<&'static str, &'a str>,
+}
+
+#[derive(Serialize)]
+struct Capabilities {
+    transfers: Requested,
+}
+
+#[derive(Serialize)]
+struct Requested {
+    requested: bool,
+}
+
+/// The fields of an account GitTix reads.
+#[derive(Deserialize)]
+struct WireAccount {
+    id: String,
+    #[serde(default)]
+    payouts_enabled: bool,
+    #[serde(default)]
+    details_submitted: bool,
+}
+
+impl From<WireAccount> for Account {
+    fn from(wire: WireAccount) -> Self {
+        Self {
+            id: wire.id,
+            payouts_enabled: wire.payouts_enabled,
+            details_submitted: wire.details_submitted,
+        }
+    }
+}
+
+/// `POST /v1/account_links`: the hosted onboarding.
+#[derive(Serialize)]
+struct CreateAccountLink<'a> {
+    account: &'a str,
+    refresh_url: &'a str,
+    return_url: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Deserialize)]
+struct WireAccountLink {
+    url: String,
+}
+
+/// `POST /v1/transfers`.
+#[derive(Serialize)]
+struct CreateTransfer<'a> {
+    amount: i64,
+    currency: &'static str,
+    destination: &'a str,
+    source_transaction: &'a str,
+    transfer_group: &'a str,
+    metadata: BTreeMap<&'static str, &'a str>,
+}
+
+/// A transfer or a reversal: GitTix reads its id.
+#[derive(Deserialize)]
+struct WireId {
+    id: String,
+}
+
+#[async_trait]
+impl ConnectedAccounts for StripeProvider {
+    async fn create_account(
+        &self,
+        seller_id: &str,
+        email: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<Account, Unavailable> {
+        let form = CreateAccount {
+            kind: "express",
+            email,
+            capabilities: Capabilities {
+                transfers: Requested { requested: true },
+            },
+            metadata: [("gittix_user_id", seller_id)].into(),
+        };
+        self.in_time(
+            self.idempotent(idempotency_key)
+                .post_form::<WireAccount, _>("/accounts", form),
+        )
+        .await?
+        .map(Account::from)
+        .map_err(|error| Unavailable(error.to_string()))
+    }
+
+    async fn account(&self, account_id: &str) -> Result<Account, Unavailable> {
+        let path = format!("/accounts/{}", path_segment(account_id)?);
+        self.in_time(self.client.get::<WireAccount>(&path))
+            .await?
+            .map(Account::from)
+            .map_err(|error| Unavailable(error.to_string()))
+    }
+
+    async fn onboarding_link(
+        &self,
+        account_id: &str,
+        back: &OnboardingReturn,
+    ) -> Result<String, Unavailable> {
+        let form = CreateAccountLink {
+            account: path_segment(account_id)?,
+            refresh_url: &back.refresh_url,
+            return_url: &back.return_url,
+            kind: "account_onboarding",
+        };
+        self.in_time(
+            self.client
+                .post_form::<WireAccountLink, _>("/account_links", form),
+        )
+        .await?
+        .map(|link| link.url)
+        .map_err(|error| Unavailable(error.to_string()))
+    }
+
+    async fn transfer(&self, request: &TransferRequest) -> Result<String, Unavailable> {
+        let form = CreateTransfer {
+            amount: request.amount_cents,
+            currency: "usd",
+            destination: path_segment(&request.destination)?,
+            source_transaction: path_segment(&request.source_transaction)?,
+            transfer_group: &request.transfer_group,
+            metadata: [("gittix_payout_id", request.payout_id.as_str())].into(),
+        };
+        self.in_time(
+            self.idempotent(&request.idempotency_key)
+                .post_form::<WireId, _>("/transfers", form),
+        )
+        .await?
+        .map(|transfer| transfer.id)
+        .map_err(|error| Unavailable(error.to_string()))
+    }
+
+    async fn reverse_transfer(
+        &self,
+        transfer_id: &str,
+        idempotency_key: &str,
+    ) -> Result<String, Unavailable> {
+        let path = format!("/transfers/{}/reversals", path_segment(transfer_id)?);
+        self.in_time(
+            self.idempotent(idempotency_key)
+                .post_form::<WireId, _>(&path, NoFields {}),
+        )
+        .await?
+        .map(|reversal| reversal.id)
         .map_err(|error| Unavailable(error.to_string()))
     }
 }
