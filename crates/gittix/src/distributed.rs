@@ -42,6 +42,7 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
     platform.trust_proxy = trust_proxy;
     platform.retentions = retentions;
     platform.fees = cli.fees.fees();
+    platform.public_url = cli.http.public_url();
     // Every replica of a rate-limited service counts its limits in one place.
     let shared_limits = if matches!(service, Service::Auth | Service::Orders | Service::Payments) {
         let limiter = RedisLimiter::connect(&cli.expiration.redis_url, RATE_LIMIT_PREFIX).await?;
@@ -61,8 +62,8 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
             if cli.payments.stripe_secret_key.is_none() {
                 anyhow::bail!("STRIPE_SECRET_KEY is not set; `serve payments` charges through Stripe (or a Stripe-compatible server at STRIPE_API_BASE)");
             }
-            let provider = cli.payments.provider();
-            gittix_payments::build(&cli.payments, provider, postgres(cli)?, &platform).await?
+            let providers = cli.payments.providers();
+            gittix_payments::build(&cli.payments, providers, postgres(cli)?, &platform).await?
         }
         Service::Expiration => {
             gittix_expiration::build(&cli.expiration, TimerStore::Redis, &platform).await?

@@ -35,6 +35,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     platform.trust_proxy = TrustProxy(cli.http.trust_proxy(Mode::Embedded));
     platform.retentions = retentions;
     platform.fees = cli.fees.fees();
+    platform.public_url = cli.http.public_url();
     let revocations = platform.follow_revocations();
 
     // Each service keeps its own database, as it would in distributed mode.
@@ -54,7 +55,7 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
         .await?,
         gittix_payments::build(
             &cli.payments,
-            cli.payments.provider(),
+            cli.payments.providers(),
             db("payments")?,
             &platform,
         )

@@ -5,17 +5,16 @@ use std::sync::Arc;
 
 use gittix_expiration::{ExpirationConfig, TimerStore};
 use gittix_orders::OrdersConfig;
-use gittix_payments::provider::simulator::SimulatedStripe;
 use gittix_payments::provider::stripe::StripeProvider;
-use gittix_payments::provider::PaymentProvider;
+use gittix_payments::provider::Providers;
 use gittix_payments::PaymentsConfig;
 use gittix_shared::fees::{FeeRate, Fees};
 use gittix_shared::http::with_common_layers;
 use gittix_shared::service::{routes_of, Service};
 use gittix_testing::topology_tests;
 use gittix_testing::{
-    eventually, fresh_database, redis_url, stripe_url, TestDatabase, TestPlatform, TestServer,
-    TestUser, Topology, TEST_BODY_LIMIT,
+    eventually, fresh_database, redis_url, stripe_connect_url, stripe_url, TestDatabase,
+    TestPlatform, TestServer, TestUser, Topology, TEST_BODY_LIMIT,
 };
 use gittix_tickets::TicketsConfig;
 use reqwest::StatusCode;
@@ -82,9 +81,12 @@ impl Marketplace {
                 TimerStore::Redis
             }
         };
-        let provider: Arc<dyn PaymentProvider> = match topology {
-            Topology::Embedded => Arc::new(SimulatedStripe::default()),
-            Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+        let providers = match topology {
+            Topology::Embedded => Providers::simulated(),
+            Topology::Distributed => Providers {
+                payments: Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+                accounts: Arc::new(StripeProvider::new(&stripe_connect_url(), "sk_test_gittix")),
+            },
         };
         let payments_config = PaymentsConfig::default();
         let mut services = vec![
@@ -97,7 +99,7 @@ impl Marketplace {
             gittix_expiration::build(&expiration_config, timers, p)
                 .await
                 .unwrap(),
-            gittix_payments::build(&payments_config, provider, payments_db.db.clone(), p)
+            gittix_payments::build(&payments_config, providers, payments_db.db.clone(), p)
                 .await
                 .unwrap(),
         ];

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use gittix_auth::AuthConfig;
 use gittix_orders::OrdersConfig;
-use gittix_payments::provider::simulator::SimulatedStripe;
+use gittix_payments::provider::Providers;
 use gittix_payments::PaymentsConfig;
 use gittix_shared::events::SessionRevoked;
 use gittix_shared::service::Platform;
@@ -66,12 +66,15 @@ impl Replicas {
             .await
             .unwrap();
         let payments_platform = replica_of(p);
-        let provider = std::sync::Arc::new(SimulatedStripe::default());
         let payments_config = PaymentsConfig::default();
-        let payments =
-            gittix_payments::build(&payments_config, provider, db(3), &payments_platform)
-                .await
-                .unwrap();
+        let payments = gittix_payments::build(
+            &payments_config,
+            Providers::simulated(),
+            db(3),
+            &payments_platform,
+        )
+        .await
+        .unwrap();
         Self {
             auth: TestService::serve(auth, p).await,
             tickets: TestService::serve(tickets, &tickets_platform).await,

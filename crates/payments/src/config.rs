@@ -5,9 +5,8 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::provider::simulator::SimulatedStripe;
 use crate::provider::stripe::{StripeProvider, CALL_TIMEOUT};
-use crate::provider::PaymentProvider;
+use crate::provider::Providers;
 
 const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
 
@@ -37,6 +36,10 @@ pub struct PaymentsConfig {
     /// Stripe's API base URL; point it at a Stripe-compatible server to stand in for Stripe.
     #[arg(long, env = "STRIPE_API_BASE", default_value = DEFAULT_STRIPE_API_BASE)]
     pub stripe_api_base: String,
+    /// The API base URL of Stripe Connect's calls (sellers' accounts, transfers), when a
+    /// stand-in serves them apart from the payments; default: STRIPE_API_BASE.
+    #[arg(long, env = "STRIPE_CONNECT_API_BASE")]
+    pub stripe_connect_api_base: Option<String>,
     /// The signing secret of the Stripe webhook endpoint (`whsec_...`); without it the webhook
     /// route refuses every call.
     #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
@@ -65,6 +68,7 @@ impl Default for PaymentsConfig {
         Self {
             stripe_secret_key: None,
             stripe_api_base: DEFAULT_STRIPE_API_BASE.to_owned(),
+            stripe_connect_api_base: None,
             stripe_webhook_secret: None,
             stripe_timeout_seconds: CALL_TIMEOUT.as_secs(),
             payments_per_user_per_minute: non_zero(DEFAULT_PAYMENTS_PER_USER_PER_MINUTE),
@@ -75,14 +79,22 @@ impl Default for PaymentsConfig {
 }
 
 impl PaymentsConfig {
-    /// Stripe when a key is set, else the simulator.
-    pub fn provider(&self) -> Arc<dyn PaymentProvider> {
-        match &self.stripe_secret_key {
-            Some(key) => Arc::new(
-                StripeProvider::new(&self.stripe_api_base, key)
+    /// Stripe when a key is set, else one simulator for both halves.
+    pub fn providers(&self) -> Providers {
+        let Some(key) = &self.stripe_secret_key else {
+            return Providers::simulated();
+        };
+        let stripe = |base: &str| {
+            Arc::new(
+                StripeProvider::new(base, key)
                     .with_timeout(Duration::from_secs(self.stripe_timeout_seconds.max(1))),
-            ),
-            None => Arc::new(SimulatedStripe::default()),
-        }
+            )
+        };
+        let payments = stripe(&self.stripe_api_base);
+        let accounts = match &self.stripe_connect_api_base {
+            Some(base) => stripe(base),
+            None => payments.clone(),
+        };
+        Providers { payments, accounts }
     }
 }

@@ -12,6 +12,7 @@ pub mod provider;
 mod reconciliation;
 mod refusal;
 mod routes;
+mod seller_accounts;
 mod store;
 mod stripe_events;
 pub mod webhook;
@@ -27,8 +28,10 @@ use gittix_shared::service::{Platform, Service};
 
 pub use config::PaymentsConfig;
 use payments::Payments;
-use provider::PaymentProvider;
-use routes::{PaymentBudgets, PaymentsState};
+use provider::accounts::Account;
+use provider::{PaymentProvider, Providers};
+use routes::{PaymentBudgets, PaymentsState, PublicUrl};
+use seller_accounts::{AccountStatus, SellerAccounts};
 use store::PaymentStore;
 use stripe_events::StripeEvents;
 
@@ -53,17 +56,21 @@ const PRUNED: [Retention; 2] = [
     },
 ];
 
-/// The payments service, charging through `provider` (the binary passes
-/// [`PaymentsConfig::provider`]): migrates `db`, keeps the orders replica and refunds from the
+/// The payments service, charging and paying sellers through `providers` (the binary passes
+/// [`PaymentsConfig::providers`]): migrates `db`, keeps the orders replica and refunds from the
 /// bus, and reconciles unsettled charges until the platform's shutdown.
 pub async fn build(
     config: &PaymentsConfig,
-    provider: Arc<dyn PaymentProvider>,
+    providers: Providers,
     db: Db,
     platform: &Platform,
 ) -> anyhow::Result<Service> {
     db.migrate(&MIGRATIONS).await?;
-    let payments = Payments::new(PaymentStore::new(db.clone()), provider);
+    let accounts = SellerAccounts::new(db.clone(), providers.accounts.clone());
+    if let Some(simulator) = providers.accounts.simulator() {
+        readopt_accounts(&db, simulator).await?;
+    }
+    let payments = Payments::new(PaymentStore::new(db.clone()), providers.payments);
     let mut tasks = platform
         .start(listeners::listener(payments.clone(), platform))
         .await?;
@@ -74,7 +81,13 @@ pub async fn build(
         platform.shutdown.clone(),
     )));
     let state = PaymentsState {
-        stripe_events: StripeEvents::new(payments.clone(), config.stripe_webhook_secret.clone()),
+        stripe_events: StripeEvents::new(
+            payments.clone(),
+            accounts.clone(),
+            config.stripe_webhook_secret.clone(),
+        ),
+        accounts,
+        public_url: PublicUrl(platform.public_url.clone()),
         payments,
         sessions: platform.sessions.clone(),
         trust_proxy: platform.trust_proxy,
@@ -96,6 +109,26 @@ pub async fn build(
         .with_database(&db, platform)
         .with_pruning(&db, PRUNED.to_vec(), platform)
         .with_tasks(tasks))
+}
+
+/// Gives the simulator back the accounts recorded before a restart: it keeps nothing itself.
+async fn readopt_accounts(
+    db: &Db,
+    simulator: &provider::simulator::SimulatedStripe,
+) -> anyhow::Result<()> {
+    let recorded: Vec<(String, AccountStatus)> =
+        sqlx::query_as("SELECT stripe_account_id, status FROM seller_accounts")
+            .fetch_all(db.pool())
+            .await?;
+    for (id, status) in recorded {
+        let enabled = status == AccountStatus::Enabled;
+        simulator.adopt_account(Account {
+            id,
+            payouts_enabled: enabled,
+            details_submitted: enabled,
+        });
+    }
+    Ok(())
 }
 
 /// One round of reconciliation now, on a database [`build`] migrated: settles the attempts

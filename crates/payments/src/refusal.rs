@@ -33,6 +33,11 @@ pub(crate) enum Refusal {
     NotAStripeEvent,
     /// A webhook is about an attempt whose outcome is not known here yet: Stripe sends it again.
     ChargeNotSettled,
+    /// Stripe did not answer a call about a seller's account; nothing changed.
+    StripeDown,
+    /// The caller has no seller account (yet), or GitTix does not play its onboarding (Stripe's
+    /// hosted form does).
+    NoSellerAccount,
 }
 
 impl From<Refusal> for DomainError<Refusal> {

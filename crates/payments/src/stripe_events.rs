@@ -8,13 +8,16 @@
 use gittix_shared::DomainResult;
 
 use crate::payments::Payments;
+use crate::provider::accounts::Account;
 use crate::refusal::Refusal;
+use crate::seller_accounts::SellerAccounts;
 use crate::store::{ChargeStatus, PaymentStore};
 use crate::webhook::{verify, StripeEvent};
 
 #[derive(Clone)]
 pub(crate) struct StripeEvents {
     payments: Payments,
+    accounts: SellerAccounts,
     store: PaymentStore,
     /// The webhook endpoint's signing secret; without it every call is refused.
     secret: Option<String>,
@@ -28,10 +31,15 @@ pub(crate) enum Receipt {
 }
 
 impl StripeEvents {
-    pub(crate) fn new(payments: Payments, secret: Option<String>) -> Self {
+    pub(crate) fn new(
+        payments: Payments,
+        accounts: SellerAccounts,
+        secret: Option<String>,
+    ) -> Self {
         Self {
             store: payments.store.clone(),
             payments,
+            accounts,
             secret,
         }
     }
@@ -62,6 +70,9 @@ impl StripeEvents {
             | "payment_intent.canceled"
             | "payment_intent.requires_action" => self.intent_changed(object).await?,
             "charge.refunded" => self.refunded(object).await?,
+            "account.updated" => {
+                self.accounts.updated(&account_of(object)).await?;
+            }
             "charge.dispute.created" | "charge.dispute.updated" | "charge.dispute.closed" => {
                 self.disputed(object).await?;
             }
@@ -146,6 +157,21 @@ impl StripeEvents {
             .await?;
         tracing::warn!(dispute = %text(dispute, "id"), charge = %text(dispute, "charge"), "a charge is disputed");
         Ok(())
+    }
+}
+
+/// A connected account, as `account.updated` carries it.
+fn account_of(object: &serde_json::Value) -> Account {
+    let flag = |field: &str| {
+        object
+            .get(field)
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    };
+    Account {
+        id: text(object, "id"),
+        payouts_enabled: flag("payouts_enabled"),
+        details_submitted: flag("details_submitted"),
     }
 }
 

@@ -53,6 +53,11 @@ pub struct HttpArgs {
     /// file limit (`ulimit -n`).
     #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 4096)]
     pub max_connections: usize,
+    /// The address people reach GitTix at (`https://tickets.example.com`), for the links GitTix
+    /// hands out: where Stripe's onboarding sends a seller back. Default: http://127.0.0.1 and
+    /// PORT.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl HttpArgs {
@@ -65,6 +70,14 @@ impl HttpArgs {
 
     pub fn trust_proxy(&self, mode: Mode) -> bool {
         self.trust_proxy.unwrap_or(mode == Mode::Distributed)
+    }
+
+    /// [`Self::public_url`] without a trailing slash, or this machine's address and port.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://127.0.0.1:{}", self.port),
+        }
     }
 
     pub fn server_limits(&self) -> crate::server::ServerLimits {

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// 503: the card processor did not answer, so whether the card was charged is not known yet.
     #[error("The card processor did not answer; the payment will be settled shortly")]
     ProviderUnavailable,
+    /// 503: Stripe did not answer a call that changes no money (a seller's account, say).
+    #[error("Stripe did not answer; try again in a moment")]
+    StripeUnavailable,
     /// 503: the request took longer than the server allows (`REQUEST_TIMEOUT_SECONDS`).
     #[error("The request took too long")]
     TimedOut,
@@ -90,9 +93,10 @@ impl ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::DatabaseUnavailable | Self::ProviderUnavailable | Self::TimedOut => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::DatabaseUnavailable
+            | Self::ProviderUnavailable
+            | Self::StripeUnavailable
+            | Self::TimedOut => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,6 +132,7 @@ impl ApiError {
             Self::ProviderUnavailable => {
                 "The card processor did not answer; the payment will be settled shortly"
             }
+            Self::StripeUnavailable => "Stripe did not answer; try again in a moment",
             Self::TimedOut => "The request took too long",
             _ => "Something went wrong",
         }

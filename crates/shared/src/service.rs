@@ -42,6 +42,9 @@ pub struct Platform {
     /// The platform's fees: the same for every service (tickets shows totals, orders fixes them,
     /// payments charges them and pays the rest).
     pub fees: crate::fees::Fees,
+    /// Where people reach GitTix (`PUBLIC_URL`), without a trailing slash: the start of the
+    /// links a service hands out.
+    pub public_url: String,
     /// Fires once, when the process shuts down.
     pub shutdown: CancellationToken,
 }
@@ -58,6 +61,7 @@ impl Platform {
             limiter: Arc::new(crate::ratelimit::LocalLimiter::default()),
             retentions: crate::pruning::Retentions::DEFAULT,
             fees: crate::fees::Fees::default(),
+            public_url: "http://127.0.0.1:3000".to_owned(),
             shutdown: CancellationToken::new(),
         }
     }

@@ -71,4 +71,9 @@ pub trait ConnectedAccounts: Send + Sync + 'static {
         transfer_id: &str,
         idempotency_key: &str,
     ) -> Result<String, Unavailable>;
+
+    /// The simulator, when this is it: its onboarding is played on a GitTix page.
+    fn simulator(&self) -> Option<&super::simulator::SimulatedStripe> {
+        None
+    }
 }

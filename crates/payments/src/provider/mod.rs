@@ -9,7 +9,38 @@ pub mod accounts;
 pub mod simulator;
 pub mod stripe;
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+
+use accounts::ConnectedAccounts;
+
+/// Both halves of the port, as the payments service is built with them: buyers' payments and
+/// sellers' accounts. Stripe (or its simulator) serves both.
+#[derive(Clone)]
+pub struct Providers {
+    pub payments: Arc<dyn PaymentProvider>,
+    pub accounts: Arc<dyn ConnectedAccounts>,
+}
+
+impl Providers {
+    /// One simulator of Stripe's test mode for both halves.
+    pub fn simulated() -> Self {
+        let simulator = Arc::new(simulator::SimulatedStripe::default());
+        Self {
+            payments: simulator.clone(),
+            accounts: simulator,
+        }
+    }
+
+    /// `payments` for the payments, and a simulator for the accounts (tests of payments alone).
+    pub fn with_simulated_accounts(payments: Arc<dyn PaymentProvider>) -> Self {
+        Self {
+            payments,
+            accounts: Arc::new(simulator::SimulatedStripe::default()),
+        }
+    }
+}
 
 /// What the buyer pays with: a token from Stripe.js v2 or Checkout (`tok_...`, what the original
 /// client sends), or a payment method from Stripe.js v3 (`pm_...`).

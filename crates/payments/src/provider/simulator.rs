@@ -162,11 +162,9 @@ impl SimulatedStripe {
 }
 
 /// The simulator's onboarding of `account_id`: a GitTix page that plays Stripe's hosted form
-/// (served by the web pages), with where to go back to once it is done.
-pub fn onboarding_path(account_id: &str, back: &OnboardingReturn) -> String {
-    let query =
-        serde_urlencoded::to_string([("return", back.return_url.as_str())]).unwrap_or_default();
-    format!("/payouts/onboarding/{account_id}?{query}")
+/// (served by the web pages), which goes back to the payouts page when it is done.
+pub fn onboarding_path(account_id: &str) -> String {
+    format!("/payouts/onboarding/{account_id}")
 }
 
 impl SimulatedStripe {
@@ -179,6 +177,12 @@ impl SimulatedStripe {
         account.payouts_enabled = true;
         account.details_submitted = true;
         Some(account.clone())
+    }
+
+    /// Takes back an account GitTix recorded before a restart (the simulator keeps nothing), as
+    /// it was recorded.
+    pub fn adopt_account(&self, account: Account) {
+        self.state().accounts.insert(account.id.clone(), account);
     }
 }
 
@@ -309,10 +313,10 @@ impl ConnectedAccounts for SimulatedStripe {
     async fn onboarding_link(
         &self,
         account_id: &str,
-        back: &OnboardingReturn,
+        _back: &OnboardingReturn,
     ) -> Result<String, Unavailable> {
         self.account(account_id).await?;
-        Ok(onboarding_path(account_id, back))
+        Ok(onboarding_path(account_id))
     }
 
     async fn transfer(&self, request: &TransferRequest) -> Result<String, Unavailable> {
@@ -373,5 +377,9 @@ impl ConnectedAccounts for SimulatedStripe {
             .transfer_keys
             .insert(idempotency_key.to_owned(), id.clone());
         Ok(id)
+    }
+
+    fn simulator(&self) -> Option<&SimulatedStripe> {
+        Some(self)
     }
 }

@@ -3,6 +3,7 @@
 mod challenge;
 mod create;
 mod list;
+mod payout_account;
 mod refusal;
 mod webhook;
 
@@ -14,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::payments::Payments;
+use crate::seller_accounts::SellerAccounts;
 use crate::stripe_events::StripeEvents;
 
 /// What the handlers read.
@@ -24,7 +26,13 @@ pub(crate) struct PaymentsState {
     pub sessions: Sessions,
     pub budgets: PaymentBudgets,
     pub trust_proxy: TrustProxy,
+    pub accounts: SellerAccounts,
+    pub public_url: PublicUrl,
 }
+
+/// Where people reach GitTix (`PUBLIC_URL`): Stripe's onboarding sends sellers back there.
+#[derive(Clone)]
+pub(crate) struct PublicUrl(pub String);
 
 /// The limits on payment attempts: per buyer, and per client address whoever is signed in.
 #[derive(Clone)]
@@ -39,4 +47,6 @@ pub(crate) fn router() -> OpenApiRouter<PaymentsState> {
         .routes(routes!(list::show))
         .routes(routes!(challenge::answer))
         .routes(routes!(webhook::webhook))
+        .routes(routes!(payout_account::start, payout_account::show))
+        .routes(routes!(payout_account::complete_simulated))
 }

@@ -29,6 +29,8 @@ impl From<Refusal> for ApiError {
             Refusal::BadSignature => Self::bad_request("Invalid webhook signature"),
             Refusal::NotAStripeEvent => Self::bad_request("Webhook body is not a Stripe event"),
             Refusal::ChargeNotSettled => Self::bad_request("Charge not settled yet; retry later"),
+            Refusal::StripeDown => Self::StripeUnavailable,
+            Refusal::NoSellerAccount => Self::NotFound,
         }
     }
 }

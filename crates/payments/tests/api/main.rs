@@ -7,7 +7,7 @@ use std::time::Duration;
 use gittix_payments::provider::simulator::SimulatedStripe;
 use gittix_payments::provider::stripe::StripeProvider;
 use gittix_payments::provider::{
-    Authorization, AuthorizeRequest, Intent, IntentStatus, PaymentProvider, Unavailable,
+    Authorization, AuthorizeRequest, Intent, IntentStatus, PaymentProvider, Providers, Unavailable,
 };
 use gittix_payments::PaymentsConfig;
 use gittix_shared::bus::Bus;
@@ -19,13 +19,14 @@ use gittix_shared::events::{
 use gittix_shared::time::{iso8601, unix_millis};
 use gittix_testing::topology_tests;
 use gittix_testing::{
-    eventually, publish_event, status_and_json, stripe_url, Body, EventLog, Spawned, TestDatabase,
-    TestPlatform, TestService, TestUser, Topology,
+    eventually, publish_event, status_and_json, stripe_connect_url, stripe_url, Body, EventLog,
+    Spawned, TestDatabase, TestPlatform, TestService, TestUser, Topology,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 mod input;
+mod payout_account;
 mod rate_limit;
 mod three_d_secure;
 
@@ -41,32 +42,42 @@ struct PaymentsApp {
 
 impl PaymentsApp {
     /// The embedded topology pays through the simulator, the distributed one through Stripe.
+    /// Sellers' accounts likewise: the simulator's, or Stripe's (stripe-stateful-mock).
     async fn spawn(topology: Topology) -> Self {
-        let provider: Arc<dyn PaymentProvider> = match topology {
-            Topology::Embedded => Arc::new(SimulatedStripe::default()),
-            Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+        let providers = match topology {
+            Topology::Embedded => Providers::simulated(),
+            Topology::Distributed => Providers {
+                payments: Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+                accounts: Arc::new(StripeProvider::new(&stripe_connect_url(), "sk_test_gittix")),
+            },
         };
-        Self::spawn_with(topology, provider).await
+        Self::spawn_unlimited(topology, providers).await
     }
 
-    /// Through `provider`, with the rate limits lifted: the bursts of the other suites are
-    /// `rate_limit.rs`'s business only there.
+    /// Through `provider`, with the simulator's accounts.
     async fn spawn_with(topology: Topology, provider: Arc<dyn PaymentProvider>) -> Self {
+        Self::spawn_unlimited(topology, Providers::with_simulated_accounts(provider)).await
+    }
+
+    /// With the rate limits lifted: the bursts of the other suites are `rate_limit.rs`'s
+    /// business only there.
+    async fn spawn_unlimited(topology: Topology, providers: Providers) -> Self {
         let unlimited = std::num::NonZeroU32::new(1_000_000).unwrap();
         let config = PaymentsConfig {
             payments_per_user_per_minute: unlimited,
             payments_per_client_per_minute: unlimited,
             ..PaymentsConfig::default()
         };
-        Self::spawn_configured(topology, provider, config).await
+        Self::spawn_configured(topology, providers, config).await
     }
 
     /// With `config`, and the webhook secret of these tests.
     async fn spawn_configured(
         topology: Topology,
-        provider: Arc<dyn PaymentProvider>,
+        providers: Providers,
         config: PaymentsConfig,
     ) -> Self {
+        let provider = providers.payments.clone();
         let config = PaymentsConfig {
             stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
             ..config
@@ -76,7 +87,7 @@ impl PaymentsApp {
             platform,
             database,
         } = Spawned::new(topology, async |db, platform| {
-            gittix_payments::build(&config, provider.clone(), db, platform).await
+            gittix_payments::build(&config, providers.clone(), db, platform).await
         })
         .await;
         let orders = orders_stand_in(platform.bus.bus.clone(), database.db.clone()).await;

@@ -4,8 +4,8 @@
 
 use super::*;
 
-fn simulated() -> Arc<dyn PaymentProvider> {
-    Arc::new(SimulatedStripe::default())
+fn simulated() -> Providers {
+    Providers::simulated()
 }
 
 fn too_many() -> Value {

@@ -1,0 +1,163 @@
+//! `POST/GET /api/payouts/account`: a seller's Connect account is made once, onboarded, and
+//! enabled, in simulator mode through GitTix's own onboarding page, with Stripe's keys through an
+//! `account.updated` webhook (or asking Stripe).
+
+use super::*;
+
+impl PaymentsApp {
+    /// `method path` with no body, as `who`.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        who: Option<&TestUser>,
+    ) -> (StatusCode, Value) {
+        let answer = self
+            .service
+            .request(method, path, who)
+            .send()
+            .await
+            .unwrap();
+        status_and_json(answer).await
+    }
+
+    async fn account_status(&self, seller: &TestUser) -> (StatusCode, Value) {
+        self.call(Method::GET, "/api/payouts/account", Some(seller))
+            .await
+    }
+
+    async fn start_onboarding(&self, seller: &TestUser) -> (StatusCode, Value) {
+        self.call(Method::POST, "/api/payouts/account", Some(seller))
+            .await
+    }
+
+    async fn complete_simulated_onboarding(&self, seller: &TestUser) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/payouts/account/onboarding",
+            Some(seller),
+        )
+        .await
+    }
+
+    /// The seller's recorded accounts: (Stripe id, status).
+    async fn recorded_accounts(&self, seller: &TestUser) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT stripe_account_id, status FROM seller_accounts WHERE user_id = $1")
+            .bind(&seller.id)
+            .fetch_all(self.db.pool())
+            .await
+            .unwrap()
+    }
+}
+
+fn status(status: &str) -> Value {
+    json!({"status": status})
+}
+
+topology_tests! {
+    async fn signed_out_there_is_no_account_to_see_or_start(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        for (method, path) in [(Method::GET, "/api/payouts/account"), (Method::POST, "/api/payouts/account"), (Method::POST, "/api/payouts/account/onboarding")] {
+            assert_eq!(app.call(method, path, None).await.0, StatusCode::UNAUTHORIZED, "{path}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn in_simulator_mode_a_seller_onboards_on_gittixs_page_and_the_account_is_enabled() {
+    let app = PaymentsApp::spawn(Topology::Embedded).await;
+    let seller = app.user();
+    assert_eq!(
+        app.account_status(&seller).await,
+        (StatusCode::OK, status("none"))
+    );
+    assert_eq!(
+        app.complete_simulated_onboarding(&seller).await.0,
+        StatusCode::NOT_FOUND,
+        "no account yet"
+    );
+
+    let (code, first) = app.start_onboarding(&seller).await;
+    assert_eq!(code, StatusCode::OK, "{first}");
+    let accounts = app.recorded_accounts(&seller).await;
+    assert_eq!(accounts.len(), 1);
+    let (account, recorded) = &accounts[0];
+    assert_eq!(recorded, "pending");
+    assert_eq!(first["url"], format!("/payouts/onboarding/{account}"));
+    // Resuming gives a link to the same account; nothing new is made.
+    let (_, again) = app.start_onboarding(&seller).await;
+    assert_eq!(again, first);
+    assert_eq!(app.recorded_accounts(&seller).await.len(), 1);
+    assert_eq!(
+        app.account_status(&seller).await,
+        (StatusCode::OK, status("pending"))
+    );
+
+    assert_eq!(
+        app.complete_simulated_onboarding(&seller).await,
+        (StatusCode::OK, status("enabled"))
+    );
+    assert_eq!(
+        app.account_status(&seller).await,
+        (StatusCode::OK, status("enabled"))
+    );
+    // Another seller's account is their own.
+    let other = app.user();
+    assert_eq!(
+        app.account_status(&other).await,
+        (StatusCode::OK, status("none"))
+    );
+}
+
+#[tokio::test]
+async fn with_stripe_the_account_is_made_once_and_enabled_by_its_account_updated_webhook() {
+    let app = PaymentsApp::spawn(Topology::Distributed).await;
+    let seller = app.user();
+    // stripe-stateful-mock makes accounts but has no account links (docs/payments.md): the link
+    // fails, 503, and the account it made is kept, so trying again reuses it.
+    for _ in 0..2 {
+        let (code, body) = app.start_onboarding(&seller).await;
+        assert_eq!(code, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(
+            body,
+            json!({"errors": [{"message": "Stripe did not answer; try again in a moment"}]})
+        );
+    }
+    let accounts = app.recorded_accounts(&seller).await;
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    let (account, recorded) = accounts[0].clone();
+    assert!(
+        account.starts_with("acct_") && recorded == "pending",
+        "{accounts:?}"
+    );
+    // Asked about at the stand-in, the account is not onboarded.
+    assert_eq!(
+        app.account_status(&seller).await,
+        (StatusCode::OK, status("pending"))
+    );
+    assert_eq!(
+        app.complete_simulated_onboarding(&seller).await.0,
+        StatusCode::NOT_FOUND,
+        "Stripe's form onboards"
+    );
+
+    let onboarded = json!({"id": "evt_account_1", "type": "account.updated",
+        "data": {"object": {"id": account, "object": "account", "payouts_enabled": true, "details_submitted": true}}});
+    assert_eq!(app.stripe_sends(&onboarded).await, StatusCode::OK);
+    assert_eq!(
+        app.account_status(&seller).await,
+        (StatusCode::OK, status("enabled"))
+    );
+    // A late, older event saying it is not enabled yet does not undo it.
+    let older = json!({"id": "evt_account_0", "type": "account.updated",
+        "data": {"object": {"id": account, "object": "account", "payouts_enabled": false, "details_submitted": true}}});
+    assert_eq!(app.stripe_sends(&older).await, StatusCode::OK);
+    assert_eq!(
+        app.account_status(&seller).await,
+        (StatusCode::OK, status("enabled"))
+    );
+    // An account that is none of ours changes nothing.
+    let stranger = json!({"id": "evt_account_2", "type": "account.updated",
+        "data": {"object": {"id": "acct_notours", "object": "account", "payouts_enabled": true}}});
+    assert_eq!(app.stripe_sends(&stranger).await, StatusCode::OK);
+}
