@@ -353,11 +353,12 @@ async fn every_form_needs_the_token_and_the_owner() {
         format!("/tickets/{ticket}/edit"),
         format!("/tickets/{ticket}/withdraw"),
     ];
-    for path in ticket_forms
-        .iter()
-        .map(String::as_str)
-        .chain(["/tickets/new", "/auth/signout"])
-    {
+    for path in ticket_forms.iter().map(String::as_str).chain([
+        "/tickets/new",
+        "/auth/signout",
+        "/payouts/account",
+        "/payouts/onboarding/acct_guarded",
+    ]) {
         for visitor in [&mut seller, &mut buyer] {
             let refused = visitor.post(path, &hijack).await;
             assert_eq!(
@@ -375,6 +376,11 @@ async fn every_form_needs_the_token_and_the_owner() {
     assert!(
         api(&buyer, "/api/users/currentuser").await["currentUser"].is_object(),
         "still signed in"
+    );
+    assert_eq!(
+        api(&seller, "/api/payouts/account").await,
+        serde_json::json!({"status": "none"}),
+        "no payout account was started"
     );
 
     // The buyer, with a valid token, cannot change the seller's ticket, nor see its edit form.

@@ -13,5 +13,6 @@ mod browse;
 mod buying;
 mod delivery;
 mod forms;
+mod payouts;
 mod signed_out;
 mod three_d_secure;

@@ -7,6 +7,7 @@ mod delivery;
 mod events;
 mod listings;
 mod orders;
+mod payouts;
 mod tickets;
 
 use axum::http::{header, Method};
@@ -61,6 +62,12 @@ pub(crate) fn routes() -> Router<Web> {
         .route("/my-tickets", get(delivery::my_tickets))
         .route("/events/new", get(events::new_form).post(events::create))
         .route("/events/{id}", get(events::show))
+        .route("/payouts", get(payouts::show))
+        .route("/payouts/account", post(payouts::start))
+        .route(
+            "/payouts/onboarding/{account}",
+            get(payouts::onboarding_form).post(payouts::complete_onboarding),
+        )
 }
 
 impl Web {
