@@ -62,6 +62,9 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
             if cli.payments.stripe_secret_key.is_none() {
                 anyhow::bail!("STRIPE_SECRET_KEY is not set; `serve payments` charges through Stripe (or a Stripe-compatible server at STRIPE_API_BASE)");
             }
+            if cli.http.public_url.is_none() {
+                anyhow::bail!("PUBLIC_URL is not set; `serve payments` needs where people reach GitTix, to send sellers back there from Stripe's onboarding");
+            }
             let providers = cli.payments.providers();
             gittix_payments::build(&cli.payments, providers, postgres(cli)?, &platform).await?
         }

@@ -44,6 +44,11 @@ pub struct PaymentsConfig {
     /// route refuses every call.
     #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
     pub stripe_webhook_secret: Option<String>,
+    /// The signing secret of the Connect webhook endpoint, which carries the connected
+    /// accounts' events (`account.updated`) to the same route; a call signed with either
+    /// secret is taken.
+    #[arg(long, env = "STRIPE_CONNECT_WEBHOOK_SECRET", hide_env_values = true)]
+    pub stripe_connect_webhook_secret: Option<String>,
     /// How long a call to Stripe may take before its outcome counts as unknown (and is settled
     /// later by asking again with the same idempotency key).
     #[arg(long, env = "STRIPE_TIMEOUT_SECONDS", default_value_t = CALL_TIMEOUT.as_secs())]
@@ -70,6 +75,7 @@ impl Default for PaymentsConfig {
             stripe_api_base: DEFAULT_STRIPE_API_BASE.to_owned(),
             stripe_connect_api_base: None,
             stripe_webhook_secret: None,
+            stripe_connect_webhook_secret: None,
             stripe_timeout_seconds: CALL_TIMEOUT.as_secs(),
             payments_per_user_per_minute: non_zero(DEFAULT_PAYMENTS_PER_USER_PER_MINUTE),
             payments_per_client_per_minute: non_zero(DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE),

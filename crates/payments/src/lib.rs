@@ -84,7 +84,14 @@ pub async fn build(
         stripe_events: StripeEvents::new(
             payments.clone(),
             accounts.clone(),
-            config.stripe_webhook_secret.clone(),
+            [
+                &config.stripe_webhook_secret,
+                &config.stripe_connect_webhook_secret,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect(),
         ),
         accounts,
         public_url: PublicUrl(platform.public_url.clone()),

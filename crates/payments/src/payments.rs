@@ -45,7 +45,7 @@ impl Payments {
         Self { store, provider }
     }
 
-    /// `POST /api/payments`: authorizes the order's price on `card` (a token or a payment
+    /// `POST /api/payments`: authorizes the order's total on `card` (a token or a payment
     /// method) and answers once the order is complete, or once the card asks for 3-D Secure.
     pub async fn pay(
         &self,

@@ -53,8 +53,9 @@ impl SellerAccounts {
     }
 
     /// Starts or resumes the seller's onboarding: the account is made at Stripe on the first
-    /// call (its idempotency key is the seller, so a retried or concurrent call gets the same
-    /// account) and recorded; every call gets a fresh single-use link.
+    /// call (its idempotency key is the seller, so a retried call gets the same account; a
+    /// concurrent one is refused by Stripe while the first is in progress) and recorded; every
+    /// call gets a fresh single-use link, to the account recorded.
     pub(crate) async fn onboarding_link(
         &self,
         seller: &str,
@@ -71,7 +72,13 @@ impl SellerAccounts {
                     .await
                     .map_err(stripe_down)?;
                 self.record(seller, &account).await?;
-                account.id
+                // Whichever account was recorded first is the seller's.
+                self.recorded(seller)
+                    .await?
+                    .map(|(id, _)| id)
+                    .ok_or_else(|| {
+                        DomainError::Other(anyhow::anyhow!("the account was not recorded"))
+                    })?
             }
         };
         self.provider

@@ -19,8 +19,9 @@ pub(crate) struct StripeEvents {
     payments: Payments,
     accounts: SellerAccounts,
     store: PaymentStore,
-    /// The webhook endpoint's signing secret; without it every call is refused.
-    secret: Option<String>,
+    /// The signing secrets of the webhook endpoints (the platform's, and Connect's when set);
+    /// without one every call is refused.
+    secrets: Vec<String>,
 }
 
 /// What became of a webhook call.
@@ -31,16 +32,12 @@ pub(crate) enum Receipt {
 }
 
 impl StripeEvents {
-    pub(crate) fn new(
-        payments: Payments,
-        accounts: SellerAccounts,
-        secret: Option<String>,
-    ) -> Self {
+    pub(crate) fn new(payments: Payments, accounts: SellerAccounts, secrets: Vec<String>) -> Self {
         Self {
             store: payments.store.clone(),
             payments,
             accounts,
-            secret,
+            secrets,
         }
     }
 
@@ -52,11 +49,16 @@ impl StripeEvents {
         body: &[u8],
         now: i64,
     ) -> DomainResult<Receipt, Refusal> {
-        let secret = self
-            .secret
-            .as_deref()
-            .ok_or(Refusal::WebhooksNotConfigured)?;
-        verify(secret, signature, body, now).map_err(|_| Refusal::BadSignature)?;
+        if self.secrets.is_empty() {
+            return Err(Refusal::WebhooksNotConfigured.into());
+        }
+        let signed = self
+            .secrets
+            .iter()
+            .any(|secret| verify(secret, signature, body, now).is_ok());
+        if !signed {
+            return Err(Refusal::BadSignature.into());
+        }
         let event: StripeEvent =
             serde_json::from_slice(body).map_err(|_| Refusal::NotAStripeEvent)?;
         if self.store.webhook_event_seen(&event.id).await? {

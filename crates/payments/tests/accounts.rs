@@ -163,7 +163,10 @@ async fn recorder() -> (String, Arc<Mutex<Vec<Recorded>>>) {
                     authorization: header("authorization"),
                     form,
                 });
-                let answer = if path == "/v1/account_links" {
+                let answer = if path == "/v1/accounts" {
+                    serde_json::json!({"id": "acct_1", "object": "account", "type": "express",
+                        "payouts_enabled": false, "details_submitted": false, "charges_enabled": false})
+                } else if path == "/v1/account_links" {
                     serde_json::json!({"object": "account_link", "created": 1_700_000_000,
                         "expires_at": 1_700_000_300, "url": "https://connect.stripe.com/setup/e/acct_1/abc"})
                 } else if path.ends_with("/reversals") {
@@ -195,6 +198,22 @@ fn pairs(fields: &[(&str, &str)]) -> Vec<(String, String)> {
 async fn the_stripe_adapter_sends_links_transfers_and_reversals_as_stripe_documents_them() {
     let (url, seen) = recorder().await;
     let stripe = StripeProvider::new(&url, "sk_test_recorded");
+    let account = stripe
+        .create_account(
+            "seller-7",
+            Some("seller@example.com"),
+            "gittix-account-seller-7",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        account,
+        Account {
+            id: "acct_1".into(),
+            payouts_enabled: false,
+            details_submitted: false
+        }
+    );
     let back = OnboardingReturn {
         refresh_url: "https://gittix.example/payouts?refresh=1".into(),
         return_url: "https://gittix.example/payouts".into(),
@@ -220,8 +239,28 @@ async fn the_stripe_adapter_sends_links_transfers_and_reversals_as_stripe_docume
     // An id that is not Stripe's never reaches a path or a form.
     assert!(stripe.reverse_transfer("tr_1/../x", "k").await.is_err());
 
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(seen.len(), 3, "{seen:#?}");
+    let mut seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "{seen:#?}");
+    // https://docs.stripe.com/api/accounts/create (checked against stripe-stateful-mock too,
+    // which ignores what it does not know): an Express account able to receive transfers.
+    let created = seen.remove(0);
+    assert_eq!(
+        (created.method.clone(), created.path.as_str()),
+        (Method::POST, "/v1/accounts")
+    );
+    assert_eq!(
+        created.idempotency_key.as_deref(),
+        Some("gittix-account-seller-7")
+    );
+    assert_eq!(
+        created.form,
+        pairs(&[
+            ("capabilities[transfers][requested]", "true"),
+            ("email", "seller@example.com"),
+            ("metadata[gittix_user_id]", "seller-7"),
+            ("type", "express"),
+        ])
+    );
     for request in &seen {
         assert_eq!(request.method, Method::POST);
         assert_eq!(

@@ -8,6 +8,9 @@ use axum::response::Response;
 /// Where Stripe.js comes from unless `STRIPE_JS_URL` says otherwise.
 pub const STRIPE_JS_URL: &str = "https://js.stripe.com/v3/";
 const STRIPE_JS_ORIGIN: &str = "https://js.stripe.com";
+/// Where "Set up payouts" sends a seller: Stripe's hosted onboarding. A form's redirect to it
+/// is covered by `form-action`, which would otherwise stop it.
+const STRIPE_CONNECT_ORIGIN: &str = "https://connect.stripe.com";
 
 /// The Content-Security-Policy of the pages: GitTix, plus wherever Stripe.js is loaded from
 /// (js.stripe.com, or a Stripe stand-in that serves its own Stripe.js and answers its calls).
@@ -27,7 +30,7 @@ impl Policy {
             "default-src 'self'; script-src 'self' {stripe}; \
              frame-src {stripe} https://hooks.stripe.com; \
              connect-src 'self' https://api.stripe.com {stripe}; img-src 'self' data:; style-src 'self'; \
-             base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+             base-uri 'none'; form-action 'self' {STRIPE_CONNECT_ORIGIN}; frame-ancestors 'none'"
         );
         // An origin with characters a header cannot carry falls back to Stripe's own.
         let value = HeaderValue::from_str(&policy).unwrap_or_else(|_| Self::new(STRIPE_JS_URL).0);
@@ -82,6 +85,8 @@ mod tests {
         let policy = policy.0.to_str().unwrap();
         assert!(policy.contains("script-src 'self' http://127.0.0.1:8420;"));
         assert!(policy.contains("connect-src 'self' https://api.stripe.com http://127.0.0.1:8420;"));
+        // The payouts form redirects to Stripe's hosted onboarding; nowhere else.
+        assert!(policy.contains("form-action 'self' https://connect.stripe.com;"));
     }
 
     #[test]

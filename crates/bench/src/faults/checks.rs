@@ -170,24 +170,28 @@ pub fn webhooks_answered(before: Deliveries, after: Deliveries) -> Check {
     check
 }
 
-/// Every sold ticket's price equals its order's price, and its charge's amount the order's
-/// total (that price and the buyer fee the order fixed): the sale has one price in every record
-/// (design, sections 5 and 8). The charge is the captured one, or for a sale never delivered the
-/// refunded one.
+/// Every sold ticket's price equals its order's price, its order's buyer fee is the cluster's
+/// rate of that price (`GITTIX_E2E_BUYER_FEE_PERCENT`), and its charge's amount the order's
+/// total: the sale has one price in every record (design, sections 5 and 8). The charge is the
+/// captured one, or for a sale never delivered the refunded one.
 async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {
+    let buyer_fee: gittix_shared::fees::FeeRate = std::env::var("GITTIX_E2E_BUYER_FEE_PERCENT")
+        .unwrap_or_else(|_| "0".to_owned())
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!(e))?;
     let sold: Vec<(String, Option<String>, i64, Option<String>)> = sqlx::query_as(
         "SELECT id, order_id, price_cents, delivery FROM tickets WHERE status = 'sold'",
     )
     .fetch_all(databases.tickets.pool())
     .await?;
-    // Each complete order's (price, total).
-    let ordered: HashMap<String, (i64, i64)> = sqlx::query_as(
+    // Each complete order's (price, fee, total).
+    let ordered: HashMap<String, (i64, i64, i64)> = sqlx::query_as(
         "SELECT id, ticket_price_cents, buyer_fee_cents FROM orders WHERE status = 'complete'",
     )
     .fetch_all(databases.orders.pool())
     .await?
     .into_iter()
-    .map(|(id, price, fee): (String, i64, i64)| (id, (price, price + fee)))
+    .map(|(id, price, fee): (String, i64, i64)| (id, (price, fee, price + fee)))
     .collect();
     let charges = async |status: &str| -> anyhow::Result<HashMap<String, i64>> {
         Ok(
@@ -209,15 +213,17 @@ async fn one_price_per_sale(databases: &Databases) -> anyhow::Result<Check> {
         .filter(|(_, order, price, delivery)| {
             let order = order.as_deref().unwrap_or_default();
             match ordered.get(order) {
-                Some((ordered_price, total)) => {
-                    ordered_price != price || charged_for(order, delivery) != Some(total)
+                Some((ordered_price, fee, total)) => {
+                    ordered_price != price
+                        || *fee != buyer_fee.of(*price)
+                        || charged_for(order, delivery) != Some(total)
                 }
                 None => true,
             }
         })
         .collect();
     let mut check = Check::zero(
-        "every sold ticket's price equals its order's price, and its charge the order's total",
+        "every sold ticket's price equals its order's price, its buyer fee the rate of it, and its charge the order's total",
         differing.len() as u64,
     );
     if let Some((ticket, order, price, delivery)) = differing.first() {

@@ -91,7 +91,7 @@ impl From<Paid> for (StatusCode, Json<Payment>) {
     BodyTooLarge,
     TooManyRequests,
 ))]
-/// `POST /api/payments` `{token | paymentMethod, orderId}`: charges the order's price (authorized,
+/// `POST /api/payments` `{token | paymentMethod, orderId}`: charges the order's total (authorized,
 /// then captured while the order is open); publishes `charge:created`
 /// (or `charge:failed` with the card's decline message).
 pub(crate) async fn create(

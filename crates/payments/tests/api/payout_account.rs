@@ -160,4 +160,92 @@ async fn with_stripe_the_account_is_made_once_and_enabled_by_its_account_updated
     let stranger = json!({"id": "evt_account_2", "type": "account.updated",
         "data": {"object": {"id": "acct_notours", "object": "account", "payouts_enabled": true}}});
     assert_eq!(app.stripe_sends(&stranger).await, StatusCode::OK);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM seller_accounts")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "no account is recorded from a webhook");
+    assert_eq!(
+        app.recorded_accounts(&seller).await,
+        [(account, "enabled".to_owned())]
+    );
+}
+
+/// Connect's events come from an endpoint of their own, signed with its own secret.
+#[tokio::test]
+async fn an_account_updated_signed_with_the_connect_secret_is_taken_and_a_forged_one_is_not() {
+    let config = PaymentsConfig {
+        stripe_connect_webhook_secret: Some("whsec_connect_test".into()),
+        ..PaymentsConfig::default()
+    };
+    let app =
+        PaymentsApp::spawn_configured(Topology::Embedded, Providers::simulated(), config).await;
+    let seller = app.user();
+    app.start_onboarding(&seller).await;
+    let (account, _) = app.recorded_accounts(&seller).await.remove(0);
+    let now = i64::try_from(gittix_shared::time::unix_seconds()).unwrap();
+    let onboarded = json!({"id": "evt_connect_1", "type": "account.updated",
+        "data": {"object": {"id": account, "object": "account", "payouts_enabled": true}}});
+    assert_eq!(
+        app.webhook(&onboarded, now, "whsec_someone_else").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(app.recorded_accounts(&seller).await[0].1, "pending");
+    assert_eq!(
+        app.webhook(&onboarded, now, "whsec_connect_test").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(app.recorded_accounts(&seller).await[0].1, "enabled");
+}
+
+/// Two "Set up payouts" at once: one account, both sent to it.
+#[tokio::test]
+async fn two_starts_at_once_record_one_account() {
+    let app = PaymentsApp::spawn(Topology::Embedded).await;
+    let seller = app.user();
+    let (first, second) =
+        tokio::join!(app.start_onboarding(&seller), app.start_onboarding(&seller));
+    assert_eq!(first.0, StatusCode::OK);
+    assert_eq!(first, second);
+    assert_eq!(app.recorded_accounts(&seller).await.len(), 1);
+}
+
+/// The simulator keeps nothing: a restarted embedded GitTix must give it back the accounts it
+/// recorded, or a seller half way through onboarding could never finish.
+#[tokio::test]
+async fn a_restarted_simulator_is_given_back_the_accounts_gittix_recorded() {
+    let app = PaymentsApp::spawn(Topology::Embedded).await;
+    let seller = app.user();
+    let (code, link) = app.start_onboarding(&seller).await;
+    assert_eq!(code, StatusCode::OK);
+    // The same database, a new process: a simulator that never saw the account.
+    let restarted = gittix_payments::build(
+        &PaymentsConfig::default(),
+        Providers::simulated(),
+        app.db.clone(),
+        &app.platform.platform,
+    )
+    .await
+    .unwrap();
+    let restarted = TestService::serve(restarted, &app.platform.platform).await;
+    let call = async |method: Method, path: &str| {
+        let answer = restarted
+            .request(method, path, Some(&seller))
+            .send()
+            .await
+            .unwrap();
+        status_and_json(answer).await
+    };
+    assert_eq!(
+        call(Method::POST, "/api/payouts/account").await,
+        (StatusCode::OK, link)
+    );
+    assert_eq!(
+        call(Method::POST, "/api/payouts/account/onboarding").await,
+        (StatusCode::OK, status("enabled"))
+    );
+    assert_eq!(
+        call(Method::GET, "/api/payouts/account").await,
+        (StatusCode::OK, status("enabled"))
+    );
 }
