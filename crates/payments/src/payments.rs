@@ -303,7 +303,9 @@ impl Payments {
                 let key = format!("gittix-capture-{}", charge.id);
                 match self.provider.capture(intent_id, &key).await {
                     Ok(intent) if intent.status == IntentStatus::Succeeded => {
-                        self.store.complete(charge, intent_id).await?;
+                        self.store
+                            .complete(charge, intent_id, intent.charge_id.as_deref())
+                            .await?;
                     }
                     Ok(intent) => tracing::error!(
                         charge_id = %charge.id, intent = %intent.id, status = ?intent.status,

@@ -290,16 +290,23 @@ impl PaymentStore {
     }
 
     /// The held money was captured for the completed order: records it and `charge:created`.
-    pub async fn complete(&self, charge: &Charge, intent_id: &str) -> Result<(), sqlx::Error> {
+    pub async fn complete(
+        &self,
+        charge: &Charge,
+        intent_id: &str,
+        stripe_charge_id: Option<&str>,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.db.pool().begin().await?;
         let updated = sqlx::query(
-            "UPDATE charges SET status = $2, stripe_id = $3, updated_at = $4 WHERE id = $1 AND status = $5",
+            "UPDATE charges SET status = $2, stripe_id = $3, updated_at = $4, stripe_charge_id = $6 \
+             WHERE id = $1 AND status = $5",
         )
         .bind(&charge.id)
         .bind(ChargeStatus::Completed)
         .bind(intent_id)
         .bind(unix_millis())
         .bind(ChargeStatus::Authorized)
+        .bind(stripe_charge_id)
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 1 {

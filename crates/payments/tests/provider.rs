@@ -139,9 +139,13 @@ provider_tests! {
         let capture = key("capture");
         let captured = subject.provider.capture(&intent.id, &capture).await.unwrap();
         assert_eq!(captured.status, IntentStatus::Succeeded);
-        // Captured again (a retry after a lost answer): still the one capture.
+        // Its charge, which a seller's transfer will name as its source.
+        let charge = captured.charge_id.clone().unwrap_or_default();
+        assert!(charge.starts_with("ch_"), "{captured:?}");
+        // Captured again (a retry after a lost answer): still the one capture, the one charge.
         let again = subject.provider.capture(&intent.id, &capture).await.unwrap();
         assert_eq!(again.status, IntentStatus::Succeeded);
+        assert_eq!(again.charge_id.as_deref(), Some(charge.as_str()));
         let refund = key("refund");
         let refund_id = subject.provider.refund(&intent.id, &refund).await.unwrap();
         assert!(refund_id.starts_with("re_"), "{refund_id}");
@@ -197,6 +201,7 @@ provider_tests! {
         let intent = subject.intent("pm_card_authenticationRequired").await;
         assert_eq!(intent.status, IntentStatus::RequiresAction);
         assert!(!intent.client_secret.is_empty());
+        assert_eq!(intent.charge_id, None, "no charge before the challenge");
         // Nothing can be captured before the buyer answers.
         let captured = subject.provider.capture(&intent.id, &key("capture")).await.unwrap();
         assert_eq!(captured.status, IntentStatus::RequiresAction);
@@ -204,6 +209,7 @@ provider_tests! {
         assert_eq!(answered.status, IntentStatus::RequiresCapture);
         let captured = subject.provider.capture(&intent.id, &key("capture")).await.unwrap();
         assert_eq!(captured.status, IntentStatus::Succeeded);
+        assert!(captured.charge_id.is_some_and(|id| id.starts_with("ch_")));
     }
 
     async fn a_failed_challenge_is_a_decline(kind) {

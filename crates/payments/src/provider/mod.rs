@@ -136,6 +136,9 @@ pub struct Intent {
     pub amount_cents: i64,
     /// What the buyer's browser needs to complete a 3-D Secure challenge.
     pub client_secret: String,
+    /// The charge the intent made once the card was authorized (`ch_...`, Stripe's
+    /// `latest_charge`): a seller's transfer names it as its `source_transaction`.
+    pub charge_id: Option<String>,
 }
 
 /// What authorizing did: an intent exists, in any status, or the card was refused before one

@@ -142,6 +142,9 @@ impl SimulatedStripe {
             },
             (true, None) => IntentStatus::RequiresCapture,
         };
+        if stored.intent.status == IntentStatus::RequiresCapture {
+            stored.intent.charge_id = Some(new_id("ch"));
+        }
         Ok(stored.intent.clone())
     }
 
@@ -218,6 +221,9 @@ impl PaymentProvider for SimulatedStripe {
                         IntentStatus::RequiresCapture
                     },
                     amount_cents: request.amount_cents,
+                    // A card authorized at once has made its charge; one asking for 3-D
+                    // Secure makes it when the challenge is completed.
+                    charge_id: (!card.authenticates).then(|| new_id("ch")),
                 };
                 state.intents.insert(
                     id,

@@ -70,6 +70,16 @@ struct WireIntent {
     client_secret: Option<String>,
     #[serde(default)]
     last_payment_error: Option<WireError>,
+    #[serde(default)]
+    latest_charge: Option<ChargeRef>,
+}
+
+/// Stripe sends `latest_charge` as the charge's id; localstripe as the charge itself.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ChargeRef {
+    Id(String),
+    Object { id: String },
 }
 
 #[derive(Deserialize)]
@@ -107,6 +117,9 @@ impl TryFrom<WireIntent> for Intent {
             status,
             amount_cents: wire.amount,
             client_secret: wire.client_secret.unwrap_or_default(),
+            charge_id: wire.latest_charge.map(|charge| match charge {
+                ChargeRef::Id(id) | ChargeRef::Object { id } => id,
+            }),
         })
     }
 }

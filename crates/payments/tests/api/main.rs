@@ -528,7 +528,7 @@ mod webhooks {
 
     impl PaymentsApp {
         /// A paid order; returns its Stripe PaymentIntent id.
-        async fn paid_charge(&self) -> (String, String) {
+        pub(crate) async fn paid_charge(&self) -> (String, String) {
             let buyer = self.user();
             let order = self.order_created(&buyer, 2000, 60_000).await;
             let (status, _) = self

@@ -249,3 +249,18 @@ async fn a_restarted_simulator_is_given_back_the_accounts_gittix_recorded() {
         (StatusCode::OK, status("enabled"))
     );
 }
+
+topology_tests! {
+    /// A seller's transfer names the buyer's charge as its source: payments keeps it from the
+    /// capture.
+    async fn a_captured_payment_keeps_its_stripe_charge(topology) {
+        let app = PaymentsApp::spawn(topology).await;
+        let (order, _) = app.paid_charge().await;
+        let kept: Option<String> = sqlx::query_scalar("SELECT stripe_charge_id FROM charges WHERE order_id = $1")
+            .bind(&order)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+        assert!(kept.as_deref().is_some_and(|id| id.starts_with("ch_")), "{kept:?}");
+    }
+}
