@@ -30,7 +30,7 @@ pub use config::PaymentsConfig;
 use payments::Payments;
 use provider::accounts::Account;
 use provider::{PaymentProvider, Providers};
-use routes::{PaymentBudgets, PaymentsState, PublicUrl};
+use routes::{PaymentBudgets, PaymentsState};
 use seller_accounts::{AccountStatus, SellerAccounts};
 use store::PaymentStore;
 use stripe_events::StripeEvents;
@@ -66,7 +66,8 @@ pub async fn build(
     platform: &Platform,
 ) -> anyhow::Result<Service> {
     db.migrate(&MIGRATIONS).await?;
-    let accounts = SellerAccounts::new(db.clone(), providers.accounts.clone());
+    let accounts =
+        SellerAccounts::new(db.clone(), providers.accounts.clone(), &platform.public_url);
     if let Some(simulator) = providers.accounts.simulator() {
         readopt_accounts(&db, simulator).await?;
     }
@@ -94,7 +95,6 @@ pub async fn build(
             .collect(),
         ),
         accounts,
-        public_url: PublicUrl(platform.public_url.clone()),
         payments,
         sessions: platform.sessions.clone(),
         trust_proxy: platform.trust_proxy,

@@ -37,11 +37,22 @@ impl AccountStatus {
 pub(crate) struct SellerAccounts {
     db: Db,
     provider: Arc<dyn ConnectedAccounts>,
+    /// Where Stripe's onboarding sends sellers back: GitTix's payouts page.
+    back: Arc<OnboardingReturn>,
 }
 
 impl SellerAccounts {
-    pub(crate) fn new(db: Db, provider: Arc<dyn ConnectedAccounts>) -> Self {
-        Self { db, provider }
+    /// `public_url` is where people reach GitTix (`PUBLIC_URL`, no trailing slash).
+    pub(crate) fn new(db: Db, provider: Arc<dyn ConnectedAccounts>, public_url: &str) -> Self {
+        let back = OnboardingReturn {
+            refresh_url: format!("{public_url}/payouts?onboarding=expired"),
+            return_url: format!("{public_url}/payouts"),
+        };
+        Self {
+            db,
+            provider,
+            back: Arc::new(back),
+        }
     }
 
     /// The seller's account (its Stripe id and status) as recorded.
@@ -60,7 +71,6 @@ impl SellerAccounts {
         &self,
         seller: &str,
         email: Option<&str>,
-        back: &OnboardingReturn,
     ) -> DomainResult<String, Refusal> {
         let account_id = match self.recorded(seller).await? {
             Some((id, _)) => id,
@@ -82,7 +92,7 @@ impl SellerAccounts {
             }
         };
         self.provider
-            .onboarding_link(&account_id, back)
+            .onboarding_link(&account_id, &self.back)
             .await
             .map_err(stripe_down)
     }

@@ -1,6 +1,7 @@
 //! Selling and buying through the pages, as two people in two browsers.
 
 use crate::harness::{Driver, Site};
+use crate::site::dollars;
 
 const DESKTOP: (u32, u32) = (1280, 900);
 /// A phone-sized window, for the pages' small-screen layout.
@@ -53,11 +54,7 @@ async fn a_seller_lists_a_ticket_and_a_buyer_finds_buys_and_pays_for_it() {
     assert!(fee > 0, "the test sites charge a buyer fee");
     assert_eq!(
         buyer.text("#order-fees").await,
-        format!(
-            "Ticket $49.50 + service fee ${}.{:02}",
-            fee / 100,
-            fee % 100
-        )
+        format!("Ticket $49.50 + service fee {}", dollars(fee))
     );
     assert!(buyer
         .text("#payment-form button")

@@ -67,8 +67,7 @@ impl Site {
             buyer: self.buyer_fee,
             seller: FeeRate::ZERO,
         };
-        let total = fees.total(cents);
-        format!("${}.{:02}", total / 100, total % 100)
+        dollars(fees.total(cents))
     }
 
     /// The buyer fee on a ticket listed at `cents`.
@@ -98,6 +97,11 @@ impl Site {
             "cluster"
         }
     }
+}
+
+/// `cents` as the pages write an amount: `$55.69`.
+pub fn dollars(cents: i64) -> String {
+    format!("${}.{:02}", cents / 100, cents % 100)
 }
 
 /// An email no other test (or earlier run against the same cluster) has used.

@@ -27,12 +27,7 @@ pub(crate) struct PaymentsState {
     pub budgets: PaymentBudgets,
     pub trust_proxy: TrustProxy,
     pub accounts: SellerAccounts,
-    pub public_url: PublicUrl,
 }
-
-/// Where people reach GitTix (`PUBLIC_URL`): Stripe's onboarding sends sellers back there.
-#[derive(Clone)]
-pub(crate) struct PublicUrl(pub String);
 
 /// The limits on payment attempts: per buyer, and per client address whoever is signed in.
 #[derive(Clone)]

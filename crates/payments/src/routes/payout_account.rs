@@ -6,8 +6,6 @@ use gittix_shared::session::RequireUser;
 use gittix_shared::ApiResult;
 use serde::Serialize;
 
-use crate::provider::accounts::OnboardingReturn;
-use crate::routes::PublicUrl;
 use crate::seller_accounts::{AccountStatus, SellerAccounts};
 
 /// Where the seller completes the onboarding.
@@ -35,15 +33,10 @@ pub(crate) struct AccountState {
 /// `POST /api/payouts/account`: starts or resumes the seller's onboarding.
 pub(crate) async fn start(
     State(accounts): State<SellerAccounts>,
-    State(public_url): State<PublicUrl>,
     RequireUser(seller): RequireUser,
 ) -> ApiResult<Json<OnboardingLink>> {
-    let back = OnboardingReturn {
-        refresh_url: format!("{}/payouts?onboarding=expired", public_url.0),
-        return_url: format!("{}/payouts", public_url.0),
-    };
     let url = accounts
-        .onboarding_link(&seller.id, Some(&seller.email), &back)
+        .onboarding_link(&seller.id, Some(&seller.email))
         .await?;
     Ok(Json(OnboardingLink { url }))
 }
