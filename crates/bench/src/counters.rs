@@ -23,6 +23,11 @@ pub struct Counters {
     pub tickets_view_disagrees: u64,
     /// Flash-sale tickets that did not get exactly one winner.
     pub flash_sale_tickets_without_one_winner: u64,
+    /// Orders whose money does not balance (`charged = refunded + paid_out + held + fees`,
+    /// design section 8), or is still moving after the run: read by the payments service's own
+    /// [`gittix_payments::ledger`].
+    #[serde(default)]
+    pub ledger_unbalanced: u64,
 }
 
 impl Counters {
@@ -53,7 +58,11 @@ pub async fn settle_and_count(
                 &databases.tickets,
                 "SELECT count(*) FROM tickets WHERE status = 'reserved'",
             )
-            .await?;
+            .await?
+            + gittix_payments::ledger::read(&databases.payments)
+                .await?
+                .unsettled()
+                .count() as u64;
         if open == 0 || Instant::now() > deadline {
             break;
         }
@@ -111,6 +120,13 @@ pub async fn settle_and_count(
             )
             .await?,
         flash_sale_tickets_without_one_winner: 0,
+        ledger_unbalanced: {
+            let ledger = gittix_payments::ledger::read(&databases.payments).await?;
+            for line in ledger.unbalanced().chain(ledger.unsettled()).take(5) {
+                eprintln!("an order's ledger does not balance or is still moving: {line:?}");
+            }
+            (ledger.unbalanced().count() + ledger.unsettled().count()) as u64
+        },
     })
 }
 

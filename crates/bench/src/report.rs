@@ -339,6 +339,10 @@ fn mode_section(out: &mut String, report: &SuiteReport) {
             "flash-sale tickets without exactly one winner",
             c.flash_sale_tickets_without_one_winner,
         ),
+        (
+            "orders whose ledger does not balance (charged = refunded + paid out + held + fees)",
+            c.ledger_unbalanced,
+        ),
     ] {
         let _ = writeln!(out, "| {name} | {value} |");
     }

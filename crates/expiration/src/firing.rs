@@ -1,4 +1,4 @@
-//! Firing due timers: publish each one's event (`order:expired`, `delivery:due`), then forget
+//! Firing due timers: publish each one's event (`order:expired`, `delivery:due`, `payout:due`), then forget
 //! the timer. The message id is derived from the timer's key, so firing twice (a crash between
 //! publish and forget, or two replicas) is dropped by the bus; and the services receiving them
 //! change nothing the second time.
@@ -115,6 +115,9 @@ async fn fire_due(timers: &dyn Timers, bus: &dyn Bus, clock: &impl Clock) -> any
                     late_seconds,
                     "delivery deadline passed"
                 );
+            }
+            Some(TimerKind::Payout { payout_id }) => {
+                tracing::info!(payout_id, late_seconds, "payout release time came");
             }
             None => tracing::error!(key = %timer.key, "a timer of no known kind was dropped"),
         }

@@ -2,7 +2,8 @@
 //! `expiresAt` and publishes `order:expired` when it falls due (the orders service decides what
 //! expiry means: it cancels an order that is not complete); on `delivery:scheduled` one for a
 //! sold ticket's delivery deadline, publishing `delivery:due` (the tickets service decides
-//! whether the ticket was delivered in time).
+//! whether the ticket was delivered in time); on `payout:scheduled` one for a seller's payout,
+//! publishing `payout:due` at its release time (payments pays it, or keeps it waiting).
 
 mod config;
 mod firing;

@@ -1,5 +1,6 @@
 //! What sets and clears timers: `order:created` schedules the order's lock, `delivery:scheduled`
-//! a sold ticket's delivery deadline, and `ticket:delivered` clears that deadline. Scheduling is
+//! a sold ticket's delivery deadline, `payout:scheduled` a seller's payout release, and
+//! `ticket:delivered` clears the delivery deadline. Scheduling is
 //! an upsert keyed by the timer's key and clearing a delete, so a redelivered event changes
 //! nothing and needs no inbox. A deadline cleared before it was scheduled (the two arrive out of
 //! order) still fires: the tickets service, which owns delivery, then finds the ticket delivered
@@ -8,7 +9,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use gittix_shared::events::{DeliveryScheduled, OrderCreated, TicketDelivered};
+use gittix_shared::events::{DeliveryScheduled, OrderCreated, PayoutScheduled, TicketDelivered};
 use gittix_shared::listener::{Listener, Outcome, Received};
 use gittix_shared::service::Platform;
 use gittix_shared::time::parse_iso8601;
@@ -25,6 +26,7 @@ pub(crate) fn listener(
 ) -> Listener {
     let (on_delivery, on_delivered, on_delivery_woken) =
         (timers.clone(), timers.clone(), scheduled.clone());
+    let (on_payout, on_payout_woken) = (timers.clone(), scheduled.clone());
     platform
         .consumer_group(CONSUMER_GROUP)
         .on(move |event: Received<OrderCreated>| {
@@ -52,6 +54,18 @@ pub(crate) fn listener(
                     order_id: sale.order_id,
                 };
                 timers.schedule(&timer.key(), sale.due_at).await?;
+                scheduled.notify_one();
+                Ok(Outcome::Done)
+            }
+        })
+        .on(move |event: Received<PayoutScheduled>| {
+            let (timers, scheduled) = (on_payout.clone(), on_payout_woken.clone());
+            async move {
+                let payout = event.data;
+                let timer = TimerKind::Payout {
+                    payout_id: payout.id,
+                };
+                timers.schedule(&timer.key(), payout.release_at).await?;
                 scheduled.notify_one();
                 Ok(Outcome::Done)
             }

@@ -1,12 +1,13 @@
 //! What a stored timer is for, written into its key: an order's lock (the key is the order id,
-//! as it always was, so timers stored by an older version still fire) or a sold ticket's delivery
-//! deadline (`delivery:{ticketId}:{orderId}`). Each kind fires its own event, with a message id
+//! as it always was, so timers stored by an older version still fire), a sold ticket's delivery
+//! deadline (`delivery:{ticketId}:{orderId}`) or a seller's payout release (`payout:{payoutId}`). Each kind fires its own event, with a message id
 //! derived from the key, so firing twice is dropped by the bus.
 
 use gittix_shared::bus::{header, Message};
-use gittix_shared::events::{DeliveryDue, Event, OrderExpired};
+use gittix_shared::events::{DeliveryDue, Event, OrderExpired, PayoutDue};
 
 const DELIVERY_PREFIX: &str = "delivery:";
+const PAYOUT_PREFIX: &str = "payout:";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimerKind {
@@ -14,6 +15,8 @@ pub enum TimerKind {
     OrderLock { order_id: String },
     /// `delivery:due` when a sold ticket's delivery deadline passes.
     Delivery { ticket_id: String, order_id: String },
+    /// `payout:due` when a seller's payout may be released.
+    Payout { payout_id: String },
 }
 
 impl TimerKind {
@@ -24,11 +27,17 @@ impl TimerKind {
                 ticket_id,
                 order_id,
             } => format!("{DELIVERY_PREFIX}{ticket_id}:{order_id}"),
+            Self::Payout { payout_id } => format!("{PAYOUT_PREFIX}{payout_id}"),
         }
     }
 
     /// The timer a stored key names. Ids are UUIDs, with no `:` in them.
     pub fn from_key(key: &str) -> Option<Self> {
+        if let Some(payout_id) = key.strip_prefix(PAYOUT_PREFIX) {
+            return (!payout_id.is_empty() && !payout_id.contains(':')).then(|| Self::Payout {
+                payout_id: payout_id.to_owned(),
+            });
+        }
         match key.strip_prefix(DELIVERY_PREFIX) {
             Some(rest) => {
                 let (ticket_id, order_id) = rest.split_once(':')?;
@@ -71,6 +80,16 @@ impl TimerKind {
                     serde_json::to_vec(&event)?,
                 )
             }
+            Self::Payout { payout_id } => {
+                let event = PayoutDue {
+                    id: payout_id.clone(),
+                };
+                Message::new(
+                    format!("payout-due.{payout_id}"),
+                    PayoutDue::SUBJECT,
+                    serde_json::to_vec(&event)?,
+                )
+            }
         };
         message
             .headers
@@ -94,6 +113,9 @@ mod tests {
                 ticket_id: id.into(),
                 order_id: "0192d3a4-0000-7000-8000-000000000002".into(),
             },
+            TimerKind::Payout {
+                payout_id: id.into(),
+            },
         ] {
             assert_eq!(TimerKind::from_key(&kind.key()), Some(kind));
         }
@@ -104,6 +126,7 @@ mod tests {
                 order_id: id.into()
             })
         );
-        assert_eq!(TimerKind::from_key("payout:x"), None);
+        assert_eq!(TimerKind::from_key("refund:x"), None);
+        assert_eq!(TimerKind::from_key("payout:"), None);
     }
 }

@@ -55,6 +55,25 @@ impl Marketplace {
         tickets_config: TicketsConfig,
         fees: Fees,
     ) -> Self {
+        let providers = match topology {
+            Topology::Embedded => Providers::simulated(),
+            Topology::Distributed => Providers {
+                payments: Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+                accounts: Arc::new(StripeProvider::new(&stripe_connect_url(), "sk_test_gittix")),
+            },
+        };
+        let payments = (PaymentsConfig::default(), providers);
+        Self::spawn_paying(topology, lock_seconds, tickets_config, fees, payments).await
+    }
+
+    /// [`Self::spawn_configured`] with the payments service's settings and providers.
+    async fn spawn_paying(
+        topology: Topology,
+        lock_seconds: u64,
+        tickets_config: TicketsConfig,
+        fees: Fees,
+        (payments_config, providers): (PaymentsConfig, Providers),
+    ) -> Self {
         let mut platform = TestPlatform::new(topology).await;
         platform.platform.fees = fees;
         let p = &platform.platform;
@@ -81,14 +100,6 @@ impl Marketplace {
                 TimerStore::Redis
             }
         };
-        let providers = match topology {
-            Topology::Embedded => Providers::simulated(),
-            Topology::Distributed => Providers {
-                payments: Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
-                accounts: Arc::new(StripeProvider::new(&stripe_connect_url(), "sk_test_gittix")),
-            },
-        };
-        let payments_config = PaymentsConfig::default();
         let mut services = vec![
             gittix_tickets::build(&tickets_config, tickets_db.db.clone(), p)
                 .await
@@ -607,7 +618,7 @@ mod delivery {
     const PDF: &[u8] = b"%PDF-1.4\n% the ticket\n";
 
     impl Marketplace {
-        async fn upload(&self, seller: &TestUser, ticket: &str) -> StatusCode {
+        pub(super) async fn upload(&self, seller: &TestUser, ticket: &str) -> StatusCode {
             self.client
                 .put(self.server.url(&format!("/api/tickets/{ticket}/file")))
                 .header("cookie", &seller.cookie)
@@ -632,7 +643,7 @@ mod delivery {
         }
 
         /// Sells `ticket` to `buyer`; returns the completed order's id.
-        async fn bought(&self, buyer: &TestUser, ticket: &str) -> String {
+        pub(super) async fn bought(&self, buyer: &TestUser, ticket: &str) -> String {
             let order = self.reserve_payable(buyer, ticket).await;
             assert_eq!(
                 self.pay(buyer, &order, "tok_visa").await.0,
@@ -679,6 +690,93 @@ mod delivery {
             assert_eq!(market.download(&buyer, &without).await.0, StatusCode::NOT_FOUND);
             // The delivered sale keeps its money.
             assert_eq!(market.charges(&delivered).await, [("completed".to_owned(), 3000)]);
+        }
+    }
+}
+
+/// Sellers' payouts (design, sections 3 and 8) through every service: a delivered sale's payout
+/// is the order's price less the seller fee, released by the expiration service's timer a hold
+/// after delivery (or after the event), and the ledger balances. Transfers go to the simulator's
+/// Connect half in both topologies: no local Stripe stand-in implements them.
+mod payouts {
+    use super::*;
+    use gittix_payments::provider::simulator::SimulatedStripe;
+
+    impl Marketplace {
+        async fn payouts_of(&self, seller: &TestUser) -> Vec<Value> {
+            self.json("/api/payouts", seller)
+                .await
+                .as_array()
+                .unwrap()
+                .clone()
+        }
+    }
+
+    topology_tests! {
+        async fn a_delivered_sale_pays_its_seller_after_the_hold_and_an_events_sale_waits_for_the_event(topology) {
+            let fees = Fees { buyer: "12.5".parse().unwrap(), seller: "10".parse().unwrap() };
+            let payments: Arc<dyn gittix_payments::provider::PaymentProvider> = match topology {
+                Topology::Embedded => Arc::new(SimulatedStripe::default()),
+                Topology::Distributed => Arc::new(StripeProvider::new(&stripe_url(), "sk_test_gittix")),
+            };
+            let providers = Providers { payments, accounts: Arc::new(SimulatedStripe::default()) };
+            // A hold of 1.8 seconds.
+            let config = PaymentsConfig { payout_hold_hours: 0.0005, ..PaymentsConfig::default() };
+            let market = Marketplace::spawn_paying(
+                topology, OrdersConfig::default().order_lock_seconds, TicketsConfig::default(), fees, (config, providers),
+            ).await;
+            let (seller, buyer) = (market.user(), market.user());
+            for path in ["/api/payouts/account", "/api/payouts/account/onboarding"] {
+                let answer = market.call(reqwest::Method::POST, path, &seller, None).await;
+                assert_eq!(answer.status(), StatusCode::OK, "{path}");
+            }
+
+            let plain = market.sell(&seller, 30).await;
+            assert_eq!(market.upload(&seller, &plain).await, StatusCode::NO_CONTENT);
+            let delivered_at = gittix_shared::time::unix_millis();
+            let sold = market.bought(&buyer, &plain).await;
+            let paid = eventually("the payout to be paid", || async {
+                let payouts = market.payouts_of(&seller).await;
+                payouts.iter().find(|p| p["orderId"] == sold.as_str() && p["status"] == "paid").cloned()
+            })
+            .await;
+            assert_eq!((&paid["ticketId"], &paid["amount"], &paid["fee"]), (&json!(plain), &json!(27), &json!(3)), "{paid}");
+            let release_at = gittix_shared::time::parse_iso8601(paid["releaseAt"].as_str().unwrap()).unwrap();
+            let paid_at = gittix_shared::time::parse_iso8601(paid["paidAt"].as_str().unwrap()).unwrap();
+            assert!(release_at >= delivered_at + 1_800, "released {} ms after the sale", release_at - delivered_at);
+            assert!(paid_at >= release_at, "paid {} ms before its release", release_at - paid_at);
+
+            // A ticket for an event thirty days away: held until a hold after the event starts.
+            let starts_at_ms = gittix_shared::time::unix_millis() + 30 * 86_400_000;
+            let starts_at = gittix_shared::time::iso8601(starts_at_ms);
+            let event: Value = market
+                .call(reqwest::Method::POST, "/api/events", &seller,
+                    Some(json!({"name": "Payout Fest", "venue": "Hall", "city": "Oslo", "startsAt": starts_at})))
+                .await.json().await.unwrap();
+            let created: Value = market
+                .call(reqwest::Method::POST, "/api/tickets", &seller,
+                    Some(json!({"title": "Payout Fest seat", "price": 40, "eventId": event["id"]})))
+                .await.json().await.unwrap();
+            let seat = created["id"].as_str().unwrap().to_owned();
+            assert_eq!(market.upload(&seller, &seat).await, StatusCode::NO_CONTENT);
+            let later = market.bought(&buyer, &seat).await;
+            let held = eventually("the event's payout to be scheduled", || async {
+                let payouts = market.payouts_of(&seller).await;
+                payouts.iter().find(|p| p["orderId"] == later.as_str()).cloned()
+            })
+            .await;
+            assert_eq!((&held["status"], &held["amount"], &held["fee"]), (&json!("held"), &json!(36), &json!(4)), "{held}");
+            let event_release = gittix_shared::time::parse_iso8601(held["releaseAt"].as_str().unwrap()).unwrap();
+            let event_starts = gittix_shared::time::parse_iso8601(event["startsAt"].as_str().unwrap()).unwrap();
+            assert_eq!(event_release, event_starts + 1_800);
+            // Newest first.
+            assert_eq!(market.payouts_of(&seller).await[0]["orderId"], later.as_str());
+
+            let ledger = gittix_payments::ledger::read(&market.payments_db).await.unwrap();
+            assert_eq!(ledger.unbalanced().count() + ledger.unsettled().count(), 0, "{ledger:#?}");
+            let total = ledger.total();
+            // $33.75 and $45 charged; $27 paid, $36 held; fees $3.75 + $3 and $5 + $4.
+            assert_eq!((total.charged, total.paid_out, total.held, total.fees), (7875, 2700, 3600, 1575));
         }
     }
 }

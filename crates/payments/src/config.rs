@@ -1,5 +1,5 @@
-//! The payments service's settings: which card processor it charges through, and the secret that
-//! authenticates Stripe's webhook calls.
+//! The payments service's settings: which card processor it charges through, the secret that
+//! authenticates Stripe's webhook calls, and how sellers' payouts are held and retried.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -21,6 +21,27 @@ const DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE: u32 = 30;
 /// How long after it began an attempt still in flight is given up on: a day, about as long as
 /// Stripe keeps an idempotency key, past which asking again could no longer find the first answer.
 const DEFAULT_RECONCILE_GIVE_UP_SECONDS: u64 = 24 * 60 * 60;
+
+/// How long a delivered sale's payout is held after its event starts (or after delivery, for a
+/// ticket without an event), unless told otherwise: the design's default.
+const DEFAULT_PAYOUT_HOLD_HOURS: f64 = 24.0;
+
+/// The first wait after a failed transfer, unless told otherwise; each later failure doubles it,
+/// up to [`crate::payouts::LONGEST_RETRY_WAIT`].
+const DEFAULT_PAYOUT_RETRY_SECONDS: u64 = 60;
+
+/// A payout hold: hours, possibly fractional (tests hold for seconds), never negative.
+fn hold_hours(text: &str) -> Result<f64, String> {
+    let hours: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of hours"))?;
+    if hours.is_finite() && (0.0..=24.0 * 366.0).contains(&hours) {
+        Ok(hours)
+    } else {
+        Err(format!("{text:?} is not between 0 and a year of hours"))
+    }
+}
 
 fn non_zero(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).expect("the defaults are not zero")
@@ -66,6 +87,15 @@ pub struct PaymentsConfig {
     /// `gittix_payments_given_up_total`, and no longer asked about.
     #[arg(long, env = "RECONCILE_GIVE_UP_SECONDS", default_value_t = DEFAULT_RECONCILE_GIVE_UP_SECONDS)]
     pub reconcile_give_up_seconds: u64,
+    /// How long a seller's payout is held after the ticket's event starts, or after delivery
+    /// for a ticket without an event (never released before delivery), in hours; fractions
+    /// are allowed.
+    #[arg(long, env = "PAYOUT_HOLD_HOURS", default_value_t = DEFAULT_PAYOUT_HOLD_HOURS, value_parser = hold_hours)]
+    pub payout_hold_hours: f64,
+    /// The wait after a payout's transfer fails, in seconds; it doubles with each further
+    /// failure, up to an hour.
+    #[arg(long, env = "PAYOUT_RETRY_SECONDS", default_value_t = DEFAULT_PAYOUT_RETRY_SECONDS)]
+    pub payout_retry_seconds: u64,
 }
 
 impl Default for PaymentsConfig {
@@ -80,11 +110,18 @@ impl Default for PaymentsConfig {
             payments_per_user_per_minute: non_zero(DEFAULT_PAYMENTS_PER_USER_PER_MINUTE),
             payments_per_client_per_minute: non_zero(DEFAULT_PAYMENTS_PER_CLIENT_PER_MINUTE),
             reconcile_give_up_seconds: DEFAULT_RECONCILE_GIVE_UP_SECONDS,
+            payout_hold_hours: DEFAULT_PAYOUT_HOLD_HOURS,
+            payout_retry_seconds: DEFAULT_PAYOUT_RETRY_SECONDS,
         }
     }
 }
 
 impl PaymentsConfig {
+    /// [`Self::payout_hold_hours`] as a duration.
+    pub fn payout_hold(&self) -> Duration {
+        Duration::from_secs_f64(self.payout_hold_hours * 3600.0)
+    }
+
     /// Stripe when a key is set, else one simulator for both halves.
     pub fn providers(&self) -> Providers {
         let Some(key) = &self.stripe_secret_key else {

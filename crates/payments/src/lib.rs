@@ -3,11 +3,14 @@
 //! (`charge:authorized`, after `charge:started`), captured once orders completed the order
 //! (`charge:created`) and released otherwise (`charge:failed`); 3-D Secure answers 202. It keeps
 //! a replica of orders, and refunds (`charge:refunded`) any captured payment of an order that
-//! ended without a sale.
+//! ended without a sale. Sellers onboard to Stripe Connect; a delivered sale's share is paid
+//! to them by transfer once its hold ends (`payout:*`), and [`ledger`] accounts for every cent.
 
 mod config;
+pub mod ledger;
 mod listeners;
 mod payments;
+mod payouts;
 pub mod provider;
 mod reconciliation;
 mod refusal;
@@ -28,6 +31,8 @@ use gittix_shared::service::{Platform, Service};
 
 pub use config::PaymentsConfig;
 use payments::Payments;
+use payouts::store::PayoutStore;
+use payouts::Payouts;
 use provider::accounts::Account;
 use provider::{PaymentProvider, Providers};
 use routes::{PaymentBudgets, PaymentsState};
@@ -72,9 +77,24 @@ pub async fn build(
         readopt_accounts(&db, simulator).await?;
     }
     let payments = Payments::new(PaymentStore::new(db.clone()), providers.payments);
-    let mut tasks = platform
-        .start(listeners::listener(payments.clone(), platform))
-        .await?;
+    let payouts = Payouts::new(
+        PayoutStore::new(db.clone()),
+        payments.store.clone(),
+        accounts.clone(),
+        providers.accounts.clone(),
+        config.payout_hold(),
+        Duration::from_secs(config.payout_retry_seconds),
+    );
+    let listener = listeners::listener(
+        payments.clone(),
+        payouts.clone(),
+        platform.fees.seller,
+        platform,
+    );
+    let mut tasks = platform.start(listener).await?;
+    tasks.push(tokio::spawn(
+        payouts.clone().sweep_until(platform.shutdown.clone()),
+    ));
     tasks.push(tokio::spawn(reconciliation::reconcile_until(
         payments.clone(),
         platform.bus.clone(),
@@ -96,6 +116,7 @@ pub async fn build(
         ),
         accounts,
         payments,
+        payouts: payouts.store,
         sessions: platform.sessions.clone(),
         trust_proxy: platform.trust_proxy,
         budgets: PaymentBudgets {

@@ -1,21 +1,32 @@
 //! Order events kept in the replica. Once an order is decided, its held payment is captured
 //! (complete) or released (cancelled), and a cancelled order's captured payments are refunded;
-//! so are those of an order whose ticket was never delivered (`ticket:undelivered`).
+//! so are those of an order whose ticket was never delivered (`ticket:undelivered`). A delivered
+//! sale (`ticket:delivered`) schedules its seller's payout, released on `payout:due`.
 
 use gittix_shared::domain::OrderStatus;
 use gittix_shared::events::{
-    OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, TicketUndelivered,
+    OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, PayoutDue, TicketDelivered,
+    TicketUndelivered,
 };
+use gittix_shared::fees::FeeRate;
 use gittix_shared::listener::{Listener, Outcome, Received};
 use gittix_shared::replica::VersionCheck;
 use gittix_shared::service::Platform;
 use gittix_shared::time::parse_iso8601;
 
 use crate::payments::Payments;
+use crate::payouts::store::{DeliveredSale, Scheduling};
+use crate::payouts::{release_time, Payouts};
 use crate::store::{OrderChange, ReplicaOrder};
 use crate::CONSUMER_GROUP;
 
-pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
+pub(crate) fn listener(
+    payments: Payments,
+    payouts: Payouts,
+    seller_fee: FeeRate,
+    platform: &Platform,
+) -> Listener {
+    let on_due = payouts.clone();
     let (on_confirmed, on_cancelled, on_completed, on_undelivered) = (
         payments.clone(),
         payments.clone(),
@@ -58,6 +69,7 @@ pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
                     id: event.data.id,
                     version: event.data.version,
                     status: OrderStatus::AwaitingPayment,
+                    seller_fee: None,
                 };
                 outcome(payments.store.apply_order(&event.id, change).await?)
             }
@@ -70,6 +82,7 @@ pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
                     id: order.id.clone(),
                     version: order.version,
                     status: OrderStatus::Cancelled,
+                    seller_fee: None,
                 };
                 let check = payments.store.apply_order(&event.id, change).await?;
                 if check == VersionCheck::Apply {
@@ -87,6 +100,7 @@ pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
                     id: order.id.clone(),
                     version: order.version,
                     status: OrderStatus::Complete,
+                    seller_fee: Some(seller_fee),
                 };
                 let check = payments.store.apply_order(&event.id, change).await?;
                 if check == VersionCheck::Apply {
@@ -105,6 +119,44 @@ pub(crate) fn listener(payments: Payments, platform: &Platform) -> Listener {
                 // The buyer never got the ticket: a full refund. One not captured yet is
                 // refunded by reconciliation once it is.
                 payments.refund_all(order_id).await?;
+                Ok(Outcome::Done)
+            }
+        })
+        .on(move |event: Received<TicketDelivered>| {
+            let payouts = payouts.clone();
+            async move {
+                let ticket = event.data;
+                let event_starts_at = match &ticket.event_starts_at {
+                    Some(text) => Some(
+                        parse_iso8601(text)
+                            .ok_or_else(|| anyhow::anyhow!("unreadable eventStartsAt {text:?}"))?,
+                    ),
+                    None => None,
+                };
+                let sale = DeliveredSale {
+                    ticket_id: &ticket.id,
+                    order_id: &ticket.order_id,
+                    seller_id: &ticket.seller_id,
+                };
+                let hold = payouts.hold;
+                let scheduled = payouts
+                    .store
+                    .schedule(&event.id, &sale, |delivered_at| {
+                        release_time(delivered_at, event_starts_at, hold)
+                    })
+                    .await?;
+                Ok(match scheduled {
+                    Scheduling::Done => Outcome::Done,
+                    // order:completed has not reached the replica yet.
+                    Scheduling::OrderNotComplete => Outcome::NotYet,
+                })
+            }
+        })
+        .on(move |event: Received<PayoutDue>| {
+            let payouts = on_due.clone();
+            async move {
+                // Idempotent by itself: a payout is paid once, whatever calls it.
+                payouts.release(&event.data.id).await?;
                 Ok(Outcome::Done)
             }
         })

@@ -4,10 +4,13 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 use gittix_shared::db::{is_unique_violation, Db};
 use gittix_shared::time::unix_millis;
 use gittix_shared::{DomainError, DomainResult};
 
+use crate::payouts::store::PayoutStore;
 use crate::provider::accounts::{Account, ConnectedAccounts, OnboardingReturn};
 use crate::refusal::Refusal;
 
@@ -39,6 +42,8 @@ pub(crate) struct SellerAccounts {
     provider: Arc<dyn ConnectedAccounts>,
     /// Where Stripe's onboarding sends sellers back: GitTix's payouts page.
     back: Arc<OnboardingReturn>,
+    /// Told when an account becomes enabled: its payouts waiting for it are tried at once.
+    pub(crate) enabled: Arc<Notify>,
 }
 
 impl SellerAccounts {
@@ -52,6 +57,7 @@ impl SellerAccounts {
             db,
             provider,
             back: Arc::new(back),
+            enabled: Arc::new(Notify::new()),
         }
     }
 
@@ -140,14 +146,20 @@ impl SellerAccounts {
     pub(crate) async fn updated(&self, account: &Account) -> sqlx::Result<Option<AccountStatus>> {
         let status = AccountStatus::of(account);
         if status == AccountStatus::Enabled {
-            sqlx::query(
-                "UPDATE seller_accounts SET status = $2, updated_at = $3 WHERE stripe_account_id = $1",
+            let enabled = sqlx::query(
+                "UPDATE seller_accounts SET status = $2, updated_at = $3                  WHERE stripe_account_id = $1 AND status <> $2",
             )
             .bind(&account.id)
             .bind(status)
             .bind(unix_millis())
             .execute(self.db.pool())
             .await?;
+            if enabled.rows_affected() == 1 {
+                PayoutStore::new(self.db.clone())
+                    .wake_seller(&account.id)
+                    .await?;
+                self.enabled.notify_one();
+            }
         }
         let recorded: Option<AccountStatus> =
             sqlx::query_scalar("SELECT status FROM seller_accounts WHERE stripe_account_id = $1")
@@ -155,6 +167,15 @@ impl SellerAccounts {
                 .fetch_optional(self.db.pool())
                 .await?;
         Ok(recorded)
+    }
+
+    /// The seller's account, if it can be paid out to now (a pending one is asked about at
+    /// Stripe first, as [`Self::status`] does).
+    pub(crate) async fn payable(&self, seller: &str) -> sqlx::Result<Option<String>> {
+        let Some((id, _)) = self.recorded(seller).await? else {
+            return Ok(None);
+        };
+        Ok((self.status(seller).await? == AccountStatus::Enabled).then_some(id))
     }
 
     /// In simulator mode, the seller completes the onboarding page GitTix plays in place of

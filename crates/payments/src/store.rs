@@ -6,6 +6,7 @@ use gittix_shared::events::{
     ChargeAuthorized, ChargeCreated, ChargeFailed, ChargeRefunded, ChargeRequiresAction,
     ChargeStarted,
 };
+use gittix_shared::fees::FeeRate;
 use gittix_shared::replica::{check_version, VersionCheck};
 use gittix_shared::time::unix_millis;
 use gittix_shared::{inbox, outbox};
@@ -68,10 +69,12 @@ pub struct Charge {
     pub created_at: i64,
     /// Why a failed attempt failed, for the buyer.
     pub failure_reason: Option<String>,
+    /// The charge (`ch_...`) a captured intent made: the seller's transfer names it.
+    pub stripe_charge_id: Option<String>,
 }
 
 const CHARGE_COLUMNS: &str =
-    "id, order_id, attempt, status, amount, token, idempotency_key, stripe_id, stripe_refund_id, client_secret, created_at, failure_reason";
+    "id, order_id, attempt, status, amount, token, idempotency_key, stripe_id, stripe_refund_id, client_secret, created_at, failure_reason, stripe_charge_id";
 
 /// The statuses of an attempt in flight, as SQL.
 const IN_FLIGHT: &str = "('created', 'requires_action', 'authorized')";
@@ -80,10 +83,12 @@ const IN_FLIGHT: &str = "('created', 'requires_action', 'authorized')";
 pub enum OrderChange {
     Created(ReplicaOrder),
     /// A later version with a new status (`awaiting:payment`, `cancelled` or `complete`).
+    /// `seller_fee`, given with `complete`, fixes the sale's seller fee at this rate.
     Status {
         id: String,
         version: i64,
         status: OrderStatus,
+        seller_fee: Option<FeeRate>,
     },
 }
 
@@ -118,12 +123,13 @@ impl PaymentStore {
             OrderChange::Created(order) => (order.id.clone(), order.version),
             OrderChange::Status { id, version, .. } => (id.clone(), *version),
         };
-        let held: Option<i64> = sqlx::query_scalar("SELECT version FROM orders WHERE id = $1")
-            .bind(&id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let held: Option<(i64, i64)> =
+            sqlx::query_as("SELECT version, price_cents FROM orders WHERE id = $1")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
         // Orders publishes every version of an order, so each must be the next one.
-        let check = check_version(held, version);
+        let check = check_version(held.map(|(version, _)| version), version);
         if check != VersionCheck::Apply {
             return Ok(check);
         }
@@ -146,13 +152,22 @@ impl PaymentStore {
                 id,
                 version,
                 status,
+                seller_fee,
             } => {
-                sqlx::query("UPDATE orders SET status = $2, version = $3 WHERE id = $1")
-                    .bind(&id)
-                    .bind(status)
-                    .bind(version)
-                    .execute(&mut *tx)
-                    .await?;
+                // The sale's terms are fixed once: the price from order:created, the seller fee
+                // when it completes.
+                let fee = seller_fee
+                    .zip(held)
+                    .map(|(rate, (_, price))| rate.of(price));
+                sqlx::query(
+                    "UPDATE orders SET status = $2, version = $3,                      seller_fee_cents = COALESCE(seller_fee_cents, $4) WHERE id = $1",
+                )
+                .bind(&id)
+                .bind(status)
+                .bind(version)
+                .bind(fee)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         tx.commit().await?;
@@ -194,6 +209,7 @@ impl PaymentStore {
             client_secret: None,
             created_at: unix_millis(),
             failure_reason: None,
+            stripe_charge_id: None,
         };
         let now = charge.created_at;
         let mut tx = self.db.pool().begin().await?;
@@ -361,6 +377,8 @@ impl PaymentStore {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 1 {
+            // The seller is paid nothing of a refunded sale.
+            crate::payouts::store::sale_refunded(&mut tx, &charge.order_id).await?;
             let event = ChargeRefunded {
                 id: charge.id.clone(),
                 order_id: charge.order_id.clone(),

@@ -76,6 +76,9 @@ impl StripeEvents {
                 self.accounts.updated(&account_of(object)).await?;
             }
             "charge.dispute.created" | "charge.dispute.updated" | "charge.dispute.closed" => {
+                if event.kind == "charge.dispute.created" {
+                    gittix_shared::metrics::dispute_reported();
+                }
                 self.disputed(object).await?;
             }
             other => tracing::debug!(kind = other, "webhook event ignored"),

@@ -382,10 +382,85 @@ pub struct TicketDelivered {
     pub order_id: String,
     pub buyer_id: String,
     pub seller_id: String,
+    /// When the ticket's event starts (ISO-8601, UTC): the seller's payout is released a hold
+    /// after it. Absent for a ticket without an event, and from older publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_starts_at: Option<String>,
 }
 
 impl Event for TicketDelivered {
     const SUBJECT: &'static str = "ticket:delivered";
+}
+
+/// A delivered sale's payout to its seller is held until `release_at` (unix milliseconds);
+/// the expiration service keeps the timer that releases it. `amount` is the seller's share in
+/// cents: the sale's price less the seller fee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutScheduled {
+    pub id: String,
+    pub order_id: String,
+    pub seller_id: String,
+    pub amount: i64,
+    pub release_at: i64,
+}
+
+impl Event for PayoutScheduled {
+    const SUBJECT: &'static str = "payout:scheduled";
+}
+
+/// A payout's release time came (published by expiration); payments transfers it, once the
+/// seller's account can take it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutDue {
+    pub id: String,
+}
+
+impl Event for PayoutDue {
+    const SUBJECT: &'static str = "payout:due";
+}
+
+/// What `payout:paid`, `payout:failed` and `payout:reversed` carry: the payout, its sale, its
+/// seller and amount (cents), the Stripe transfer once there is one, and why a transfer failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutOutcome {
+    pub id: String,
+    pub order_id: String,
+    pub seller_id: String,
+    pub amount: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stripe_transfer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The seller's share reached their Stripe account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PayoutPaid(pub PayoutOutcome);
+
+impl Event for PayoutPaid {
+    const SUBJECT: &'static str = "payout:paid";
+}
+
+/// A transfer to the seller failed; it is tried again later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PayoutFailed(pub PayoutOutcome);
+
+impl Event for PayoutFailed {
+    const SUBJECT: &'static str = "payout:failed";
+}
+
+/// The sale was refunded after its payout: the transfer was taken back from the seller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PayoutReversed(pub PayoutOutcome);
+
+impl Event for PayoutReversed {
+    const SUBJECT: &'static str = "payout:reversed";
 }
 
 /// A sold ticket's deadline passed without its file: the buyer is refunded in full and the

@@ -46,6 +46,16 @@ pub fn payment_given_up() {
     counter!("gittix_payments_given_up_total").increment(1);
 }
 
+/// A transfer of a seller's payout failed (it is retried with backoff).
+pub fn payout_transfer_failed() {
+    counter!("gittix_payout_transfer_failures_total").increment(1);
+}
+
+/// Stripe reported a dispute (a chargeback) on one of the platform's charges.
+pub fn dispute_reported() {
+    counter!("gittix_disputes_total").increment(1);
+}
+
 /// How old the oldest unpublished outbox event is, in seconds (0 when the outbox is empty).
 pub fn outbox_lag(oldest_occurred_at_ms: Option<i64>) {
     let lag_ms = oldest_occurred_at_ms.map_or(0, |at| (unix_millis() - at).max(0));

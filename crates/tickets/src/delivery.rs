@@ -223,6 +223,7 @@ fn delivered(ticket: &Ticket) -> TicketDelivered {
         order_id: ticket.order_id.clone().unwrap_or_default(),
         buyer_id: ticket.buyer_id.clone().unwrap_or_default(),
         seller_id: ticket.user_id.clone(),
+        event_starts_at: ticket.event_starts_at.map(gittix_shared::time::iso8601),
     }
 }
 

@@ -49,6 +49,10 @@ pub async fn all(
             "tickets' statuses agree with the orders (sold to the completed order, none left reserved)",
             counters.tickets_view_disagrees,
         ),
+        Check::zero(
+            "the ledger balances for every order, to the cent: charged = refunded + paid out + held + fees",
+            counters.ledger_unbalanced,
+        ),
     ];
     // The replicas are read once their events have had time to arrive.
     checks.push(

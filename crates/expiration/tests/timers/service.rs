@@ -4,7 +4,9 @@ use std::time::{Duration, Instant};
 
 use gittix_expiration::build;
 use gittix_shared::domain::OrderStatus;
-use gittix_shared::events::{DeliveryScheduled, OrderCreated, OrderedTicket, TicketDelivered};
+use gittix_shared::events::{
+    DeliveryScheduled, OrderCreated, OrderedTicket, PayoutScheduled, TicketDelivered,
+};
 use gittix_shared::service::Platform;
 use gittix_shared::time::{iso8601, unix_millis};
 use gittix_testing::{eventually, publish_event, EventLog, TestPlatform, TestService, Topology};
@@ -99,12 +101,31 @@ store_tests! {
         })
         .await;
         // t-2 is delivered in time: its deadline is cleared.
-        let delivered = TicketDelivered { id: "t-2".into(), order_id: "o-2".into(), buyer_id: "b".into(), seller_id: "s".into() };
+        let delivered = TicketDelivered { id: "t-2".into(), order_id: "o-2".into(), buyer_id: "b".into(), seller_id: "s".into(), event_starts_at: None };
         publish_event(bus, &delivered).await;
         let (subject, data) = due.next().await;
         let fired_at = unix_millis();
         assert_eq!((subject.as_str(), data), ("delivery:due", json!({"ticketId": "t-1", "orderId": "o-1"})));
         assert!(fired_at >= due_at && fired_at - due_at < 1_000, "fired {} ms from its time", fired_at - due_at);
+        due.expect_none(Duration::from_millis(700)).await;
+        assert_eq!(store.timers.next_due().await.unwrap(), None);
+    }
+
+    async fn a_scheduled_payout_fires_payout_due_once_at_its_release_time(kind) {
+        let store = TestTimers::new(kind).await;
+        let test = TestPlatform::new(Topology::Embedded).await;
+        let bus = test.platform.bus.as_ref();
+        let _service = serve(&store, &test.platform).await;
+        let mut due = EventLog::watch(bus, &["payout:due", "order:expired", "delivery:due"]).await;
+        let release_at = unix_millis() + 1_000;
+        let scheduled = PayoutScheduled { id: "p-1".into(), order_id: "o-1".into(), seller_id: "s".into(), amount: 1_800, release_at };
+        publish_event(bus, &scheduled).await;
+        // A redelivery keeps one timer.
+        publish_event(bus, &scheduled).await;
+        let (subject, data) = due.next().await;
+        let fired_at = unix_millis();
+        assert_eq!((subject.as_str(), data), ("payout:due", json!({"id": "p-1"})));
+        assert!(fired_at >= release_at && fired_at - release_at < 1_000, "fired {} ms from its time", fired_at - release_at);
         due.expect_none(Duration::from_millis(700)).await;
         assert_eq!(store.timers.next_due().await.unwrap(), None);
     }

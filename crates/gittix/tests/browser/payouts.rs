@@ -3,7 +3,13 @@
 //! adapter makes the account at the stand-in, which has no onboarding links, so the page says
 //! to try again shortly and the account waits (docs/payments.md).
 
-use crate::harness::{Driver, Site};
+use std::time::Duration;
+
+use fantoccini::Locator;
+
+use crate::harness::{Browser, Driver, Site};
+
+const PDF: &[u8] = b"%PDF-1.4\n% a ticket paid out\n";
 
 #[tokio::test]
 async fn a_seller_sets_up_payouts_from_the_payouts_page() {
@@ -54,5 +60,93 @@ async fn a_seller_sets_up_payouts_from_the_payouts_page() {
         .await
         .contains("Payouts are set up"));
     assert!(!seller.has("#payouts form").await, "nothing more to set up");
+    assert!(seller.has("#no-payouts").await);
     seller.close().await;
+}
+
+/// The whole journey: a seller onboards, lists a ticket with its file, a buyer pays for it,
+/// and once the hold has passed (seconds, in the test site) the seller sees the payout paid:
+/// the price less the seller fee. In the cluster the account cannot be onboarded (above), so the
+/// payout is held and says it waits for the account.
+#[tokio::test]
+async fn a_seller_onboards_sells_and_sees_the_payout_paid() {
+    let site = Site::start();
+    let driver = Driver::start().await;
+    let test = "payout_journey";
+    let seller = driver.browser(&site, test, "seller", 1280, 900).await;
+    seller.sign_up(&site, "seller").await;
+    seller.visit(&site.url("/payouts"), "payouts-start").await;
+    seller.submit("#payouts form button", "onboarding").await;
+    let onboarded = site.kind() != "cluster";
+    if onboarded {
+        seller
+            .submit("#onboarding form button", "payouts-enabled")
+            .await;
+        assert!(seller
+            .text("#account-status")
+            .await
+            .contains("Payouts are set up"));
+    }
+    let ticket_page = seller.sell(&site, "Payout Gala", "40").await;
+    let ticket_id = ticket_page.trim_start_matches("/tickets/").to_owned();
+    upload_file(&seller, &site, &ticket_id).await;
+
+    let buyer = driver.browser(&site, test, "buyer", 1280, 900).await;
+    buyer.sign_up(&site, "buyer").await;
+    buyer.visit(&site.url(&ticket_page), "ticket").await;
+    buyer.submit("main button[type=submit]", "order").await;
+    buyer.enter_card("4242 4242 4242 4242").await;
+    buyer.submit("#payment-form button", "paid").await;
+    buyer.wait_for_text("#order-status", "Order complete").await;
+    buyer.close().await;
+
+    let wanted = if onboarded { "paid" } else { "held" };
+    let row = format!("#payout-list .payout[data-status={wanted}]");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        seller.visit(&site.url("/payouts"), "payouts-list").await;
+        if seller.has(&row).await {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {wanted} payout: {}",
+            seller.page_text().await
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let shown = seller.text(&row).await;
+    // $40 less the seller fee of the site.
+    assert!(shown.contains(&site.seller_receives(4000)), "{shown}");
+    if onboarded {
+        assert!(shown.contains("Paid"), "{shown}");
+    } else {
+        assert!(shown.contains("Waiting for your payout account"), "{shown}");
+    }
+    seller.screenshot("payout-listed").await;
+    seller.close().await;
+}
+
+/// Uploads the ticket's file from the seller's listings, with the page's own form.
+async fn upload_file(seller: &Browser, site: &Site, ticket_id: &str) {
+    let file = std::env::temp_dir().join(format!("gittix-payout-{ticket_id}.pdf"));
+    std::fs::write(&file, PDF).unwrap();
+    seller.visit(&site.url("/listings"), "listings").await;
+    let input = seller
+        .client
+        .find(Locator::Css(&format!("#file-{ticket_id}")))
+        .await
+        .unwrap();
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    seller
+        .submit(
+            &format!("#ticket-{ticket_id} .upload-form button"),
+            "file-uploaded",
+        )
+        .await;
+    assert!(seller
+        .text(&format!("#ticket-{ticket_id}"))
+        .await
+        .contains("Your file"));
+    std::fs::remove_file(file).ok();
 }

@@ -16,11 +16,18 @@ const BUYER_FEE_VAR: &str = "GITTIX_E2E_BUYER_FEE_PERCENT";
 /// The buyer fee of the embedded sites: one that rounds (12.5% of $49.50 is $6.1875), so every
 /// page test sees all-in totals that differ from the prices.
 const EMBEDDED_BUYER_FEE: &str = "12.5";
+/// Set by `scripts/cluster`: the cluster's seller fee.
+const SELLER_FEE_VAR: &str = "GITTIX_E2E_SELLER_FEE_PERCENT";
+/// The seller fee of the embedded sites, so payouts differ from prices.
+const EMBEDDED_SELLER_FEE: &str = "10";
+/// The payout hold of the embedded sites, in hours: 1.8 seconds, so a journey sees its payout
+/// paid.
+const EMBEDDED_PAYOUT_HOLD_HOURS: &str = "0.0005";
 
 pub struct Site {
     base_url: String,
     lock_seconds: u64,
-    buyer_fee: FeeRate,
+    fees: Fees,
     _embedded: Option<(Gittix, tempfile::TempDir)>,
 }
 
@@ -37,11 +44,17 @@ impl Site {
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(DEFAULT_LOCK_SECONDS);
-            let buyer_fee = std::env::var(BUYER_FEE_VAR).unwrap_or_else(|_| "0".to_owned());
+            let rate = |var: &str| -> FeeRate {
+                let percent = std::env::var(var).unwrap_or_else(|_| "0".to_owned());
+                percent.parse().expect("the cluster's fees")
+            };
             return Self {
                 base_url,
                 lock_seconds,
-                buyer_fee: buyer_fee.parse().expect("the cluster's buyer fee"),
+                fees: Fees {
+                    buyer: rate(BUYER_FEE_VAR),
+                    seller: rate(SELLER_FEE_VAR),
+                },
                 _embedded: None,
             };
         }
@@ -50,12 +63,17 @@ impl Site {
         let env = [
             ("ORDER_LOCK_SECONDS", lock.as_str()),
             ("BUYER_FEE_PERCENT", EMBEDDED_BUYER_FEE),
+            ("SELLER_FEE_PERCENT", EMBEDDED_SELLER_FEE),
+            ("PAYOUT_HOLD_HOURS", EMBEDDED_PAYOUT_HOLD_HOURS),
         ];
         let gittix = Gittix::start(&[], &env, data.path());
         Self {
             base_url: gittix.base_url.clone(),
             lock_seconds: seconds,
-            buyer_fee: EMBEDDED_BUYER_FEE.parse().unwrap(),
+            fees: Fees {
+                buyer: EMBEDDED_BUYER_FEE.parse().unwrap(),
+                seller: EMBEDDED_SELLER_FEE.parse().unwrap(),
+            },
             _embedded: Some((gittix, data)),
         }
     }
@@ -63,17 +81,19 @@ impl Site {
     /// What a buyer pays for a ticket listed at `cents`, as the pages write it (`$55.69`).
     #[allow(dead_code, reason = "not every test binary checks prices")]
     pub fn buyer_pays(&self, cents: i64) -> String {
-        let fees = Fees {
-            buyer: self.buyer_fee,
-            seller: FeeRate::ZERO,
-        };
-        dollars(fees.total(cents))
+        dollars(self.fees.total(cents))
     }
 
     /// The buyer fee on a ticket listed at `cents`.
     #[allow(dead_code, reason = "not every test binary checks prices")]
     pub fn buyer_fee_cents(&self, cents: i64) -> i64 {
-        self.buyer_fee.of(cents)
+        self.fees.buyer.of(cents)
+    }
+
+    /// What the seller of a ticket sold at `cents` is paid, as the pages write it.
+    #[allow(dead_code, reason = "only the payout journey checks payouts")]
+    pub fn seller_receives(&self, cents: i64) -> String {
+        dollars(cents - self.fees.seller.of(cents))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -40,6 +40,20 @@ pub struct TransferRequest {
     pub idempotency_key: String,
 }
 
+/// Why a transfer was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// Stripe refused it outright (a bad request, an account that cannot take it): it was not
+    /// made, and Stripe would replay the refusal to the same idempotency key, so a later try
+    /// takes a new one.
+    #[error("transfer refused: {0}")]
+    Refused(String),
+    /// No answer, or a failure of Stripe's: it may or may not have been made. Asked again
+    /// under the same idempotency key, which answers with the first outcome.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
 #[async_trait]
 pub trait ConnectedAccounts: Send + Sync + 'static {
     /// Creates a seller's Express account, able to receive transfers. The idempotency key
@@ -62,7 +76,7 @@ pub trait ConnectedAccounts: Send + Sync + 'static {
     ) -> Result<String, Unavailable>;
 
     /// Moves a seller's share to the seller's account; returns the transfer's id (`tr_...`).
-    async fn transfer(&self, request: &TransferRequest) -> Result<String, Unavailable>;
+    async fn transfer(&self, request: &TransferRequest) -> Result<String, TransferError>;
 
     /// Takes a transfer back in full (the sale was refunded after the payout); returns the
     /// reversal's id (`trr_...`).

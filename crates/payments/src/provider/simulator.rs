@@ -8,7 +8,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use super::accounts::{Account, ConnectedAccounts, OnboardingReturn, TransferRequest};
+use super::accounts::{
+    Account, ConnectedAccounts, OnboardingReturn, TransferError, TransferRequest,
+};
 use super::{
     Authorization, AuthorizeRequest, Instrument, Intent, IntentStatus, PaymentProvider,
     Unavailable, DECLINED,
@@ -83,6 +85,9 @@ struct State {
     /// The account each idempotency key of an account's creation made.
     account_keys: HashMap<String, String>,
     transfers: HashMap<String, SimulatedTransfer>,
+    /// How many of the next transfers fail as if Stripe were down (see
+    /// [`SimulatedStripe::fail_next_transfers`]).
+    failing_transfers: u32,
     /// The transfer or reversal each idempotency key made.
     transfer_keys: HashMap<String, String>,
 }
@@ -90,6 +95,7 @@ struct State {
 /// A transfer the simulator made, and its reversal once taken back.
 #[derive(Debug, Clone)]
 struct SimulatedTransfer {
+    request: TransferRequest,
     reversal: Option<String>,
 }
 
@@ -180,6 +186,22 @@ impl SimulatedStripe {
         account.payouts_enabled = true;
         account.details_submitted = true;
         Some(account.clone())
+    }
+
+    /// The next `count` transfers fail as if Stripe did not answer (tests of the payouts'
+    /// retries). Nothing is transferred by a failed call.
+    pub fn fail_next_transfers(&self, count: u32) {
+        self.state().failing_transfers = count;
+    }
+
+    /// Every transfer made, as it was asked for, with its id and its reversal's: what Stripe's
+    /// dashboard would list.
+    pub fn transfers(&self) -> Vec<(String, TransferRequest, Option<String>)> {
+        self.state()
+            .transfers
+            .iter()
+            .map(|(id, made)| (id.clone(), made.request.clone(), made.reversal.clone()))
+            .collect()
     }
 
     /// Takes back an account GitTix recorded before a restart (the simulator keeps nothing), as
@@ -325,34 +347,38 @@ impl ConnectedAccounts for SimulatedStripe {
         Ok(onboarding_path(account_id))
     }
 
-    async fn transfer(&self, request: &TransferRequest) -> Result<String, Unavailable> {
+    async fn transfer(&self, request: &TransferRequest) -> Result<String, TransferError> {
         let mut state = self.state();
+        if state.failing_transfers > 0 {
+            state.failing_transfers -= 1;
+            return Err(
+                Unavailable("the simulator was told to fail this transfer".to_owned()).into(),
+            );
+        }
         if let Some(id) = state.transfer_keys.get(&request.idempotency_key) {
             return Ok(id.clone());
         }
         // What Stripe refuses: money to an account that cannot be paid out to yet, or none.
-        match state.accounts.get(&request.destination) {
-            None => {
-                return Err(Unavailable(format!(
-                    "No such destination: '{}'",
-                    request.destination
-                )))
-            }
-            Some(account) if !account.payouts_enabled => {
-                return Err(Unavailable(format!(
-                    "The destination account {} cannot receive transfers yet",
-                    request.destination
-                )))
-            }
+        let refused = match state.accounts.get(&request.destination) {
+            None => Some(format!("No such destination: '{}'", request.destination)),
+            Some(account) if !account.payouts_enabled => Some(format!(
+                "The destination account {} cannot receive transfers yet",
+                request.destination
+            )),
             Some(_) if request.amount_cents <= 0 => {
-                return Err(Unavailable("Amount must be at least 1 cent".to_owned()))
+                Some("Amount must be at least 1 cent".to_owned())
             }
-            Some(_) => {}
+            Some(_) => None,
+        };
+        if let Some(refusal) = refused {
+            return Err(TransferError::Refused(refusal));
         }
         let id = new_id("tr");
-        state
-            .transfers
-            .insert(id.clone(), SimulatedTransfer { reversal: None });
+        let transfer = SimulatedTransfer {
+            request: request.clone(),
+            reversal: None,
+        };
+        state.transfers.insert(id.clone(), transfer);
         state
             .transfer_keys
             .insert(request.idempotency_key.clone(), id.clone());

@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use stripe::{Client, ErrorType, RequestStrategy, StripeError};
 
-use super::accounts::{Account, ConnectedAccounts, OnboardingReturn, TransferRequest};
+use super::accounts::{
+    Account, ConnectedAccounts, OnboardingReturn, TransferError, TransferRequest,
+};
 use super::{
     Authorization, AuthorizeRequest, Instrument, Intent, IntentStatus, PaymentProvider,
     Unavailable, DECLINED,
@@ -389,7 +391,7 @@ impl ConnectedAccounts for StripeProvider {
         .map_err(|error| Unavailable(error.to_string()))
     }
 
-    async fn transfer(&self, request: &TransferRequest) -> Result<String, Unavailable> {
+    async fn transfer(&self, request: &TransferRequest) -> Result<String, TransferError> {
         let form = CreateTransfer {
             amount: request.amount_cents,
             currency: "usd",
@@ -404,7 +406,14 @@ impl ConnectedAccounts for StripeProvider {
         )
         .await?
         .map(|transfer| transfer.id)
-        .map_err(|error| Unavailable(error.to_string()))
+        .map_err(|error| match error {
+            // The same requests as a card's decline are ones Stripe will never accept.
+            StripeError::Stripe(refusal) if is_decline(&refusal) => {
+                let fallback = refusal.to_string();
+                TransferError::Refused(refusal.message.unwrap_or(fallback))
+            }
+            other => Unavailable(other.to_string()).into(),
+        })
     }
 
     async fn reverse_transfer(

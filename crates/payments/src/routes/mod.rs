@@ -4,6 +4,7 @@ mod challenge;
 mod create;
 mod list;
 mod payout_account;
+mod payouts;
 mod refusal;
 mod webhook;
 
@@ -15,6 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::payments::Payments;
+use crate::payouts::store::PayoutStore;
 use crate::seller_accounts::SellerAccounts;
 use crate::stripe_events::StripeEvents;
 
@@ -27,6 +29,7 @@ pub(crate) struct PaymentsState {
     pub budgets: PaymentBudgets,
     pub trust_proxy: TrustProxy,
     pub accounts: SellerAccounts,
+    pub payouts: PayoutStore,
 }
 
 /// The limits on payment attempts: per buyer, and per client address whoever is signed in.
@@ -44,4 +47,5 @@ pub(crate) fn router() -> OpenApiRouter<PaymentsState> {
         .routes(routes!(webhook::webhook))
         .routes(routes!(payout_account::start, payout_account::show))
         .routes(routes!(payout_account::complete_simulated))
+        .routes(routes!(payouts::list))
 }

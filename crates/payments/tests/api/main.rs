@@ -16,6 +16,8 @@ use gittix_shared::domain::{CancelReason, OrderStatus};
 use gittix_shared::events::{
     OrderCancelled, OrderCompleted, OrderConfirmed, OrderCreated, OrderedTicket, TicketRef,
 };
+use gittix_shared::fees::Fees;
+use gittix_shared::service::Platform;
 use gittix_shared::time::{iso8601, unix_millis};
 use gittix_testing::topology_tests;
 use gittix_testing::{
@@ -27,6 +29,7 @@ use serde_json::{json, Value};
 
 mod input;
 mod payout_account;
+mod payouts;
 mod rate_limit;
 mod three_d_secure;
 
@@ -77,6 +80,16 @@ impl PaymentsApp {
         providers: Providers,
         config: PaymentsConfig,
     ) -> Self {
+        Self::spawn_charging(topology, providers, config, Fees::default()).await
+    }
+
+    /// With `config` and the platform's `fees`.
+    async fn spawn_charging(
+        topology: Topology,
+        providers: Providers,
+        config: PaymentsConfig,
+        fees: Fees,
+    ) -> Self {
         let provider = providers.payments.clone();
         let config = PaymentsConfig {
             stripe_webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
@@ -87,7 +100,11 @@ impl PaymentsApp {
             platform,
             database,
         } = Spawned::new(topology, async |db, platform| {
-            gittix_payments::build(&config, providers.clone(), db, platform).await
+            let platform = Platform {
+                fees,
+                ..platform.clone()
+            };
+            gittix_payments::build(&config, providers.clone(), db, &platform).await
         })
         .await;
         let orders = orders_stand_in(platform.bus.bus.clone(), database.db.clone()).await;

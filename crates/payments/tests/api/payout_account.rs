@@ -6,7 +6,7 @@ use super::*;
 
 impl PaymentsApp {
     /// `method path` with no body, as `who`.
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -26,12 +26,15 @@ impl PaymentsApp {
             .await
     }
 
-    async fn start_onboarding(&self, seller: &TestUser) -> (StatusCode, Value) {
+    pub(crate) async fn start_onboarding(&self, seller: &TestUser) -> (StatusCode, Value) {
         self.call(Method::POST, "/api/payouts/account", Some(seller))
             .await
     }
 
-    async fn complete_simulated_onboarding(&self, seller: &TestUser) -> (StatusCode, Value) {
+    pub(crate) async fn complete_simulated_onboarding(
+        &self,
+        seller: &TestUser,
+    ) -> (StatusCode, Value) {
         self.call(
             Method::POST,
             "/api/payouts/account/onboarding",

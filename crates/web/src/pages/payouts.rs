@@ -1,5 +1,5 @@
-//! Payouts: whether the seller can be paid, and the way to set it up (Stripe's hosted
-//! onboarding, or in simulator mode GitTix's page that plays it).
+//! Payouts: whether the seller can be paid, the way to set it up (Stripe's hosted onboarding,
+//! or in simulator mode GitTix's page that plays it), and each sale's payout.
 
 use axum::extract::{Path, Query, State};
 use axum::http::Method;
@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::csrf::{CsrfForm, NoFields};
 use crate::errors::{FormErrors, PageError};
-use crate::views::{render, Layout};
+use crate::views::{dollars, render, when_label, Layout};
 use crate::visitor::Visitor;
 use crate::Web;
 
@@ -20,7 +20,50 @@ struct PayoutsPage {
     status: String,
     /// Stripe's onboarding link had expired: the seller came back to get a new one.
     link_expired: bool,
+    payouts: Vec<Payout>,
     errors: FormErrors,
+}
+
+/// One of the seller's payouts, as `GET /api/payouts` gives it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payout {
+    ticket_id: String,
+    amount: f64,
+    fee: f64,
+    status: String,
+    release_at: String,
+    paid_at: Option<String>,
+    reason: Option<String>,
+}
+
+impl Payout {
+    fn amount_label(&self) -> String {
+        dollars(self.amount)
+    }
+
+    fn fee_label(&self) -> String {
+        dollars(self.fee)
+    }
+
+    fn status_label(&self) -> &'static str {
+        match self.status.as_str() {
+            "held" => "Held",
+            "paid" => "Paid",
+            "failed" => "Retrying",
+            "cancelled" => "Cancelled (refunded)",
+            "reversed" => "Reversed (refunded)",
+            _ => "Unknown",
+        }
+    }
+
+    /// When the money went, or when it is due to.
+    fn when_label(&self) -> String {
+        match &self.paid_at {
+            Some(paid_at) => format!("Paid {}", when_label(paid_at)),
+            None => format!("Released {}", when_label(&self.release_at)),
+        }
+    }
 }
 
 #[derive(askama::Template)]
@@ -69,10 +112,17 @@ async fn page(
         .await?
         .checked(visitor)?
         .json()?;
+    let payouts: Vec<Payout> = web
+        .api()
+        .get(visitor, "/api/payouts")
+        .await?
+        .checked(visitor)?
+        .json()?;
     render(&PayoutsPage {
         layout,
         status: account.status,
         link_expired,
+        payouts,
         errors,
     })
 }

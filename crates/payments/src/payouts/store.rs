@@ -1,0 +1,412 @@
+//! Payouts in the payments database. Every change is one conditional update, so a payout moves
+//! on once however many replicas, sweeps and events reach it at the same time; each change that
+//! others must hear of is published through the outbox in the same transaction.
+
+use gittix_shared::db::Db;
+use gittix_shared::domain::OrderStatus;
+use gittix_shared::events::{
+    PayoutFailed, PayoutOutcome, PayoutPaid, PayoutReversed, PayoutScheduled,
+};
+use gittix_shared::time::unix_millis;
+use gittix_shared::{inbox, outbox};
+use sqlx::{Any, Transaction};
+
+use crate::store::ChargeStatus;
+
+gittix_shared::wire_enum! {
+    /// Where a seller's payout stands (design, section 3).
+    pub enum PayoutStatus {
+        /// Waiting for its release time, the buyer's captured payment, or the seller's account.
+        Held = "held",
+        /// At the seller's Stripe account.
+        Paid = "paid",
+        /// A transfer failed; it is tried again after a backoff.
+        Failed = "failed",
+        /// The sale was refunded before release: nothing is paid.
+        Cancelled = "cancelled",
+        /// The sale was refunded after release: the transfer was taken back.
+        Reversed = "reversed",
+    }
+}
+
+/// A seller's payout, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Payout {
+    pub id: String,
+    pub order_id: String,
+    pub ticket_id: String,
+    pub seller_id: String,
+    /// The seller's share, in cents: the sale's price less the seller fee.
+    pub amount: i64,
+    /// What the platform keeps of the price, in cents.
+    pub seller_fee: i64,
+    pub status: PayoutStatus,
+    /// Unix milliseconds.
+    pub release_at: i64,
+    pub next_attempt_at: i64,
+    pub failures: i64,
+    pub refusals: i64,
+    pub failure_reason: Option<String>,
+    pub stripe_transfer_id: Option<String>,
+    pub reversal_wanted_at: Option<i64>,
+    pub paid_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl Payout {
+    /// The idempotency key of this payout's next transfer: one per payout, renewed only after
+    /// Stripe refused a transfer outright (it would replay the refusal to the old key). A
+    /// transfer whose outcome is unknown is retried under the same key, so it is made once.
+    pub fn transfer_key(&self) -> String {
+        format!("gittix-payout-{}-{}", self.id, self.refusals)
+    }
+
+    /// What `payout:paid`, `payout:failed` and `payout:reversed` say of it.
+    fn outcome(&self, transfer: Option<&str>, reason: Option<&str>) -> PayoutOutcome {
+        PayoutOutcome {
+            id: self.id.clone(),
+            order_id: self.order_id.clone(),
+            seller_id: self.seller_id.clone(),
+            amount: self.amount,
+            stripe_transfer_id: transfer.map(str::to_owned),
+            reason: reason.map(str::to_owned),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, order_id, ticket_id, seller_id, amount, seller_fee, status, release_at, \
+    next_attempt_at, failures, refusals, failure_reason, stripe_transfer_id, reversal_wanted_at, paid_at, created_at";
+
+/// A delivered sale, as the payout's scheduling needs it.
+pub struct DeliveredSale<'a> {
+    pub ticket_id: &'a str,
+    pub order_id: &'a str,
+    pub seller_id: &'a str,
+}
+
+/// What became of a reported delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Scheduling {
+    /// Recorded (a payout, or nothing for a sale that was refunded or never delivered).
+    Done,
+    /// The replica does not show the order complete yet: try again later.
+    OrderNotComplete,
+}
+
+#[derive(Clone)]
+pub struct PayoutStore {
+    db: Db,
+}
+
+impl PayoutStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// `ticket:delivered` (event `event_id`): the sale's payout, held until `release_at` for
+    /// the seller's share of the order's price, with `payout:scheduled`; a sale already
+    /// refunded gets a cancelled one (the seller sees why nothing comes), an undelivered one
+    /// none.
+    pub async fn schedule(
+        &self,
+        event_id: &str,
+        sale: &DeliveredSale<'_>,
+        release_at: impl FnOnce(i64) -> i64,
+    ) -> sqlx::Result<Scheduling> {
+        let mut tx = self.db.pool().begin().await?;
+        if !inbox::record(&mut tx, event_id).await? {
+            return Ok(Scheduling::Done);
+        }
+        let order: Option<(OrderStatus, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT status, price_cents, seller_fee_cents, undelivered_at FROM orders WHERE id = $1",
+        )
+        .bind(sale.order_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((OrderStatus::Complete, price, seller_fee, undelivered_at)) = order else {
+            return Ok(Scheduling::OrderNotComplete);
+        };
+        if undelivered_at.is_some() {
+            tx.commit().await?;
+            return Ok(Scheduling::Done);
+        }
+        let refunded: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM charges WHERE order_id = $1 AND status = $2")
+                .bind(sale.order_id)
+                .bind(ChargeStatus::Refunded)
+                .fetch_one(&mut *tx)
+                .await?;
+        let now = unix_millis();
+        let seller_fee = seller_fee.unwrap_or(0);
+        let payout = Payout {
+            id: uuid::Uuid::now_v7().to_string(),
+            order_id: sale.order_id.to_owned(),
+            ticket_id: sale.ticket_id.to_owned(),
+            seller_id: sale.seller_id.to_owned(),
+            amount: price - seller_fee,
+            seller_fee,
+            status: if refunded > 0 {
+                PayoutStatus::Cancelled
+            } else {
+                PayoutStatus::Held
+            },
+            release_at: release_at(now),
+            next_attempt_at: 0,
+            failures: 0,
+            refusals: 0,
+            failure_reason: None,
+            stripe_transfer_id: None,
+            reversal_wanted_at: None,
+            paid_at: None,
+            created_at: now,
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO payouts (id, order_id, ticket_id, seller_id, amount, seller_fee, status, release_at, \
+             next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $9) \
+             ON CONFLICT (order_id) DO NOTHING",
+        )
+        .bind(&payout.id)
+        .bind(&payout.order_id)
+        .bind(&payout.ticket_id)
+        .bind(&payout.seller_id)
+        .bind(payout.amount)
+        .bind(payout.seller_fee)
+        .bind(payout.status)
+        .bind(payout.release_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 && payout.status == PayoutStatus::Held {
+            let event = PayoutScheduled {
+                id: payout.id.clone(),
+                order_id: payout.order_id.clone(),
+                seller_id: payout.seller_id.clone(),
+                amount: payout.amount,
+                release_at: payout.release_at,
+            };
+            outbox::enqueue(&mut tx, &event).await?;
+        }
+        outbox::commit(tx, &self.db).await?;
+        Ok(Scheduling::Done)
+    }
+
+    pub async fn payout(&self, id: &str) -> sqlx::Result<Option<Payout>> {
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM payouts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await
+    }
+
+    /// A seller's payouts, newest first.
+    pub async fn of_seller(&self, seller_id: &str) -> sqlx::Result<Vec<Payout>> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM payouts WHERE seller_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500"
+        ))
+        .bind(seller_id)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Payouts to pay that may be tried at `now`, oldest first.
+    pub async fn due(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Payout>> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM payouts WHERE status IN ($1, $2) AND next_attempt_at <= $3 \
+             ORDER BY next_attempt_at LIMIT $4"
+        ))
+        .bind(PayoutStatus::Held)
+        .bind(PayoutStatus::Failed)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Paid payouts of refunded sales whose reversal may be tried at `now`.
+    pub async fn to_reverse(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Payout>> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM payouts WHERE status = $1 AND reversal_wanted_at IS NOT NULL \
+             AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3"
+        ))
+        .bind(PayoutStatus::Paid)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Takes the payout's next try for one caller until `until`: true for exactly one of any
+    /// number of replicas, sweeps and `payout:due` events at once. A caller that dies holding it
+    /// leaves it to be tried again at `until`, under the same idempotency key.
+    pub async fn claim(&self, payout: &Payout, now: i64, until: i64) -> sqlx::Result<bool> {
+        let claimed = sqlx::query(
+            "UPDATE payouts SET next_attempt_at = $2, updated_at = $3 \
+             WHERE id = $1 AND next_attempt_at <= $3 AND next_attempt_at = $4 AND status = $5",
+        )
+        .bind(&payout.id)
+        .bind(until)
+        .bind(now)
+        .bind(payout.next_attempt_at)
+        .bind(payout.status)
+        .execute(self.db.pool())
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// The payout cannot be tried yet (`why`, for the seller): it stays held until `until`.
+    pub async fn postpone(&self, id: &str, until: i64, why: &str) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE payouts SET next_attempt_at = $2, failure_reason = $3, updated_at = $4 \
+             WHERE id = $1 AND status IN ($5, $6)",
+        )
+        .bind(id)
+        .bind(until)
+        .bind(why)
+        .bind(unix_millis())
+        .bind(PayoutStatus::Held)
+        .bind(PayoutStatus::Failed)
+        .execute(self.db.pool())
+        .await
+        .map(drop)
+    }
+
+    /// The transfer was made: the payout is paid, with `payout:paid`. If the sale was refunded
+    /// while the transfer was under way (the payout was cancelled meanwhile), it is paid and
+    /// at once due for reversal, so the seller keeps nothing of a refunded sale.
+    pub async fn paid(&self, payout: &Payout, transfer_id: &str) -> sqlx::Result<()> {
+        let now = unix_millis();
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE payouts SET reversal_wanted_at = CASE WHEN status = $4 THEN $3 ELSE reversal_wanted_at END, \
+             status = $2, stripe_transfer_id = $5, paid_at = $3, next_attempt_at = $3, failure_reason = NULL, updated_at = $3 \
+             WHERE id = $1 AND stripe_transfer_id IS NULL AND status IN ($6, $7, $4)",
+        )
+        .bind(&payout.id)
+        .bind(PayoutStatus::Paid)
+        .bind(now)
+        .bind(PayoutStatus::Cancelled)
+        .bind(transfer_id)
+        .bind(PayoutStatus::Held)
+        .bind(PayoutStatus::Failed)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            outbox::enqueue(
+                &mut tx,
+                &PayoutPaid(payout.outcome(Some(transfer_id), None)),
+            )
+            .await?;
+        }
+        outbox::commit(tx, &self.db).await
+    }
+
+    /// A transfer failed (`reason`; `refused` when Stripe refused it outright, so the next try
+    /// takes a new idempotency key): the payout is `failed` until `retry_at`, with
+    /// `payout:failed`.
+    pub async fn failed(
+        &self,
+        payout: &Payout,
+        reason: &str,
+        refused: bool,
+        retry_at: i64,
+    ) -> sqlx::Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE payouts SET status = $2, failures = failures + 1, refusals = refusals + $3, \
+             failure_reason = $4, next_attempt_at = $5, updated_at = $6 \
+             WHERE id = $1 AND status IN ($7, $2) AND stripe_transfer_id IS NULL",
+        )
+        .bind(&payout.id)
+        .bind(PayoutStatus::Failed)
+        .bind(i64::from(refused))
+        .bind(reason)
+        .bind(retry_at)
+        .bind(unix_millis())
+        .bind(PayoutStatus::Held)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            outbox::enqueue(&mut tx, &PayoutFailed(payout.outcome(None, Some(reason)))).await?;
+        }
+        outbox::commit(tx, &self.db).await
+    }
+
+    /// A reversal failed: tried again at `retry_at`.
+    pub async fn reversal_failed(&self, id: &str, reason: &str, retry_at: i64) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE payouts SET failures = failures + 1, failure_reason = $2, next_attempt_at = $3, updated_at = $4 \
+             WHERE id = $1 AND status = $5",
+        )
+        .bind(id)
+        .bind(reason)
+        .bind(retry_at)
+        .bind(unix_millis())
+        .bind(PayoutStatus::Paid)
+        .execute(self.db.pool())
+        .await
+        .map(drop)
+    }
+
+    /// The transfer was taken back: the payout is reversed, with `payout:reversed`.
+    pub async fn reversed(&self, payout: &Payout, reversal_id: &str) -> sqlx::Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        let updated = sqlx::query(
+            "UPDATE payouts SET status = $2, stripe_reversal_id = $3, failure_reason = NULL, updated_at = $4 \
+             WHERE id = $1 AND status = $5",
+        )
+        .bind(&payout.id)
+        .bind(PayoutStatus::Reversed)
+        .bind(reversal_id)
+        .bind(unix_millis())
+        .bind(PayoutStatus::Paid)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 1 {
+            let outcome = payout.outcome(payout.stripe_transfer_id.as_deref(), None);
+            outbox::enqueue(&mut tx, &PayoutReversed(outcome)).await?;
+        }
+        outbox::commit(tx, &self.db).await
+    }
+
+    /// The seller's account can now be paid out to: their payouts waiting for it are tried at
+    /// their release time (now, for those past it) rather than at the next look.
+    pub async fn wake_seller(&self, stripe_account_id: &str) -> sqlx::Result<u64> {
+        let woken = sqlx::query(
+            "UPDATE payouts SET next_attempt_at = release_at \
+             WHERE status IN ($1, $2) AND next_attempt_at > release_at AND seller_id IN \
+             (SELECT user_id FROM seller_accounts WHERE stripe_account_id = $3)",
+        )
+        .bind(PayoutStatus::Held)
+        .bind(PayoutStatus::Failed)
+        .bind(stripe_account_id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(woken.rows_affected())
+    }
+}
+
+/// The sale of `order_id` was refunded (in the refund's transaction): a payout not paid yet is
+/// cancelled; a paid one is due for reversal.
+pub(crate) async fn sale_refunded(
+    tx: &mut Transaction<'static, Any>,
+    order_id: &str,
+) -> sqlx::Result<()> {
+    let now = unix_millis();
+    sqlx::query("UPDATE payouts SET status = $2, updated_at = $3 WHERE order_id = $1 AND status IN ($4, $5)")
+        .bind(order_id)
+        .bind(PayoutStatus::Cancelled)
+        .bind(now)
+        .bind(PayoutStatus::Held)
+        .bind(PayoutStatus::Failed)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE payouts SET reversal_wanted_at = $2, next_attempt_at = $2, updated_at = $2 \
+         WHERE order_id = $1 AND status = $3 AND reversal_wanted_at IS NULL",
+    )
+    .bind(order_id)
+    .bind(now)
+    .bind(PayoutStatus::Paid)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
