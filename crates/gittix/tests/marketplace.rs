@@ -695,8 +695,8 @@ mod delivery {
 }
 
 /// Sellers' payouts (design, sections 3 and 8) through every service: a delivered sale's payout
-/// is the order's price less the seller fee, released by the expiration service's timer a hold
-/// after delivery (or after the event), and the ledger balances. Transfers go to the simulator's
+/// is the order's price less the seller fee, released a hold after delivery (or after the event)
+/// by the expiration service's timer or payments' own sweep, and the ledger balances. Transfers go to the simulator's
 /// Connect half in both topologies: no local Stripe stand-in implements them.
 mod payouts {
     use super::*;

@@ -34,11 +34,15 @@ pub struct LedgerLine {
     /// Why the order's money is still moving (a payment in flight, a refund or a reversal under
     /// way); `None` once settled, when the equation must hold.
     pub unsettled: Option<&'static str>,
+    /// Why the payout disagrees with the order's terms (its amount and fee are not the order's
+    /// price split by the sale's seller fee), if it does: unbalanced, whatever the sums say.
+    pub disagreement: Option<&'static str>,
 }
 
 impl LedgerLine {
     pub fn balances(&self) -> bool {
-        self.charged == self.refunded + self.paid_out + self.held + self.fees
+        self.disagreement.is_none()
+            && self.charged == self.refunded + self.paid_out + self.held + self.fees
     }
 }
 
@@ -182,6 +186,9 @@ fn line(order_id: String, money: &OrderMoney) -> LedgerLine {
             line.held = payout.amount;
             line.fees = buyer_fee + payout.seller_fee;
         }
+        Some(payout) if payout.status == PayoutStatus::Cancelled && payout.reversal_wanted => {
+            line.unsettled = Some("a refunded sale's unanswered transfer is being looked up");
+        }
         Some(_) => {}
         None if sale_stands && status == OrderStatus::Complete && !undelivered => {
             // Sold, its delivery awaited: the seller's share is held from the order's price.
@@ -190,6 +197,14 @@ fn line(order_id: String, money: &OrderMoney) -> LedgerLine {
             line.fees = buyer_fee + seller_fee;
         }
         None => {}
+    }
+    if let Some(payout) = money.payout {
+        let seller_fee = terms.seller_fee_cents.unwrap_or(0);
+        if payout.seller_fee != seller_fee || payout.amount + payout.seller_fee != terms.price_cents
+        {
+            line.disagreement =
+                Some("the payout is not the order's price less the sale's seller fee");
+        }
     }
     if money.in_flight {
         line.unsettled = Some("a payment attempt is in flight");
@@ -266,8 +281,9 @@ mod tests {
         );
         assert!(reversed.balances());
 
-        // A payout of the wrong amount, a refund that left the payout standing, a payout paid
-        // twice over a charge of the wrong amount: each is caught.
+        // A payout of the wrong amount, a refund that left the payout standing, a charge of the
+        // wrong total, a payout that took more fee than the sale's (the sums alone would agree):
+        // each is caught.
         assert!(!line(
             "o".into(),
             &money(2250, 0, Some((PayoutStatus::Paid, 2000, 100, false)))
@@ -279,10 +295,21 @@ mod tests {
         )
         .balances());
         assert!(!line("o".into(), &money(2000, 0, None)).balances());
+        let overcharged = line(
+            "o".into(),
+            &money(2250, 0, Some((PayoutStatus::Held, 1800, 200, false))),
+        );
+        assert_eq!(overcharged.charged, overcharged.held + overcharged.fees);
+        assert!(!overcharged.balances());
     }
 
     #[test]
     fn money_still_moving_is_unsettled_not_unbalanced() {
+        let looked_up = line(
+            "o".into(),
+            &money(2250, 2250, Some((PayoutStatus::Cancelled, 1900, 100, true))),
+        );
+        assert!(looked_up.unsettled.is_some());
         let reversing = line(
             "o".into(),
             &money(2250, 2250, Some((PayoutStatus::Paid, 1900, 100, true))),

@@ -169,6 +169,11 @@ impl SellerAccounts {
         Ok(recorded)
     }
 
+    /// The seller's recorded account, whatever its status.
+    pub(crate) async fn recorded_account(&self, seller: &str) -> sqlx::Result<Option<String>> {
+        Ok(self.recorded(seller).await?.map(|(id, _)| id))
+    }
+
     /// The seller's account, if it can be paid out to now (a pending one is asked about at
     /// Stripe first, as [`Self::status`] does).
     pub(crate) async fn payable(&self, seller: &str) -> sqlx::Result<Option<String>> {

@@ -131,6 +131,15 @@ impl StripeEvents {
         let Some(ours) = ours else {
             return Ok(());
         };
+        if charge.get("refunded").and_then(serde_json::Value::as_bool) == Some(false) {
+            // A partial refund from Stripe's dashboard: GitTix refunds whole totals only, and
+            // its records (the charge, the payout, the ledger) cannot hold part of one. Left for
+            // an operator (docs/money.md), acknowledged so Stripe stops sending it.
+            tracing::error!(charge_id = %ours.id, order_id = %ours.order_id,
+                amount_refunded = ?charge.get("amount_refunded"),
+                "a partial refund was made in Stripe's dashboard; GitTix records whole refunds only");
+            return Ok(());
+        }
         if matches!(
             ours.status,
             ChargeStatus::Created | ChargeStatus::RequiresAction | ChargeStatus::Authorized

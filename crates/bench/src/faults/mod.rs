@@ -249,6 +249,7 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
         let mut checks = own_checks;
         checks.extend(checks::all(&target.databases, &nats_url, patience).await?);
         checks.extend(checks::deliveries(&target.databases, patience).await?);
+        checks.push(checks::ledger(&target.databases, patience).await?);
         checks.push(checks::stripe_agrees(&rig.stand_in, &target.databases).await?);
         if let Fault::Kill(_) | Fault::RevokeWhileDown(_) = fault {
             checks.push(checks::resumed_in_time(

@@ -27,8 +27,15 @@ CREATE TABLE payouts (
     refusals            BIGINT NOT NULL DEFAULT 0,
     failure_reason      TEXT,
     stripe_transfer_id  TEXT,
-    -- The sale was refunded after the transfer (unix ms): the transfer is to be reversed.
+    -- The sale was refunded after the transfer (unix ms): the transfer is to be reversed. On a
+    -- cancelled payout: its last transfer's outcome was never known, so it is looked up.
     reversal_wanted_at  BIGINT,
+    -- Since when a transfer may have been made without GitTix knowing (a try whose answer did
+    -- not come); cleared once Stripe's answer is recorded.
+    uncertain_since     BIGINT,
+    -- Until when a claimed try may still be waiting for Stripe's answer (unix ms); cleared once
+    -- its outcome is recorded.
+    in_flight_until     BIGINT,
     stripe_reversal_id  TEXT,
     paid_at             BIGINT,
     created_at          BIGINT NOT NULL,
@@ -38,9 +45,12 @@ CREATE TABLE payouts (
 CREATE INDEX payouts_by_seller ON payouts (seller_id, created_at);
 -- The release sweep: payouts still to pay, by when they may be tried.
 CREATE INDEX payouts_to_release ON payouts (next_attempt_at) WHERE status IN ('held', 'failed');
--- The reversal sweep: paid transfers of refunded sales, by when they may be tried (again).
+-- The reversal sweep: paid transfers of refunded sales, and cancelled payouts whose transfer
+-- is to be looked up, by when they may be tried (again).
 CREATE INDEX payouts_to_reverse ON payouts (next_attempt_at)
     WHERE status = 'paid' AND reversal_wanted_at IS NOT NULL;
+CREATE INDEX payouts_to_resolve ON payouts (next_attempt_at)
+    WHERE status = 'cancelled' AND reversal_wanted_at IS NOT NULL;
 
 -- The sale's seller fee (cents), fixed by SELLER_FEE_PERCENT when payments learns the order
 -- completed. Orders completed before this have none (read as 0: no seller fee was taken then).

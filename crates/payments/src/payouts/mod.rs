@@ -16,8 +16,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::provider::accounts::{ConnectedAccounts, TransferError, TransferRequest};
 use crate::seller_accounts::SellerAccounts;
-use crate::store::{ChargeStatus, PaymentStore};
-use store::{Payout, PayoutStatus, PayoutStore};
+use crate::store::{Charge, ChargeStatus, PaymentStore};
+use store::{Payout, PayoutStatus, PayoutStore, WAITING_FOR_ACCOUNT};
 
 /// The longest wait between two tries of a failing transfer.
 pub const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(60 * 60);
@@ -33,8 +33,6 @@ const SWEEP_EVERY: Duration = Duration::from_secs(2);
 const SWEEP_BATCH: i64 = 100;
 
 /// Why a payout is still held, in words for the seller.
-const WAITING_FOR_ACCOUNT: &str =
-    "Waiting for your payout account: finish setting it up on the Payouts page.";
 const WAITING_FOR_PAYMENT: &str = "Waiting for the buyer's payment to be captured.";
 
 /// When a sale delivered at `delivered_at` (unix ms) is released: `hold` after its event
@@ -107,19 +105,19 @@ impl Payouts {
         {
             return Ok(());
         }
-        let charges = self.charges.charges_of(&payout.order_id).await?;
-        let captured = charges
-            .iter()
-            .find(|c| matches!(c.status, ChargeStatus::Completed | ChargeStatus::Refunded));
-        let source = match captured {
-            // A refund reached the payout first (it cancels it in the refund's transaction).
-            Some(charge) if charge.status == ChargeStatus::Refunded => return Ok(()),
-            Some(charge) => charge.stripe_charge_id.clone(),
-            None => None,
-        };
-        let Some(source) = source else {
-            let until = now + millis(self.first_retry);
-            return self.store.postpone(id, until, WAITING_FOR_PAYMENT).await;
+        let source = match self.captured_charge(&payout).await? {
+            // A refund cancels its payout in the refund's own transaction; made sure of here.
+            Some(charge) if charge.status == ChargeStatus::Refunded => {
+                return self.store.sale_was_refunded(&payout.order_id).await;
+            }
+            Some(Charge {
+                stripe_charge_id: Some(source),
+                ..
+            }) => source,
+            _ => {
+                let until = now + millis(self.first_retry);
+                return self.store.postpone(id, until, WAITING_FOR_PAYMENT).await;
+            }
         };
         let Some(destination) = self.accounts.payable(&payout.seller_id).await? else {
             let until = now + millis(ACCOUNT_LOOK_EVERY);
@@ -127,19 +125,12 @@ impl Payouts {
         };
         if !self
             .store
-            .claim(&payout, now, now + millis(CLAIM_FOR))
+            .claim(&payout, now, now + millis(CLAIM_FOR), true)
             .await?
         {
             return Ok(());
         }
-        let request = TransferRequest {
-            destination,
-            amount_cents: payout.amount,
-            source_transaction: source,
-            transfer_group: payout.order_id.clone(),
-            payout_id: payout.id.clone(),
-            idempotency_key: payout.transfer_key(),
-        };
+        let request = transfer_request(&payout, destination, source);
         match self.provider.transfer(&request).await {
             Ok(transfer_id) => {
                 self.store.paid(&payout, &transfer_id).await?;
@@ -168,7 +159,7 @@ impl Payouts {
         let now = unix_millis();
         if !self
             .store
-            .claim(payout, now, now + millis(CLAIM_FOR))
+            .claim(payout, now, now + millis(CLAIM_FOR), false)
             .await?
         {
             return Ok(());
@@ -186,13 +177,72 @@ impl Payouts {
                 gittix_shared::metrics::payout_transfer_failed();
                 let reason = format!("The reversal failed and will be tried again: {error}");
                 self.store
-                    .reversal_failed(&payout.id, &reason, unix_millis() + millis(wait))
+                    .try_again_at(
+                        &payout.id,
+                        PayoutStatus::Paid,
+                        &reason,
+                        unix_millis() + millis(wait),
+                    )
                     .await
             }
         }
     }
 
-    /// One round: every payout due now is tried, and every reversal owed.
+    /// The buyer's captured payment of the payout's sale (refunded since, or not).
+    async fn captured_charge(&self, payout: &Payout) -> sqlx::Result<Option<Charge>> {
+        let charges = self.charges.charges_of(&payout.order_id).await?;
+        Ok(charges
+            .into_iter()
+            .find(|c| matches!(c.status, ChargeStatus::Completed | ChargeStatus::Refunded)))
+    }
+
+    /// A refunded sale whose payout's last transfer was never answered: asks Stripe by sending
+    /// the same transfer under the same idempotency key, which answers with the transfer if the
+    /// first request made one. A transfer it answers is recorded paid and then reversed (so is
+    /// one this request makes, if the first never reached Stripe: the money comes straight
+    /// back); an outright refusal means none was made.
+    async fn resolve(&self, payout: &Payout) -> sqlx::Result<()> {
+        let source = self
+            .captured_charge(payout)
+            .await?
+            .and_then(|charge| charge.stripe_charge_id);
+        let destination = self.accounts.recorded_account(&payout.seller_id).await?;
+        let (Some(source), Some(destination)) = (source, destination) else {
+            // No try could have been sent without both.
+            return self.store.nothing_was_transferred(&payout.id).await;
+        };
+        let now = unix_millis();
+        if !self
+            .store
+            .claim(payout, now, now + millis(CLAIM_FOR), true)
+            .await?
+        {
+            return Ok(());
+        }
+        let request = transfer_request(payout, destination, source);
+        match self.provider.transfer(&request).await {
+            Ok(transfer_id) => {
+                tracing::warn!(payout_id = %payout.id, transfer = %transfer_id,
+                    "a refunded sale's transfer was made; reversing it");
+                self.store.paid(payout, &transfer_id).await
+            }
+            Err(TransferError::Refused(reason)) => {
+                tracing::info!(payout_id = %payout.id, %reason, "a refunded sale's transfer was never made");
+                self.store.nothing_was_transferred(&payout.id).await
+            }
+            Err(TransferError::Unavailable(error)) => {
+                let wait = backoff(self.first_retry, payout.failures + 1);
+                let reason = format!("Looking up the transfer of a refunded sale failed: {error}");
+                let retry_at = unix_millis() + millis(wait);
+                self.store
+                    .try_again_at(&payout.id, PayoutStatus::Cancelled, &reason, retry_at)
+                    .await
+            }
+        }
+    }
+
+    /// One round: every payout due now is tried, every reversal owed is made, and every
+    /// refunded sale's unanswered transfer is looked up.
     pub(crate) async fn sweep(&self) -> sqlx::Result<()> {
         let now = unix_millis();
         for payout in self.store.due(now, SWEEP_BATCH).await? {
@@ -200,6 +250,9 @@ impl Payouts {
         }
         for payout in self.store.to_reverse(now, SWEEP_BATCH).await? {
             self.reverse(&payout).await?;
+        }
+        for payout in self.store.to_resolve(now, SWEEP_BATCH).await? {
+            self.resolve(&payout).await?;
         }
         Ok(())
     }
@@ -218,6 +271,19 @@ impl Payouts {
                 () = tokio::time::sleep(SWEEP_EVERY) => {}
             }
         }
+    }
+}
+
+/// The transfer of `payout`'s share to `destination` from the buyer's charge `source`: the
+/// same request every time for one payout and key, as an idempotent retry must be.
+fn transfer_request(payout: &Payout, destination: String, source: String) -> TransferRequest {
+    TransferRequest {
+        destination,
+        amount_cents: payout.amount,
+        source_transaction: source,
+        transfer_group: payout.order_id.clone(),
+        payout_id: payout.id.clone(),
+        idempotency_key: payout.transfer_key(),
     }
 }
 

@@ -49,6 +49,9 @@ pub struct Payout {
     pub failure_reason: Option<String>,
     pub stripe_transfer_id: Option<String>,
     pub reversal_wanted_at: Option<i64>,
+    /// Since when a transfer may have been made without GitTix knowing (a try claimed whose
+    /// answer never came): cleared once Stripe's answer is known.
+    pub uncertain_since: Option<i64>,
     pub paid_at: Option<i64>,
     pub created_at: i64,
 }
@@ -75,7 +78,12 @@ impl Payout {
 }
 
 const COLUMNS: &str = "id, order_id, ticket_id, seller_id, amount, seller_fee, status, release_at, \
-    next_attempt_at, failures, refusals, failure_reason, stripe_transfer_id, reversal_wanted_at, paid_at, created_at";
+    next_attempt_at, failures, refusals, failure_reason, stripe_transfer_id, reversal_wanted_at, uncertain_since, \
+    paid_at, created_at";
+
+/// Why a payout is still held while its seller's account cannot take it, in words for the seller.
+pub const WAITING_FOR_ACCOUNT: &str =
+    "Waiting for your payout account: finish setting it up on the Payouts page.";
 
 /// A delivered sale, as the payout's scheduling needs it.
 pub struct DeliveredSale<'a> {
@@ -117,6 +125,9 @@ impl PayoutStore {
         if !inbox::record(&mut tx, event_id).await? {
             return Ok(Scheduling::Done);
         }
+        // A refund of the sale waits for this transaction, and then finds its payout to cancel
+        // (or this one sees the refund): see `lock_order`.
+        lock_order(&mut tx, sale.order_id).await?;
         let order: Option<(OrderStatus, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
             "SELECT status, price_cents, seller_fee_cents, undelivered_at FROM orders WHERE id = $1",
         )
@@ -157,6 +168,7 @@ impl PayoutStore {
             failure_reason: None,
             stripe_transfer_id: None,
             reversal_wanted_at: None,
+            uncertain_since: None,
             paid_at: None,
             created_at: now,
         };
@@ -207,14 +219,15 @@ impl PayoutStore {
         .await
     }
 
+    // The sweep's three queries write their statuses as literals, so the partial indexes of
+    // migration 0110 (whose conditions are the same literals) serve them.
+
     /// Payouts to pay that may be tried at `now`, oldest first.
     pub async fn due(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Payout>> {
         sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM payouts WHERE status IN ($1, $2) AND next_attempt_at <= $3 \
-             ORDER BY next_attempt_at LIMIT $4"
+            "SELECT {COLUMNS} FROM payouts WHERE status IN ('held', 'failed') AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at LIMIT $2"
         ))
-        .bind(PayoutStatus::Held)
-        .bind(PayoutStatus::Failed)
         .bind(now)
         .bind(limit)
         .fetch_all(self.db.pool())
@@ -224,10 +237,22 @@ impl PayoutStore {
     /// Paid payouts of refunded sales whose reversal may be tried at `now`.
     pub async fn to_reverse(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Payout>> {
         sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM payouts WHERE status = $1 AND reversal_wanted_at IS NOT NULL \
-             AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3"
+            "SELECT {COLUMNS} FROM payouts WHERE status = 'paid' AND reversal_wanted_at IS NOT NULL \
+             AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"
         ))
-        .bind(PayoutStatus::Paid)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await
+    }
+
+    /// Cancelled payouts of refunded sales whose last transfer's outcome was never known, to be
+    /// asked about at `now`.
+    pub async fn to_resolve(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Payout>> {
+        sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM payouts WHERE status = 'cancelled' AND reversal_wanted_at IS NOT NULL \
+             AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"
+        ))
         .bind(now)
         .bind(limit)
         .fetch_all(self.db.pool())
@@ -237,18 +262,42 @@ impl PayoutStore {
     /// Takes the payout's next try for one caller until `until`: true for exactly one of any
     /// number of replicas, sweeps and `payout:due` events at once. A caller that dies holding it
     /// leaves it to be tried again at `until`, under the same idempotency key.
-    pub async fn claim(&self, payout: &Payout, now: i64, until: i64) -> sqlx::Result<bool> {
-        let claimed = sqlx::query(
-            "UPDATE payouts SET next_attempt_at = $2, updated_at = $3 \
-             WHERE id = $1 AND next_attempt_at <= $3 AND next_attempt_at = $4 AND status = $5",
-        )
-        .bind(&payout.id)
-        .bind(until)
-        .bind(now)
-        .bind(payout.next_attempt_at)
-        .bind(payout.status)
-        .execute(self.db.pool())
-        .await?;
+    ///
+    /// A claim for a transfer marks the payout uncertain until Stripe's answer is recorded: a
+    /// refund meanwhile then looks the transfer up rather than trusting that none was made. It
+    /// also ends the wait for the account, so enabling the account cannot reset the claim.
+    pub async fn claim(
+        &self,
+        payout: &Payout,
+        now: i64,
+        until: i64,
+        for_transfer: bool,
+    ) -> sqlx::Result<bool> {
+        let claim = if for_transfer {
+            sqlx::query(
+                "UPDATE payouts SET next_attempt_at = $2, updated_at = $3, in_flight_until = $2, \
+                 uncertain_since = COALESCE(uncertain_since, $3), \
+                 failure_reason = CASE WHEN failure_reason = $6 THEN NULL ELSE failure_reason END \
+                 WHERE id = $1 AND next_attempt_at <= $3 AND next_attempt_at = $4 AND status = $5",
+            )
+        } else {
+            sqlx::query(
+                "UPDATE payouts SET next_attempt_at = $2, updated_at = $3 \
+                 WHERE id = $1 AND next_attempt_at <= $3 AND next_attempt_at = $4 AND status = $5",
+            )
+        };
+        let claim = claim
+            .bind(&payout.id)
+            .bind(until)
+            .bind(now)
+            .bind(payout.next_attempt_at)
+            .bind(payout.status);
+        let claim = if for_transfer {
+            claim.bind(WAITING_FOR_ACCOUNT)
+        } else {
+            claim
+        };
+        let claimed = claim.execute(self.db.pool()).await?;
         Ok(claimed.rows_affected() == 1)
     }
 
@@ -277,7 +326,8 @@ impl PayoutStore {
         let mut tx = self.db.pool().begin().await?;
         let updated = sqlx::query(
             "UPDATE payouts SET reversal_wanted_at = CASE WHEN status = $4 THEN $3 ELSE reversal_wanted_at END, \
-             status = $2, stripe_transfer_id = $5, paid_at = $3, next_attempt_at = $3, failure_reason = NULL, updated_at = $3 \
+             status = $2, stripe_transfer_id = $5, paid_at = $3, next_attempt_at = $3, failure_reason = NULL, \
+             uncertain_since = NULL, in_flight_until = NULL, updated_at = $3 \
              WHERE id = $1 AND stripe_transfer_id IS NULL AND status IN ($6, $7, $4)",
         )
         .bind(&payout.id)
@@ -312,7 +362,8 @@ impl PayoutStore {
         let mut tx = self.db.pool().begin().await?;
         let updated = sqlx::query(
             "UPDATE payouts SET status = $2, failures = failures + 1, refusals = refusals + $3, \
-             failure_reason = $4, next_attempt_at = $5, updated_at = $6 \
+             failure_reason = $4, next_attempt_at = $5, updated_at = $6, in_flight_until = NULL, \
+             uncertain_since = CASE WHEN $3 = 1 THEN NULL ELSE uncertain_since END \
              WHERE id = $1 AND status IN ($7, $2) AND stripe_transfer_id IS NULL",
         )
         .bind(&payout.id)
@@ -330,27 +381,58 @@ impl PayoutStore {
         outbox::commit(tx, &self.db).await
     }
 
-    /// A reversal failed: tried again at `retry_at`.
-    pub async fn reversal_failed(&self, id: &str, reason: &str, retry_at: i64) -> sqlx::Result<()> {
+    /// A reversal, or the lookup of a refunded sale's unknown transfer, failed (`reason`): the
+    /// payout, still `status`, is tried again at `retry_at`.
+    pub async fn try_again_at(
+        &self,
+        id: &str,
+        status: PayoutStatus,
+        reason: &str,
+        retry_at: i64,
+    ) -> sqlx::Result<()> {
         sqlx::query(
-            "UPDATE payouts SET failures = failures + 1, failure_reason = $2, next_attempt_at = $3, updated_at = $4 \
+            "UPDATE payouts SET failures = failures + 1, failure_reason = $2, next_attempt_at = $3, updated_at = $4, \
+             in_flight_until = NULL \
              WHERE id = $1 AND status = $5",
         )
         .bind(id)
         .bind(reason)
         .bind(retry_at)
         .bind(unix_millis())
-        .bind(PayoutStatus::Paid)
+        .bind(status)
         .execute(self.db.pool())
         .await
         .map(drop)
+    }
+
+    /// Stripe refused the transfer of a cancelled payout outright: none was ever made, and
+    /// nothing is left to look up.
+    pub async fn nothing_was_transferred(&self, id: &str) -> sqlx::Result<()> {
+        sqlx::query(
+            "UPDATE payouts SET uncertain_since = NULL, reversal_wanted_at = NULL, in_flight_until = NULL, updated_at = $2 \
+             WHERE id = $1 AND status = $3 AND stripe_transfer_id IS NULL",
+        )
+        .bind(id)
+        .bind(unix_millis())
+        .bind(PayoutStatus::Cancelled)
+        .execute(self.db.pool())
+        .await
+        .map(drop)
+    }
+
+    /// The sale of `order_id` turned out refunded while its payout waited: as a refund does.
+    pub async fn sale_was_refunded(&self, order_id: &str) -> sqlx::Result<()> {
+        let mut tx = self.db.pool().begin().await?;
+        sale_refunded(&mut tx, order_id).await?;
+        tx.commit().await
     }
 
     /// The transfer was taken back: the payout is reversed, with `payout:reversed`.
     pub async fn reversed(&self, payout: &Payout, reversal_id: &str) -> sqlx::Result<()> {
         let mut tx = self.db.pool().begin().await?;
         let updated = sqlx::query(
-            "UPDATE payouts SET status = $2, stripe_reversal_id = $3, failure_reason = NULL, updated_at = $4 \
+            "UPDATE payouts SET status = $2, stripe_reversal_id = $3, failure_reason = NULL, \
+             uncertain_since = NULL, in_flight_until = NULL, updated_at = $4 \
              WHERE id = $1 AND status = $5",
         )
         .bind(&payout.id)
@@ -368,15 +450,16 @@ impl PayoutStore {
     }
 
     /// The seller's account can now be paid out to: their payouts waiting for it are tried at
-    /// their release time (now, for those past it) rather than at the next look.
+    /// their release time (now, for those past it) rather than at the next look. Only payouts
+    /// waiting for the account: a claimed try, or a failed one's backoff, is left as it is.
     pub async fn wake_seller(&self, stripe_account_id: &str) -> sqlx::Result<u64> {
         let woken = sqlx::query(
             "UPDATE payouts SET next_attempt_at = release_at \
-             WHERE status IN ($1, $2) AND next_attempt_at > release_at AND seller_id IN \
+             WHERE status = $1 AND failure_reason = $2 AND next_attempt_at > release_at AND seller_id IN \
              (SELECT user_id FROM seller_accounts WHERE stripe_account_id = $3)",
         )
         .bind(PayoutStatus::Held)
-        .bind(PayoutStatus::Failed)
+        .bind(WAITING_FOR_ACCOUNT)
         .bind(stripe_account_id)
         .execute(self.db.pool())
         .await?;
@@ -384,14 +467,33 @@ impl PayoutStore {
     }
 }
 
+/// Takes the replica order's row lock for the rest of the transaction (a write that changes
+/// nothing): scheduling a payout and refunding the sale both take it first, so on PostgreSQL
+/// one waits for the other and then sees what it did (SQLite runs one writer at a time anyway).
+async fn lock_order(tx: &mut Transaction<'static, Any>, order_id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE orders SET version = version WHERE id = $1")
+        .bind(order_id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
 /// The sale of `order_id` was refunded (in the refund's transaction): a payout not paid yet is
-/// cancelled; a paid one is due for reversal.
+/// cancelled; a paid one is due for reversal. A cancelled one whose last transfer's outcome was
+/// never known is due for a lookup (`reversal_wanted_at`): the transfer may have been made. The
+/// lookup waits for a try still in flight to end (`in_flight_until`), and is otherwise at once.
 pub(crate) async fn sale_refunded(
     tx: &mut Transaction<'static, Any>,
     order_id: &str,
 ) -> sqlx::Result<()> {
+    lock_order(tx, order_id).await?;
     let now = unix_millis();
-    sqlx::query("UPDATE payouts SET status = $2, updated_at = $3 WHERE order_id = $1 AND status IN ($4, $5)")
+    sqlx::query(
+        "UPDATE payouts SET status = $2, updated_at = $3, \
+         reversal_wanted_at = CASE WHEN uncertain_since IS NULL THEN NULL ELSE $3 END, \
+         next_attempt_at = CASE WHEN uncertain_since IS NULL THEN next_attempt_at ELSE COALESCE(in_flight_until, $3) END \
+         WHERE order_id = $1 AND status IN ($4, $5)",
+    )
         .bind(order_id)
         .bind(PayoutStatus::Cancelled)
         .bind(now)

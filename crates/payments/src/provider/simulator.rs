@@ -88,6 +88,9 @@ struct State {
     /// How many of the next transfers fail as if Stripe were down (see
     /// [`SimulatedStripe::fail_next_transfers`]).
     failing_transfers: u32,
+    /// How many of the next transfers are made but answered as if Stripe did not reply (see
+    /// [`SimulatedStripe::lose_next_transfer_answers`]).
+    lost_transfer_answers: u32,
     /// The transfer or reversal each idempotency key made.
     transfer_keys: HashMap<String, String>,
 }
@@ -192,6 +195,12 @@ impl SimulatedStripe {
     /// retries). Nothing is transferred by a failed call.
     pub fn fail_next_transfers(&self, count: u32) {
         self.state().failing_transfers = count;
+    }
+
+    /// The next `count` transfers are made, but answered as if Stripe did not reply: the
+    /// outcome GitTix must find out by asking again under the same idempotency key.
+    pub fn lose_next_transfer_answers(&self, count: u32) {
+        self.state().lost_transfer_answers = count;
     }
 
     /// Every transfer made, as it was asked for, with its id and its reversal's: what Stripe's
@@ -382,6 +391,13 @@ impl ConnectedAccounts for SimulatedStripe {
         state
             .transfer_keys
             .insert(request.idempotency_key.clone(), id.clone());
+        if state.lost_transfer_answers > 0 {
+            state.lost_transfer_answers -= 1;
+            return Err(Unavailable(
+                "the simulator made this transfer and lost its answer".to_owned(),
+            )
+            .into());
+        }
         Ok(id)
     }
 

@@ -32,6 +32,11 @@ impl PayoutsApp {
     /// Payouts held `hold_seconds` after delivery (the tickets here have no event), retried
     /// 100 ms after a failure.
     async fn spawn(topology: Topology, hold_seconds: f64) -> Self {
+        Self::spawn_retrying(topology, hold_seconds, 0).await
+    }
+
+    /// As [`Self::spawn`], retrying a failed transfer `retry_seconds` after it.
+    async fn spawn_retrying(topology: Topology, hold_seconds: f64, retry_seconds: u64) -> Self {
         let connect = Arc::new(SimulatedStripe::default());
         let payments: Arc<dyn PaymentProvider> = match topology {
             Topology::Embedded => Arc::new(SimulatedStripe::default()),
@@ -46,7 +51,7 @@ impl PayoutsApp {
             payments_per_user_per_minute: unlimited,
             payments_per_client_per_minute: unlimited,
             payout_hold_hours: hold_seconds / 3600.0,
-            payout_retry_seconds: 0,
+            payout_retry_seconds: retry_seconds,
             ..PaymentsConfig::default()
         };
         let app = PaymentsApp::spawn_charging(topology, providers, config, fees()).await;
@@ -242,7 +247,10 @@ topology_tests! {
         let mut failures = EventLog::watch(test.app.bus(), &["payout:failed"]).await;
         let seller = test.app.user();
         test.onboarded(&seller).await;
-        test.connect.fail_next_transfers(2);
+        // The first try never reaches Stripe; the second makes the transfer but its answer is
+        // lost; the third, under the same key, is answered with that transfer.
+        test.connect.fail_next_transfers(1);
+        test.connect.lose_next_transfer_answers(1);
         let order = test.delivered_sale(&seller).await;
         for _ in 0..2 {
             let (_, failed) = failures.next().await;
@@ -269,6 +277,58 @@ topology_tests! {
         test.payout_becomes(&seller, "cancelled").await;
         assert!(test.transfers_for(&order).is_empty());
         test.ledger_balances().await;
+    }
+
+    async fn a_refund_while_a_transfers_outcome_is_unknown_finds_and_reverses_it(topology) {
+        // A failed transfer waits an hour: only the refund's lookup can find it.
+        let test = PayoutsApp::spawn_retrying(topology, 0.0, 3600).await;
+        let mut events = EventLog::watch(test.app.bus(), &["payout:failed", "payout:paid", "payout:reversed"]).await;
+        let seller = test.app.user();
+        test.onboarded(&seller).await;
+        test.connect.lose_next_transfer_answers(1);
+        let order = test.delivered_sale(&seller).await;
+        assert_eq!(events.next().await.0, "payout:failed");
+        test.payout_becomes(&seller, "failed").await;
+        assert_eq!(test.transfers_for(&order).len(), 1, "Stripe made it, unbeknown to GitTix");
+        test.refunded_in_stripe(&order).await;
+        assert_eq!(events.next().await.0, "payout:paid");
+        assert_eq!(events.next().await.0, "payout:reversed");
+        test.payout_becomes(&seller, "reversed").await;
+        // The one transfer, found under its key and taken back; none made anew.
+        assert_eq!(test.transfers_for(&order), [(1800, test.stripe_charge_id(&order).await, true)]);
+        test.ledger_balances().await;
+    }
+
+    async fn a_refund_while_a_transfer_that_never_happened_is_retried_cancels_the_payout(topology) {
+        let test = PayoutsApp::spawn_retrying(topology, 0.0, 3600).await;
+        let seller = test.app.user();
+        test.onboarded(&seller).await;
+        test.connect.fail_next_transfers(1);
+        let order = test.delivered_sale(&seller).await;
+        test.payout_becomes(&seller, "failed").await;
+        test.refunded_in_stripe(&order).await;
+        // The lookup sends the same transfer under the same key. Stripe would refuse a transfer
+        // from a refunded charge (the payout stays cancelled); the simulator makes it, and it is
+        // reversed at once. Either way the seller keeps nothing.
+        test.ledger_balances().await;
+        let status = test.payouts(&seller).await[0]["status"].clone();
+        assert!(status == "cancelled" || status == "reversed", "{status}");
+        assert!(test.transfers_for(&order).iter().all(|(_, _, reversed)| *reversed));
+    }
+
+    async fn a_partial_refund_in_stripes_dashboard_changes_nothing_here(topology) {
+        let test = PayoutsApp::spawn(topology, 3600.0).await;
+        let seller = test.app.user();
+        let order = test.delivered_sale(&seller).await;
+        test.payout_becomes(&seller, "held").await;
+        let intent: String = sqlx::query_scalar("SELECT stripe_id FROM charges WHERE order_id = $1")
+            .bind(&order).fetch_one(test.app.db.pool()).await.unwrap();
+        let event = json!({"id": format!("evt_partial_{order}"), "type": "charge.refunded",
+            "data": {"object": {"id": test.stripe_charge_id(&order).await, "payment_intent": intent,
+                "refunded": false, "amount": 2250, "amount_refunded": 500, "refunds": {"data": [{"id": "re_partial"}]}}}});
+        assert_eq!(test.app.stripe_sends(&event).await, StatusCode::OK);
+        assert_eq!(test.app.charges(&order).await, [("completed".to_owned(), 2250, 1)]);
+        assert_eq!(test.payouts(&seller).await[0]["status"], "held");
     }
 
     async fn a_refund_after_release_reverses_the_transfer(topology) {
