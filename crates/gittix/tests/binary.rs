@@ -634,3 +634,132 @@ async fn slow_and_idle_connections_are_closed_and_connections_are_capped() {
     );
     drop(silent);
 }
+
+/// An embedded GitTix killed with SIGKILL while its sellers' payouts are held loses none of
+/// them: restarted on the same data directory, it pays each delivered sale once, the price less
+/// the seller fee, and the ledger balances to the cent (design, sections 5 and 8).
+#[tokio::test]
+async fn a_killed_embedded_gittix_pays_every_held_payout_after_its_restart_and_the_ledger_balances()
+{
+    let dir = tempfile::tempdir().unwrap();
+    // Payouts held 14.4 s after delivery: long enough to kill the process while they wait.
+    let env = [
+        ("BUYER_FEE_PERCENT", "12.5"),
+        ("SELLER_FEE_PERCENT", "10"),
+        ("PAYOUT_HOLD_HOURS", "0.004"),
+    ];
+    let first = Gittix::start(&[], &env, dir.path());
+    let base = first.base_url.clone();
+    let client = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, cookie: &str| {
+        client
+            .request(method, format!("{base}{path}"))
+            .header("cookie", cookie)
+    };
+    let seller = session_cookie(&signup(&base, "seller@test.com").await).unwrap();
+    let buyer = session_cookie(&signup(&base, "buyer@test.com").await).unwrap();
+    for path in ["/api/payouts/account", "/api/payouts/account/onboarding"] {
+        let answer = call(reqwest::Method::POST, path, &seller)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{path}");
+    }
+    let prices = [20, 35, 50];
+    for price in prices {
+        let ticket: serde_json::Value = call(reqwest::Method::POST, "/api/tickets", &seller)
+            .json(&json!({"title": "Kept", "price": price}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ticket = ticket["id"].as_str().unwrap().to_owned();
+        let uploaded = call(
+            reqwest::Method::PUT,
+            &format!("/api/tickets/{ticket}/file"),
+            &seller,
+        )
+        .header("content-type", "application/pdf")
+        .body(&b"%PDF-1.4\n% kept\n"[..])
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(uploaded.status(), 204);
+        let order = eventually("the order to be taken", || async {
+            let answer = call(reqwest::Method::POST, "/api/orders", &buyer)
+                .json(&json!({"ticketId": ticket}))
+                .send()
+                .await
+                .unwrap();
+            if answer.status() != 201 {
+                return None;
+            }
+            let order: serde_json::Value = answer.json().await.unwrap();
+            order["id"].as_str().map(str::to_owned)
+        })
+        .await;
+        let paid = call(reqwest::Method::POST, "/api/payments", &buyer)
+            .json(&json!({"token": "tok_visa", "orderId": order}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(paid.status(), 201);
+    }
+    let payouts = |base: String, seller: String| async move {
+        let listed: serde_json::Value = reqwest::Client::new()
+            .get(format!("{base}/api/payouts"))
+            .header("cookie", &seller)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        listed.as_array().unwrap().clone()
+    };
+    let held = eventually("every sale's payout to be held", || async {
+        let listed = payouts(base.clone(), seller.clone()).await;
+        (listed.len() == prices.len() && listed.iter().all(|p| p["status"] == "held"))
+            .then_some(listed)
+    })
+    .await;
+    assert_eq!(held.len(), 3);
+    // SIGKILL, as a crash: nothing is flushed or handed over.
+    drop(first);
+
+    let second = Gittix::start(&[], &env, dir.path());
+    // Released 14.4 s after each delivery, whatever the restart took.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
+    let paid = loop {
+        let listed = payouts(second.base_url.clone(), seller.clone()).await;
+        if listed.len() == prices.len() && listed.iter().all(|p| p["status"] == "paid") {
+            break listed;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all paid: {listed:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let mut amounts: Vec<f64> = paid.iter().map(|p| p["amount"].as_f64().unwrap()).collect();
+    amounts.sort_by(f64::total_cmp);
+    assert_eq!(amounts, [18.0, 31.5, 45.0]);
+    assert!(second.terminate());
+
+    let db = gittix_shared::db::Db::open_sqlite_file(&dir.path().join("data/payments.db")).unwrap();
+    let ledger = gittix_payments::ledger::read(&db).await.unwrap();
+    assert_eq!(
+        ledger.unbalanced().count() + ledger.unsettled().count(),
+        0,
+        "{ledger:#?}"
+    );
+    let total = ledger.total();
+    // $105 of tickets: $118.13 charged (12.5% each, rounded half up: $2.50, $4.38, $6.25),
+    // $94.50 paid out, $10.50 + $13.13 kept.
+    assert_eq!(
+        (total.charged, total.paid_out, total.held, total.fees),
+        (11813, 9450, 0, 2363)
+    );
+}
