@@ -67,25 +67,7 @@ async fn a_seller_lists_a_seat_for_an_event_with_its_file_and_the_buyer_download
     assert!(seller.text(".event-meta").await.contains(&name));
 
     // The file, uploaded from the listings with the form (no script needed).
-    let file = std::env::temp_dir().join(format!("gittix-ticket-{ticket_id}.pdf"));
-    std::fs::write(&file, PDF).unwrap();
-    seller.visit(&site.url("/listings"), "listings").await;
-    let input = seller
-        .client
-        .find(Locator::Css(&format!("#file-{ticket_id}")))
-        .await
-        .unwrap();
-    input.send_keys(file.to_str().unwrap()).await.unwrap();
-    seller
-        .submit(
-            &format!("#ticket-{ticket_id} .upload-form button"),
-            "file-uploaded",
-        )
-        .await;
-    assert!(seller
-        .text(&format!("#ticket-{ticket_id}"))
-        .await
-        .contains("Your file"));
+    seller.upload_from_listings(&site, &ticket_id, PDF).await;
 
     // The buyer finds the event on the home page, and the seat on its page.
     let buyer = driver.browser(&site, test, "buyer", 1280, 900).await;
@@ -138,5 +120,4 @@ async fn a_seller_lists_a_seat_for_an_event_with_its_file_and_the_buyer_download
     );
     let bytes: Vec<u8> = serde_json::from_value(downloaded[2].clone()).unwrap();
     assert_eq!(bytes, PDF);
-    std::fs::remove_file(file).ok();
 }

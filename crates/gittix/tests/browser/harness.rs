@@ -358,6 +358,30 @@ impl Browser {
             .await;
     }
 
+    /// Uploads `file` (a PDF) as the ticket's file from the seller's listings, with the page's
+    /// own form (no script needed).
+    pub async fn upload_from_listings(&self, site: &Site, ticket_id: &str, file: &[u8]) {
+        let path = std::env::temp_dir().join(format!("gittix-ticket-{ticket_id}.pdf"));
+        std::fs::write(&path, file).unwrap();
+        self.visit(&site.url("/listings"), "listings").await;
+        let input = self
+            .client
+            .find(Locator::Css(&format!("#file-{ticket_id}")))
+            .await
+            .unwrap();
+        input.send_keys(path.to_str().unwrap()).await.unwrap();
+        self.submit(
+            &format!("#ticket-{ticket_id} .upload-form button"),
+            "file-uploaded",
+        )
+        .await;
+        std::fs::remove_file(path).ok();
+        assert!(self
+            .text(&format!("#ticket-{ticket_id}"))
+            .await
+            .contains("Your file"));
+    }
+
     /// Sells a ticket and returns its page's path.
     pub async fn sell(&self, site: &Site, title: &str, price: &str) -> String {
         self.visit(&site.url("/tickets/new"), "sell").await;

@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use fantoccini::Locator;
-
-use crate::harness::{Browser, Driver, Site};
+use crate::harness::{Driver, Site};
 
 const PDF: &[u8] = b"%PDF-1.4\n% a ticket paid out\n";
 
@@ -89,7 +87,7 @@ async fn a_seller_onboards_sells_and_sees_the_payout_paid() {
     }
     let ticket_page = seller.sell(&site, "Payout Gala", "40").await;
     let ticket_id = ticket_page.trim_start_matches("/tickets/").to_owned();
-    upload_file(&seller, &site, &ticket_id).await;
+    seller.upload_from_listings(&site, &ticket_id, PDF).await;
 
     let buyer = driver.browser(&site, test, "buyer", 1280, 900).await;
     buyer.sign_up(&site, "buyer").await;
@@ -125,28 +123,4 @@ async fn a_seller_onboards_sells_and_sees_the_payout_paid() {
     assert!(shown.contains(&site.seller_receives(4000)), "{shown}");
     seller.screenshot("payout-listed").await;
     seller.close().await;
-}
-
-/// Uploads the ticket's file from the seller's listings, with the page's own form.
-async fn upload_file(seller: &Browser, site: &Site, ticket_id: &str) {
-    let file = std::env::temp_dir().join(format!("gittix-payout-{ticket_id}.pdf"));
-    std::fs::write(&file, PDF).unwrap();
-    seller.visit(&site.url("/listings"), "listings").await;
-    let input = seller
-        .client
-        .find(Locator::Css(&format!("#file-{ticket_id}")))
-        .await
-        .unwrap();
-    input.send_keys(file.to_str().unwrap()).await.unwrap();
-    seller
-        .submit(
-            &format!("#ticket-{ticket_id} .upload-form button"),
-            "file-uploaded",
-        )
-        .await;
-    assert!(seller
-        .text(&format!("#ticket-{ticket_id}"))
-        .await
-        .contains("Your file"));
-    std::fs::remove_file(file).ok();
 }

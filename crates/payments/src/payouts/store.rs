@@ -219,39 +219,45 @@ impl PayoutStore {
         .await
     }
 
-    // The sweep's three queries write their statuses as literals, so the partial indexes of
-    // migration 0110 (whose conditions are the same literals) serve them.
-
     /// Payouts to pay that may be tried at `now`, oldest first.
     pub async fn due(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Payout>> {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM payouts WHERE status IN ('held', 'failed') AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at LIMIT $2"
-        ))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(self.db.pool())
-        .await
+        self.sweepable("status IN ('held', 'failed')", now, limit)
+            .await
     }
 
     /// Paid payouts of refunded sales whose reversal may be tried at `now`.
     pub async fn to_reverse(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Payout>> {
-        sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM payouts WHERE status = 'paid' AND reversal_wanted_at IS NOT NULL \
-             AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"
-        ))
-        .bind(now)
-        .bind(limit)
-        .fetch_all(self.db.pool())
+        self.sweepable(
+            "status = 'paid' AND reversal_wanted_at IS NOT NULL",
+            now,
+            limit,
+        )
         .await
     }
 
     /// Cancelled payouts of refunded sales whose last transfer's outcome was never known, to be
     /// asked about at `now`.
     pub async fn to_resolve(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Payout>> {
+        self.sweepable(
+            "status = 'cancelled' AND reversal_wanted_at IS NOT NULL",
+            now,
+            limit,
+        )
+        .await
+    }
+
+    /// The payouts `condition` selects that may be tried at `now`, by when they may be. The
+    /// condition is a literal, the same as a partial index's of migration 0110, so that index
+    /// serves the sweep (a bound status would not match it).
+    async fn sweepable(
+        &self,
+        condition: &'static str,
+        now: i64,
+        limit: i64,
+    ) -> sqlx::Result<Vec<Payout>> {
         sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM payouts WHERE status = 'cancelled' AND reversal_wanted_at IS NOT NULL \
-             AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2"
+            "SELECT {COLUMNS} FROM payouts WHERE {condition} AND next_attempt_at <= $1 \
+             ORDER BY next_attempt_at LIMIT $2"
         ))
         .bind(now)
         .bind(limit)
