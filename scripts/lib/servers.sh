@@ -201,6 +201,28 @@ start_stripe_connect() {
   stripe_connect_url="http://127.0.0.1:$port"
 }
 
+# --- SMTP ------------------------------------------------------------------------------------
+# A real SMTP server for the notifications service: aiosmtpd (PyPI), run by smtp_server.py (next
+# to this file) on 127.0.0.1. It stores every message it accepts in a Maildir and refuses
+# recipients at bounce.invalid (550) and later.invalid (451). The Maildir is in the private
+# directory and named on the command line, so a restart (the fault suite's) keeps the messages
+# already delivered. Sets smtp_url and smtp_maildir.
+start_smtp() {
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    apt_install python3-venv
+  fi
+  say "installing the SMTP server (PyPI aiosmtpd) in $work/smtp"
+  python3 -m venv "$work/smtp"
+  "$work/smtp/bin/pip" install --quiet --disable-pip-version-check aiosmtpd==1.4.6
+  local port
+  port=$(free_port)
+  smtp_maildir="$work/maildir"
+  start_server smtp "$work/logs/smtp.log" "$work/smtp/bin/python" \
+    "$repo/scripts/lib/smtp_server.py" --port "$port" --maildir "$smtp_maildir"
+  wait_for_port "$port" "$work/logs/smtp.log"
+  smtp_url="smtp://127.0.0.1:$port"
+}
+
 # --- Chromium --------------------------------------------------------------------------------
 # The web pages are tested in headless Chromium, driven over WebDriver by chromedriver.
 # Sets chromedriver_bin.

@@ -33,7 +33,9 @@ impl Accounts {
     ) -> DomainResult<User, Refusal> {
         self.limiter.check_sign_up(client).await?;
         let password_hash = password::hash(password).await?;
-        self.users.create(email, &password_hash).await
+        self.users
+            .create(email, &password_hash, &new_link_token())
+            .await
     }
 
     /// The account of `email` if `password` is its password; the attempt counts against the
@@ -82,7 +84,9 @@ impl Accounts {
             email: change.email,
             password_hash,
         };
-        self.users.update(&user.id, change, revoke_before).await
+        self.users
+            .update(&user.id, change, revoke_before, &new_link_token())
+            .await
     }
 
     /// Starts a reset of the password of `email`'s account, if there is one (the link goes
@@ -94,7 +98,19 @@ impl Accounts {
         email: &str,
     ) -> DomainResult<(), Refusal> {
         self.limiter.check_password_reset(client).await?;
-        Ok(self.users.request_reset(email, &new_reset_token()).await?)
+        Ok(self.users.request_reset(email, &new_link_token()).await?)
+    }
+
+    /// Confirms the account's email with the link of the welcome email (or one sent again).
+    pub async fn verify_email(&self, token: &str) -> DomainResult<User, Refusal> {
+        self.users.verify_email(token).await
+    }
+
+    /// Emails the account `id` a new verification link, unless its email is verified already;
+    /// counts against the account's limit either way (each costs an email).
+    pub async fn resend_verification(&self, id: &str) -> DomainResult<User, Refusal> {
+        self.limiter.check_verification_email(id).await?;
+        self.users.resend_verification(id, &new_link_token()).await
     }
 
     /// Sets a new password with a reset link's `token` (once), ending every session of the
@@ -114,8 +130,8 @@ impl Accounts {
     }
 }
 
-/// A reset link's secret: 32 random bytes, in hex.
-fn new_reset_token() -> String {
+/// The secret of an emailed link (password reset, email verification): 32 random bytes, in hex.
+fn new_link_token() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);

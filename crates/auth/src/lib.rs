@@ -28,13 +28,21 @@ use crate::store::UserStore;
 /// The auth schema for both backends.
 pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 
-/// What the auth database forgets: password-reset links a day after they expired. An expired
-/// link can never be used, so the day is only a margin for clocks that disagree.
-const PRUNED: [Retention; 1] = [Retention {
-    table: "password_resets",
-    column: "expires_at",
-    keep: Keep::For(std::time::Duration::from_secs(24 * 60 * 60)),
-}];
+/// What the auth database forgets: password-reset and email-verification links a day after
+/// they expired. An expired link can never be used, so the day is only a margin for clocks
+/// that disagree.
+const PRUNED: [Retention; 2] = [
+    Retention {
+        table: "password_resets",
+        column: "expires_at",
+        keep: Keep::For(std::time::Duration::from_secs(24 * 60 * 60)),
+    },
+    Retention {
+        table: "email_verifications",
+        column: "expires_at",
+        keep: Keep::For(std::time::Duration::from_secs(24 * 60 * 60)),
+    },
+];
 
 /// Migrates `db` and returns the running service: the routes under `/api/users`, the relay of
 /// its outbox (stopping on `platform.shutdown`), and limits on the platform's rate limiter.

@@ -8,7 +8,8 @@
 //!   limit per account alone let ten wrong passwords from anyone lock the owner out);
 //! - sign-ups per client address (each costs an argon2 hash and an account);
 //! - password resets per client address, requests and confirmations alike (a request may send
-//!   an email to anybody's address).
+//!   an email to anybody's address);
+//! - verification emails sent again, per account (3 in 10 minutes).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -18,6 +19,13 @@ use gittix_shared::error::{DomainError, DomainResult};
 use gittix_shared::ratelimit::{Decision, Limit, Limiter};
 
 use crate::refusal::Refusal;
+
+/// Verification emails an account may ask for again: a few, for a lost or late email, but no
+/// way to flood an address with mail.
+const VERIFICATION_EMAILS_PER_USER: Limit = Limit {
+    max: 3,
+    per: std::time::Duration::from_secs(10 * 60),
+};
 
 #[derive(Debug, Clone, Copy)]
 pub struct SignInLimits {
@@ -59,6 +67,15 @@ impl SignInLimiter {
     pub async fn check_password_reset(&self, client: IpAddr) -> DomainResult<(), Refusal> {
         let limit = Limit::per_minute(self.limits.password_resets_per_client_per_minute.get());
         self.hit(&format!("reset:client:{client}"), limit).await
+    }
+
+    /// Counts one verification email asked for by the account `user_id`.
+    pub async fn check_verification_email(&self, user_id: &str) -> DomainResult<(), Refusal> {
+        self.hit(
+            &format!("verify:user:{user_id}"),
+            VERIFICATION_EMAILS_PER_USER,
+        )
+        .await
     }
 
     async fn hit(&self, key: &str, limit: Limit) -> DomainResult<(), Refusal> {

@@ -16,6 +16,9 @@ pub(crate) enum Refusal {
     NoSuchUser,
     /// The password-reset link is unknown, used already, or past its 30 minutes.
     InvalidResetLink,
+    /// The email-verification link is unknown, used already, expired, or for an address the
+    /// account no longer has.
+    InvalidVerificationLink,
     /// Too many sign-in attempts from this client or on this account; the next one is allowed
     /// after `retry_after`.
     TooManyAttempts { retry_after: Duration },

@@ -37,6 +37,7 @@ pub struct Databases {
     pub tickets: Db,
     pub orders: Db,
     pub payments: Db,
+    pub notifications: Db,
 }
 
 pub struct Target {
@@ -105,6 +106,7 @@ impl Target {
                 tickets: Db::open_sqlite_file(&data.join("tickets.db"))?,
                 orders: Db::open_sqlite_file(&data.join("orders.db"))?,
                 payments: Db::open_sqlite_file(&data.join("payments.db"))?,
+                notifications: Db::open_sqlite_file(&data.join("notifications.db"))?,
             },
             lock_window,
             postgres_url: None,
@@ -141,6 +143,7 @@ impl Target {
                 tickets: db("tickets")?,
                 orders: db("orders")?,
                 payments: db("payments")?,
+                notifications: db("notifications")?,
             },
             lock_window,
             postgres_url: Some(postgres),

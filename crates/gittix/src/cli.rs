@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 use gittix_auth::AuthConfig;
 use gittix_expiration::ExpirationConfig;
+use gittix_notifications::NotificationsConfig;
 use gittix_orders::OrdersConfig;
 use gittix_payments::PaymentsConfig;
 use gittix_shared::bus::jetstream::JetStreamSettings;
@@ -58,6 +59,9 @@ pub struct Cli {
     #[command(flatten, next_help_heading = "Payments service")]
     pub payments: PaymentsConfig,
 
+    #[command(flatten, next_help_heading = "Notifications service")]
+    pub notifications: NotificationsConfig,
+
     #[command(flatten, next_help_heading = "Web pages")]
     pub web: WebConfig,
 
@@ -90,8 +94,10 @@ pub enum Service {
     Orders,
     /// Timers that expire unpaid orders (health and metrics only)
     Expiration,
-    /// Charging cards through Stripe: /api/payments*
+    /// Charging cards through Stripe, and paying sellers: /api/payments*, /api/payouts*
     Payments,
+    /// Emailing what people must know, through SMTP_URL (health and metrics only)
+    Notifications,
     /// The web pages: every path outside /api, calling the APIs at API_URL
     Web,
 }

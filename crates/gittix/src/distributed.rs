@@ -68,6 +68,14 @@ pub async fn run(cli: &Cli, service: Service) -> anyhow::Result<()> {
             let providers = cli.payments.providers();
             gittix_payments::build(&cli.payments, providers, postgres(cli)?, &platform).await?
         }
+        Service::Notifications => {
+            if cli.http.public_url.is_none() {
+                anyhow::bail!("PUBLIC_URL is not set; `serve notifications` needs where people reach GitTix, for the links in its emails");
+            }
+            let mailer = cli.notifications.mailer(None)?;
+            gittix_notifications::build(&cli.notifications, mailer, postgres(cli)?, &platform)
+                .await?
+        }
         Service::Expiration => {
             gittix_expiration::build(&cli.expiration, TimerStore::Redis, &platform).await?
         }

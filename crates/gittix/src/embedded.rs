@@ -38,6 +38,17 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
     platform.public_url = cli.http.public_url();
     let revocations = platform.follow_revocations();
 
+    // Without a mail server, each email is a file to open under the data directory.
+    let mail_dir = data_dir.join("mail");
+    let mailer = cli.notifications.mailer(Some(&mail_dir))?;
+    match &cli.notifications.smtp_url {
+        Some(_) => println!("Email: through the SMTP server of SMTP_URL"),
+        None => println!(
+            "Email: written as .eml files in {} (no SMTP_URL)",
+            mail_dir.display()
+        ),
+    }
+
     // Each service keeps its own database, as it would in distributed mode.
     let db = |service: &str| Db::open_sqlite_file(&data_dir.join(format!("{service}.db")));
     let mut services = vec![
@@ -60,6 +71,8 @@ pub async fn run(cli: &Cli) -> anyhow::Result<()> {
             &platform,
         )
         .await?,
+        gittix_notifications::build(&cli.notifications, mailer, db("notifications")?, &platform)
+            .await?,
     ];
     if cli.payments.stripe_secret_key.is_none() {
         println!(

@@ -99,7 +99,13 @@ async fn embedded_mode_needs_no_setup_and_keeps_data_and_sessions_across_restart
             "{name} in {files:?}"
         );
     }
-    assert!(files.iter().all(|(_, mode)| *mode == 0o600), "{files:?}");
+    // Private: the files 0600, the directory of emails (which hold sign-in links) 0700.
+    assert!(
+        files
+            .iter()
+            .all(|(name, mode)| *mode == if name == "mail" { 0o700 } else { 0o600 }),
+        "{files:?}"
+    );
     let bus = EmbeddedBus::open(&dir.path().join("data/bus.db"))
         .await
         .unwrap();

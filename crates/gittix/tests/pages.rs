@@ -356,6 +356,10 @@ async fn every_form_needs_the_token_and_the_owner() {
     for path in ticket_forms.iter().map(String::as_str).chain([
         "/tickets/new",
         "/auth/signout",
+        "/auth/forgot-password",
+        "/auth/reset-password",
+        "/auth/verify-email",
+        "/auth/verify-email/resend",
         "/payouts/account",
         "/payouts/onboarding/acct_guarded",
     ]) {

@@ -70,6 +70,24 @@ impl Event for PasswordResetRequested {
     const SUBJECT: &'static str = "user:password-reset-requested";
 }
 
+/// The account `user_id` should confirm that it receives mail at `email`: `token` is the
+/// secret of the verification link, valid until `expires_at` (unix milliseconds). `welcome` is
+/// true for the link of a new account (its welcome email), false for one sent again or after
+/// a change of address. Like a reset token, only a hash of it is kept by auth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationRequested {
+    pub user_id: String,
+    pub email: String,
+    pub token: String,
+    pub expires_at: i64,
+    pub welcome: bool,
+}
+
+impl Event for VerificationRequested {
+    const SUBJECT: &'static str = "user:verification-requested";
+}
+
 /// Someone created an event tickets can be listed for. `startsAt` is ISO-8601, UTC.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -386,6 +404,10 @@ pub struct TicketDelivered {
     /// after it. Absent for a ticket without an event, and from older publishers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_starts_at: Option<String>,
+    /// Delivered by the sale itself (the seller had uploaded the file before), rather than by
+    /// an upload after it: the seller's "sold" email then has no deadline to give.
+    #[serde(default)]
+    pub at_sale: bool,
 }
 
 impl Event for TicketDelivered {

@@ -56,6 +56,21 @@ pub fn dispute_reported() {
     counter!("gittix_disputes_total").increment(1);
 }
 
+/// An email of `kind` reached the mail server (or its file).
+pub fn email_sent(kind: &'static str) {
+    counter!("gittix_emails_sent_total", "kind" => kind).increment(1);
+}
+
+/// The mail server failed an email for now; it is tried again later.
+pub fn email_deferred(kind: &'static str) {
+    counter!("gittix_emails_deferred_total", "kind" => kind).increment(1);
+}
+
+/// An email was given up: refused for good, or unsent after every retry.
+pub fn email_failed(kind: &'static str) {
+    counter!("gittix_emails_failed_total", "kind" => kind).increment(1);
+}
+
 /// How old the oldest unpublished outbox event is, in seconds (0 when the outbox is empty).
 pub fn outbox_lag(oldest_occurred_at_ms: Option<i64>) {
     let lag_ms = oldest_occurred_at_ms.map_or(0, |at| (unix_millis() - at).max(0));

@@ -28,6 +28,17 @@ pub fn iso8601(unix_ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A time as a person reads it: `Tue 1 Jun 2027, 18:00 UTC` (the pages and the emails).
+pub fn readable(unix_ms: i64) -> String {
+    const FORMAT: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+        "[weekday repr:short] [day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
+    );
+    time::OffsetDateTime::from_unix_timestamp(unix_ms.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(FORMAT).ok())
+        .unwrap_or_else(|| iso8601(unix_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,8 @@ pub const NATS_URL_VAR: &str = "GITTIX_TEST_NATS_URL";
 pub const REDIS_URL_VAR: &str = "GITTIX_TEST_REDIS_URL";
 pub const STRIPE_URL_VAR: &str = "GITTIX_TEST_STRIPE_URL";
 pub const STRIPE_CONNECT_URL_VAR: &str = "GITTIX_TEST_STRIPE_CONNECT_URL";
+pub const SMTP_URL_VAR: &str = "GITTIX_TEST_SMTP_URL";
+pub const SMTP_MAILDIR_VAR: &str = "GITTIX_TEST_SMTP_MAILDIR";
 
 /// The value of `name`, or a panic naming the command that sets it.
 pub fn required_var(name: &str) -> String {

@@ -8,6 +8,7 @@ pub mod bus;
 pub mod databases;
 pub mod env;
 pub mod http;
+pub mod mail;
 pub mod matrix;
 pub mod polling;
 pub mod servers;

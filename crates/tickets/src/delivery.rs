@@ -57,7 +57,7 @@ impl TicketStore {
         outbox::enqueue(tx, &sold.updated_event()).await?;
         match due_at {
             None => {
-                outbox::enqueue(tx, &delivered(&sold)).await?;
+                outbox::enqueue(tx, &delivered(&sold, true)).await?;
             }
             Some(due_at) => {
                 let scheduled = DeliveryScheduled {
@@ -123,7 +123,7 @@ impl TicketStore {
         .await?;
         if ticket.delivery == Some(Delivery::Awaiting) {
             let delivered_now = set_delivery(&mut tx, id, Delivery::Delivered).await?;
-            outbox::enqueue(&mut tx, &delivered(&delivered_now)).await?;
+            outbox::enqueue(&mut tx, &delivered(&delivered_now, false)).await?;
         }
         self.commit(tx).await?;
         Ok(())
@@ -217,13 +217,14 @@ async fn set_delivery(
     Ok(ticket)
 }
 
-fn delivered(ticket: &Ticket) -> TicketDelivered {
+fn delivered(ticket: &Ticket, at_sale: bool) -> TicketDelivered {
     TicketDelivered {
         id: ticket.id.clone(),
         order_id: ticket.order_id.clone().unwrap_or_default(),
         buyer_id: ticket.buyer_id.clone().unwrap_or_default(),
         seller_id: ticket.user_id.clone(),
         event_starts_at: ticket.event_starts_at.map(gittix_shared::time::iso8601),
+        at_sale,
     }
 }
 

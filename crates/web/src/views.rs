@@ -16,6 +16,9 @@ pub(crate) fn render(page: &impl Template) -> Result<Html<String>, PageError> {
 pub(crate) struct User {
     pub id: String,
     pub email: String,
+    /// Whether the account confirmed its email (the account page offers the link again).
+    #[serde(rename = "emailVerified", default)]
+    pub email_verified: bool,
 }
 
 /// The header and the form token every page needs.
@@ -126,13 +129,7 @@ impl Event {
 /// An ISO-8601 time as a person reads it: `Tue 1 Jun 2027, 18:00 UTC`.
 pub(crate) fn when_label(iso: &str) -> String {
     gittix_shared::time::parse_iso8601(iso)
-        .and_then(|ms| time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).ok())
-        .map_or_else(|| iso.to_owned(), |at| {
-            let format = time::macros::format_description!(
-                "[weekday repr:short] [day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
-            );
-            at.format(&format).unwrap_or_else(|_| iso.to_owned())
-        })
+        .map_or_else(|| iso.to_owned(), gittix_shared::time::readable)
 }
 
 impl Ticket {

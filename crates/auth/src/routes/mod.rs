@@ -7,6 +7,7 @@ mod refusal;
 mod signin;
 mod signout;
 mod signup;
+mod verify_email;
 
 use axum::Json;
 use axum_extra::extract::CookieJar;
@@ -33,6 +34,8 @@ pub(crate) fn router() -> OpenApiRouter<AuthState> {
         .routes(routes!(current_user::current_user, account::update_account))
         .routes(routes!(password_reset::request_reset))
         .routes(routes!(password_reset::confirm_reset))
+        .routes(routes!(verify_email::verify_email))
+        .routes(routes!(verify_email::resend))
 }
 
 /// An account: the body of every successful account answer.
@@ -40,11 +43,15 @@ pub(crate) fn router() -> OpenApiRouter<AuthState> {
 pub(crate) struct UserResponse {
     pub id: String,
     pub email: String,
+    /// Whether the account has confirmed this email (by the link of its welcome email).
+    #[serde(rename = "emailVerified")]
+    pub email_verified: bool,
 }
 
 impl From<crate::store::User> for UserResponse {
     fn from(user: crate::store::User) -> Self {
         Self {
+            email_verified: user.email_verified(),
             id: user.id,
             email: user.email,
         }
@@ -65,6 +72,6 @@ pub(crate) fn signed_in_again(
         sid: None,
         before: Some(revoked_before),
     });
-    let token = sessions.issue(&user.id, &user.email)?;
+    let token = sessions.issue_with(&user.id, &user.email, user.email_verified())?;
     Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
 }

@@ -10,7 +10,9 @@ impl From<Refusal> for ApiError {
             Refusal::EmailInUse => ApiError::bad_request("Email in use"),
             Refusal::InvalidCredentials => ApiError::bad_request("Invalid credentials"),
             Refusal::NoSuchUser => ApiError::NotAuthorized,
-            Refusal::InvalidResetLink => ApiError::bad_request("Invalid or expired link"),
+            Refusal::InvalidResetLink | Refusal::InvalidVerificationLink => {
+                ApiError::bad_request("Invalid or expired link")
+            }
             Refusal::TooManyAttempts { retry_after } => ApiError::too_many_requests(retry_after),
         }
     }

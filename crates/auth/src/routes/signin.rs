@@ -55,6 +55,6 @@ pub(crate) async fn signin(
     let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
 
     let user = accounts.sign_in(client, &email, password).await?;
-    let token = sessions.issue(&user.id, &user.email)?;
+    let token = sessions.issue_with(&user.id, &user.email, user.email_verified())?;
     Ok((jar.add(sessions.sign_in_cookie(token)), Json(user.into())))
 }

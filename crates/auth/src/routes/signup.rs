@@ -54,7 +54,7 @@ pub(crate) async fn signup(
     let (email, password) = (email.unwrap_or_default(), password.unwrap_or_default());
 
     let user = accounts.sign_up(client, &email, password).await?;
-    let token = sessions.issue(&user.id, &user.email)?;
+    let token = sessions.issue_with(&user.id, &user.email, user.email_verified())?;
     let jar = jar.add(sessions.sign_in_cookie(token));
     Ok((StatusCode::CREATED, jar, Json(user.into())))
 }

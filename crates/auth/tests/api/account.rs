@@ -50,8 +50,11 @@ backend_tests! {
             summary,
             vec![
                 ("user:created".to_owned(), json!(["test@test.com", 0])),
+                ("user:verification-requested".to_owned(), json!(["test@test.com", null])),
                 ("user:updated".to_owned(), json!(["second@test.com", 1])),
                 ("session:revoked".to_owned(), json!([null, null])),
+                // A new address needs its own confirmation; a new password does not.
+                ("user:verification-requested".to_owned(), json!(["second@test.com", null])),
                 ("user:updated".to_owned(), json!(["second@test.com", 2])),
                 ("session:revoked".to_owned(), json!([null, null])),
             ]
@@ -64,7 +67,7 @@ backend_tests! {
         let response = app.patch(PATH, json!({"currentPassword": "nope", "password": "newpass"}), Some(&cookie)).await;
         assert_eq!(status_and_json(response).await, (StatusCode::BAD_REQUEST, error("Invalid credentials")));
         assert_eq!(app.signin("test@test.com", "password").await.status(), StatusCode::OK);
-        assert_eq!(app.outbox().await.len(), 1);
+        assert_eq!(app.outbox().await.len(), 2, "only the sign-up's user:created and welcome link");
     }
 
     async fn an_email_in_use_is_refused(backend) {
@@ -73,7 +76,7 @@ backend_tests! {
         let cookie = app.signed_up("mine@test.com", "password").await;
         let response = app.patch(PATH, json!({"currentPassword": "password", "email": "TAKEN@test.com"}), Some(&cookie)).await;
         assert_eq!(status_and_json(response).await, (StatusCode::BAD_REQUEST, error("Email in use")));
-        assert_eq!(app.outbox().await.len(), 2, "no user:updated for a refused change");
+        assert_eq!(app.outbox().await.len(), 4, "no user:updated for a refused change, only the two sign-ups'");
     }
 
     async fn needs_sign_in_and_valid_fields(backend) {

@@ -159,3 +159,12 @@ pub fn pool_settings(acquire_timeout: Duration) -> PoolSettings {
         acquire_timeout,
     }
 }
+
+/// The stored form of a link's token (password reset, email verification), as auth computes it (the SHA-256 in hex).
+pub fn stored_hash(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -81,6 +81,6 @@ backend_tests! {
             let response = app.send_raw(Method::PATCH, "/api/users/currentuser", &format!(r#"[{body}]"#), Some(&cookie)).await;
             assert_eq!(status_and_json(response).await, expected, "PATCH [{body}]");
         }
-        assert_eq!(app.outbox().await.len(), 1, "only the first sign-up made an account");
+        assert_eq!(app.outbox().await.len(), 2, "only the first sign-up made an account (user:created, its welcome link)");
     }
 }

@@ -12,3 +12,4 @@ mod password_reset;
 mod signin;
 mod signout;
 mod signup;
+mod verify_email;

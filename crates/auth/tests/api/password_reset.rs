@@ -67,7 +67,7 @@ backend_tests! {
         assert_eq!(app.signin("owner@test.com", "brand-new").await.status(), StatusCode::OK);
         // user:updated and session:revoked, as for a password change.
         let subjects: Vec<String> = app.outbox().await.iter().map(|e| e.subject.clone()).collect();
-        assert_eq!(subjects, ["user:created", "user:password-reset-requested", "user:updated", "session:revoked"]);
+        assert_eq!(subjects, ["user:created", "user:verification-requested", "user:password-reset-requested", "user:updated", "session:revoked"]);
 
         let again = app.post(CONFIRM, json!({"token": token, "password": "third-one"}), None).await;
         assert_eq!(status_and_json(again).await, (StatusCode::BAD_REQUEST, error("Invalid or expired link")));
@@ -121,6 +121,28 @@ backend_tests! {
         ])));
     }
 
+    async fn the_answer_takes_as_long_whether_or_not_the_email_has_an_account(backend) {
+        // Medians of interleaved requests, so that what the machine does meanwhile weighs on
+        // both alike. Both answers write one link and commit; only their event differs.
+        let app = TestApp::spawn_with(backend, lifted_limit()).await;
+        app.signed_up("owner@test.com", "password").await;
+        let (mut known, mut unknown) = (Vec::new(), Vec::new());
+        for round in 0..30 {
+            for (email, times) in [("owner@test.com", &mut known), ("nobody@test.com", &mut unknown)] {
+                let started = std::time::Instant::now();
+                let answer = app.post(REQUEST, json!({"email": email}), None).await;
+                times.push(started.elapsed());
+                assert_eq!(answer.status(), StatusCode::ACCEPTED, "round {round}");
+            }
+        }
+        let median = |times: &mut Vec<std::time::Duration>| { times.sort(); times[times.len() / 2] };
+        let (known, unknown) = (median(&mut known), median(&mut unknown));
+        let (slower, faster) = (known.max(unknown), known.min(unknown));
+        // Within noise: a lookup that skipped the write would answer several times faster.
+        assert!(slower.saturating_sub(faster) < std::time::Duration::from_millis(5) || slower < faster * 2,
+            "median answer for an account {known:?}, for none {unknown:?}");
+    }
+
     async fn resets_from_one_client_are_rate_limited(backend) {
         let config = AuthConfig {
             password_resets_per_client: NonZeroU32::new(2).unwrap(),
@@ -142,13 +164,4 @@ fn lifted_limit() -> AuthConfig {
         password_resets_per_client: NonZeroU32::new(100).unwrap(),
         ..AuthConfig::default()
     }
-}
-
-/// The stored form of a token, as auth computes it (the SHA-256 in hex).
-fn stored_hash(token: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }

@@ -87,7 +87,7 @@ backend_tests! {
             let (status, body) = status_and_json(app.signup(email, "password").await).await;
             assert_eq!((status, body), (StatusCode::BAD_REQUEST, error("Email in use")), "{email:?}");
         }
-        assert_eq!(app.outbox().await.len(), 1, "only the first signup publishes");
+        assert_eq!(app.outbox().await.len(), 2, "only the first signup publishes (user:created, its welcome link)");
     }
 
     async fn look_alike_spellings_of_one_address_are_one_account(backend) {
@@ -123,7 +123,7 @@ backend_tests! {
             }
         }
         assert_eq!(created, 1);
-        assert_eq!(app.outbox().await.len(), 1);
+        assert_eq!(app.outbox().await.len(), 2, "user:created and the welcome link, once");
     }
 
     async fn records_user_created_in_the_outbox(backend) {
@@ -131,9 +131,12 @@ backend_tests! {
         let response = app.signup("test@test.com", "password").await;
         let user: serde_json::Value = response.json().await.unwrap();
         let events = app.outbox().await;
-        assert_eq!(events.len(), 1);
-        assert_eq!(events[0].subject, "user:created");
+        let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
+        assert_eq!(subjects, ["user:created", "user:verification-requested"]);
         let data: serde_json::Value = serde_json::from_str(&events[0].payload).unwrap();
         assert_eq!(data, json!({"id": user["id"], "email": "test@test.com", "version": 0}));
+        // The welcome email's link, for notifications to send (tests/api/verify_email.rs).
+        let link: serde_json::Value = serde_json::from_str(&events[1].payload).unwrap();
+        assert_eq!((link["userId"].clone(), link["email"].clone(), link["welcome"].clone()), (user["id"].clone(), json!("test@test.com"), json!(true)));
     }
 }

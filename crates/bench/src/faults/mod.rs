@@ -4,6 +4,7 @@
 
 mod checks;
 mod cluster;
+mod emails;
 mod proxy;
 pub(crate) mod purchases;
 mod revocation;
@@ -43,6 +44,8 @@ enum Fault {
     StopPostgres,
     /// SIGKILL, started after [`OUTAGE`].
     StopRedis,
+    /// The SMTP server: SIGKILL, started after [`OUTAGE`] (its Maildir keeps what it had).
+    StopSmtp,
     /// The Stripe stand-in answers 500, or nothing, or refuses captures, for [`OUTAGE`].
     Stripe(Behaviour),
     /// The Stripe stand-in's webhooks are lost, delivered twice, or reordered for [`OUTAGE`].
@@ -51,7 +54,7 @@ enum Fault {
     RevokeWhileDown(&'static str),
 }
 
-const FAULTS: [Fault; 19] = [
+const FAULTS: [Fault; 21] = [
     Fault::Kill("auth"),
     Fault::Kill("tickets-1"),
     Fault::Kill("tickets-2"),
@@ -59,11 +62,13 @@ const FAULTS: [Fault; 19] = [
     Fault::Kill("orders-2"),
     Fault::Kill("expiration"),
     Fault::Kill("payments"),
+    Fault::Kill("notifications"),
     Fault::Kill("web"),
     Fault::Kill("nats"),
     Fault::RestartNats,
     Fault::StopPostgres,
     Fault::StopRedis,
+    Fault::StopSmtp,
     Fault::Stripe(Behaviour::Error),
     Fault::Stripe(Behaviour::Silent),
     Fault::Stripe(Behaviour::CapturesFail),
@@ -83,6 +88,10 @@ impl Fault {
                 OUTAGE.as_secs()
             ),
             Self::StopRedis => format!("kill -9 Redis, start it after {} s", OUTAGE.as_secs()),
+            Self::StopSmtp => format!(
+                "kill -9 the SMTP server, start it after {} s",
+                OUTAGE.as_secs()
+            ),
             Self::Stripe(Behaviour::Error) => {
                 format!("the Stripe stand-in answers 500 for {} s", OUTAGE.as_secs())
             }
@@ -162,11 +171,16 @@ impl Fault {
                 tokio::time::sleep(OUTAGE).await;
                 cluster.postgres("start")
             }
-            Self::StopRedis => {
-                cluster.signal("redis", "KILL").await?;
+            Self::StopRedis | Self::StopSmtp => {
+                let server = if let Self::StopRedis = self {
+                    "redis"
+                } else {
+                    "smtp"
+                };
+                cluster.signal(server, "KILL").await?;
                 tokio::time::sleep(OUTAGE).await;
-                cluster.start("redis")?;
-                cluster.wait_ready("redis", back).await
+                cluster.start(server)?;
+                cluster.wait_ready(server, back).await
             }
             Self::Stripe(behaviour) => {
                 stripe.set(behaviour);
@@ -202,6 +216,9 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
     let cluster = Cluster::from_env()?;
     let nats_url =
         std::env::var("GITTIX_E2E_NATS_URL").context("GITTIX_E2E_NATS_URL is not set")?;
+    let maildir: std::path::PathBuf = std::env::var("GITTIX_E2E_SMTP_MAILDIR")
+        .context("GITTIX_E2E_SMTP_MAILDIR is not set")?
+        .into();
     let scratch =
         std::env::temp_dir().join(format!("gittix-faults-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&scratch)?;
@@ -250,6 +267,7 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
         checks.extend(checks::all(&target.databases, &nats_url, patience).await?);
         checks.extend(checks::deliveries(&target.databases, patience).await?);
         checks.push(checks::ledger(&target.databases, patience).await?);
+        checks.extend(emails::emails(&target.databases, &maildir, patience).await?);
         checks.push(checks::stripe_agrees(&rig.stand_in, &target.databases).await?);
         if let Fault::Kill(_) | Fault::RevokeWhileDown(_) = fault {
             checks.push(checks::resumed_in_time(

@@ -101,7 +101,7 @@ store_tests! {
         })
         .await;
         // t-2 is delivered in time: its deadline is cleared.
-        let delivered = TicketDelivered { id: "t-2".into(), order_id: "o-2".into(), buyer_id: "b".into(), seller_id: "s".into(), event_starts_at: None };
+        let delivered = TicketDelivered { id: "t-2".into(), order_id: "o-2".into(), buyer_id: "b".into(), seller_id: "s".into(), event_starts_at: None, at_sale: false };
         publish_event(bus, &delivered).await;
         let (subject, data) = due.next().await;
         let fired_at = unix_millis();

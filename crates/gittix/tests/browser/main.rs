@@ -12,6 +12,7 @@ mod site;
 mod browse;
 mod buying;
 mod delivery;
+mod email;
 mod forms;
 mod payouts;
 mod signed_out;

@@ -23,12 +23,25 @@ const EMBEDDED_SELLER_FEE: &str = "10";
 /// The payout hold of the embedded sites, in hours: 1.8 seconds, so a journey sees its payout
 /// paid.
 const EMBEDDED_PAYOUT_HOLD_HOURS: &str = "0.0005";
+/// Set by `scripts/cluster`: the Maildir where its SMTP server keeps what notifications sent.
+const SMTP_MAILDIR_VAR: &str = "GITTIX_E2E_SMTP_MAILDIR";
 
 pub struct Site {
     base_url: String,
     lock_seconds: u64,
     fees: Fees,
+    /// Where the emails the site sent can be read (`.eml` files, or a Maildir).
+    mail_dir: std::path::PathBuf,
     _embedded: Option<(Gittix, tempfile::TempDir)>,
+}
+
+/// Where an embedded site's emails go.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mail {
+    /// `.eml` files in its data directory, as `cargo run` does without SMTP_URL.
+    Files,
+    /// The test command's SMTP server.
+    Smtp,
 }
 
 impl Site {
@@ -39,6 +52,17 @@ impl Site {
     /// An embedded GitTix whose orders hold a ticket for `seconds`; in the cluster, the
     /// cluster's own lock window applies (see [`Site::lock_seconds`]).
     pub fn with_lock_seconds(seconds: u64) -> Self {
+        Self::embedded_or_cluster(seconds, Mail::Files)
+    }
+
+    /// An embedded GitTix that sends its emails through the test command's SMTP server (in the
+    /// cluster, notifications always does).
+    #[allow(dead_code, reason = "only the browser tests read emails")]
+    pub fn with_smtp() -> Self {
+        Self::embedded_or_cluster(DEFAULT_LOCK_SECONDS, Mail::Smtp)
+    }
+
+    fn embedded_or_cluster(seconds: u64, mail: Mail) -> Self {
         if let Ok(base_url) = std::env::var(BASE_URL_VAR) {
             let lock_seconds = std::env::var(LOCK_SECONDS_VAR)
                 .ok()
@@ -55,17 +79,33 @@ impl Site {
                     buyer: rate(BUYER_FEE_VAR),
                     seller: rate(SELLER_FEE_VAR),
                 },
+                mail_dir: std::env::var(SMTP_MAILDIR_VAR)
+                    .expect("scripts/cluster names its SMTP server's Maildir")
+                    .into(),
                 _embedded: None,
             };
         }
         let data = tempfile::tempdir().unwrap();
         let lock = seconds.to_string();
-        let env = [
+        // A port chosen here, so the links in its emails can name it.
+        let port = gittix_testing::free_port().to_string();
+        let public_url = format!("http://127.0.0.1:{port}");
+        let mut env = vec![
+            ("PORT", port.as_str()),
+            ("PUBLIC_URL", public_url.as_str()),
             ("ORDER_LOCK_SECONDS", lock.as_str()),
             ("BUYER_FEE_PERCENT", EMBEDDED_BUYER_FEE),
             ("SELLER_FEE_PERCENT", EMBEDDED_SELLER_FEE),
             ("PAYOUT_HOLD_HOURS", EMBEDDED_PAYOUT_HOLD_HOURS),
         ];
+        let smtp_url = (mail == Mail::Smtp).then(gittix_testing::mail::smtp_url);
+        let mail_dir = match &smtp_url {
+            None => data.path().join("data").join("mail"),
+            Some(url) => {
+                env.push(("SMTP_URL", url.as_str()));
+                gittix_testing::mail::smtp_maildir()
+            }
+        };
         let gittix = Gittix::start(&[], &env, data.path());
         Self {
             base_url: gittix.base_url.clone(),
@@ -74,6 +114,7 @@ impl Site {
                 buyer: EMBEDDED_BUYER_FEE.parse().unwrap(),
                 seller: EMBEDDED_SELLER_FEE.parse().unwrap(),
             },
+            mail_dir,
             _embedded: Some((gittix, data)),
         }
     }
@@ -94,6 +135,12 @@ impl Site {
     #[allow(dead_code, reason = "only the payout journey checks payouts")]
     pub fn seller_receives(&self, cents: i64) -> String {
         dollars(cents - self.fees.seller.of(cents))
+    }
+
+    /// Where the emails this site sends can be read back (`gittix_testing::mail`).
+    #[allow(dead_code, reason = "only the browser tests read emails")]
+    pub fn mail_dir(&self) -> &std::path::Path {
+        &self.mail_dir
     }
 
     pub fn url(&self, path: &str) -> String {

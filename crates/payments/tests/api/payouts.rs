@@ -103,6 +103,7 @@ impl PayoutsApp {
             buyer_id: "buyer".into(),
             seller_id: seller.id.clone(),
             event_starts_at: None,
+            at_sale: false,
         };
         publish_event(self.app.bus(), &delivered).await;
     }

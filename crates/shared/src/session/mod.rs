@@ -41,6 +41,11 @@ pub struct UserPayload {
     /// The session's id (a UUIDv7, so it also says when the session began, to the millisecond):
     /// what a sign-out revokes.
     pub sid: String,
+    /// Whether the account had confirmed its email when the session began (or was last
+    /// renewed, as verifying the email does): `currentUser.emailVerified`. Absent from tokens
+    /// issued before it existed, which read as unverified.
+    #[serde(rename = "emailVerified", default)]
+    pub email_verified: bool,
 }
 
 /// Issues and checks session tokens and builds the cookies that carry them.
@@ -107,14 +112,36 @@ impl Sessions {
         }
     }
 
-    /// A signed token for a new session of the user, valid for the configured lifetime.
+    /// A signed token for a new session of the user, valid for the configured lifetime, of an
+    /// account whose email is not verified.
     pub fn issue(&self, id: &str, email: &str) -> Result<String, ApiError> {
-        self.issue_at(id, email, unix_seconds())
+        self.issue_with(id, email, false)
+    }
+
+    /// A token as [`issue`](Self::issue) makes it, saying whether the account's email is
+    /// verified.
+    pub fn issue_with(
+        &self,
+        id: &str,
+        email: &str,
+        email_verified: bool,
+    ) -> Result<String, ApiError> {
+        self.sign(id, email, email_verified, unix_seconds())
     }
 
     /// A token as [`issue`](Self::issue) makes it, issued at `iat` (unix seconds): tests use it
     /// for tokens that have expired.
     pub fn issue_at(&self, id: &str, email: &str, iat: u64) -> Result<String, ApiError> {
+        self.sign(id, email, false, iat)
+    }
+
+    fn sign(
+        &self,
+        id: &str,
+        email: &str,
+        email_verified: bool,
+        iat: u64,
+    ) -> Result<String, ApiError> {
         let Some((kid, key)) = &self.inner.signing else {
             return Err(ApiError::internal(anyhow::anyhow!(
                 "this service holds no session signing key"
@@ -126,6 +153,7 @@ impl Sessions {
             iat,
             exp: iat + self.inner.ttl.as_secs(),
             sid: uuid::Uuid::now_v7().to_string(),
+            email_verified,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(kid.clone());

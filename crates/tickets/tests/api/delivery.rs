@@ -172,7 +172,7 @@ topology_tests! {
         let order = uuid::Uuid::now_v7().to_string();
         app.bought(&buyer, &ticket, &order).await;
         let (subject, data) = delivered.next().await;
-        assert_eq!((subject.as_str(), data), ("ticket:delivered", json!({"id": id, "orderId": order, "buyerId": buyer.id, "sellerId": seller.id})));
+        assert_eq!((subject.as_str(), data), ("ticket:delivered", json!({"id": id, "orderId": order, "buyerId": buyer.id, "sellerId": seller.id, "atSale": true})));
         assert_eq!(bytes_of(app.download(Some(&buyer), id).await).await, (StatusCode::OK, PDF.to_vec()));
         assert_eq!(bytes_of(app.download(Some(&seller), id).await).await, (StatusCode::OK, PDF.to_vec()));
         assert_eq!(status_and_json(app.download(Some(&stranger), id).await).await, not_found);
@@ -203,8 +203,8 @@ topology_tests! {
         assert_eq!(status_and_json(app.download(Some(&buyer), id).await).await.0, StatusCode::NOT_FOUND, "nothing to download yet");
 
         assert_eq!(app.upload(Some(&seller), id, "application/pdf", PDF.to_vec()).await.status(), StatusCode::NO_CONTENT);
-        let (subject, _) = log.next().await;
-        assert_eq!(subject, "ticket:delivered");
+        let (subject, data) = log.next().await;
+        assert_eq!((subject.as_str(), &data["atSale"]), ("ticket:delivered", &json!(false)), "delivered by the upload, not the sale");
         assert_eq!(bytes_of(app.download(Some(&buyer), id).await).await, (StatusCode::OK, PDF.to_vec()));
         assert_eq!(app.ticket(id).await["version"], json!(3), "delivered: one more version");
         // Its deadline passing now changes nothing.

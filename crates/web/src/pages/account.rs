@@ -158,18 +158,28 @@ async fn submit(
     Ok((reply.status, render(&page)?).into_response())
 }
 
+/// The account page: the email and whether it is confirmed, and signing out.
 #[derive(askama::Template)]
 #[template(path = "signout.html")]
 struct SignOutPage {
     layout: Layout,
+    /// What became of "send the link again": `sent` or `limited`.
+    verification: Option<String>,
 }
 
-pub(crate) async fn signout_form(
+#[derive(Deserialize)]
+pub(crate) struct AccountQuery {
+    verification: Option<String>,
+}
+
+pub(crate) async fn account_page(
     State(web): State<Web>,
     visitor: Visitor,
+    Query(query): Query<AccountQuery>,
 ) -> Result<Response, PageError> {
     let page = SignOutPage {
         layout: web.layout(&visitor).await?,
+        verification: query.verification,
     };
     Ok(render(&page)?.into_response())
 }

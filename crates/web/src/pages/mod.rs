@@ -7,8 +7,10 @@ mod delivery;
 mod events;
 mod listings;
 mod orders;
+mod password_reset;
 mod payouts;
 mod tickets;
+mod verify_email;
 
 use axum::http::{header, Method};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -33,14 +35,29 @@ pub(crate) fn routes() -> Router<Web> {
             "/auth/signin",
             get(account::signin_form).post(account::signin),
         )
+        .route("/account", get(account::account_page))
+        // The account page also answers here, where the original client's sign-out page was.
         .route(
             "/auth/signout",
-            get(account::signout_form).post(account::signout),
+            get(account::account_page).post(account::signout),
         )
         .route(
             "/auth/signout-everywhere",
             post(account::signout_everywhere),
         )
+        .route(
+            "/auth/forgot-password",
+            get(password_reset::request_form).post(password_reset::request),
+        )
+        .route(
+            "/auth/reset-password",
+            get(password_reset::reset_form).post(password_reset::reset),
+        )
+        .route(
+            "/auth/verify-email",
+            get(verify_email::form).post(verify_email::verify),
+        )
+        .route("/auth/verify-email/resend", post(verify_email::resend))
         .route("/tickets/new", get(tickets::sell_form).post(tickets::sell))
         .route("/tickets/{id}", get(tickets::show))
         .route("/tickets/{id}/purchase", post(tickets::purchase))

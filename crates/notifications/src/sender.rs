@@ -1,0 +1,187 @@
+//! The sender: delivers the recorded emails that are due through the mail port, one at a time,
+//! and records each outcome. It wakes when a listener records an email, when the next one
+//! falls due, and at least every [`MAX_IDLE`] (another replica may have recorded one).
+//!
+//! An email is claimed before it is sent (its `next_attempt_at` moved past the send), so two
+//! replicas never send it both, and a sender that dies mid-send leaves it to be sent again once
+//! the claim lapses. That one case, a crash between the server's acceptance and the record of
+//! it, can send an email twice; both copies carry the same `Message-ID`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gittix_shared::db::Db;
+use gittix_shared::metrics;
+use gittix_shared::time::unix_millis;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::mail::{Mail, Mailer, SendError};
+use crate::messages::{Kind, Messages, Pending};
+
+/// The longest the sender sleeps without looking for due emails.
+const MAX_IDLE: Duration = Duration::from_secs(2);
+/// Emails read per look.
+const BATCH: i64 = 50;
+
+/// How the sender retries an email the mail server failed for now.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// The wait after the first failure; it doubles with each failure up to `max_delay`.
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// Attempts after which an email is given up (`failed`): about a day at the defaults.
+    pub max_attempts: i64,
+    /// How long a claimed email is kept from other senders: longer than one SMTP conversation.
+    pub claim_for: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(15 * 60),
+            max_attempts: 100,
+            claim_for: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failed attempt.
+    fn delay(&self, attempts: i64) -> Duration {
+        let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+        (self.first_delay * 2u32.pow(doublings)).min(self.max_delay)
+    }
+}
+
+pub(crate) fn spawn(
+    db: Db,
+    mailer: Arc<dyn Mailer>,
+    policy: RetryPolicy,
+    recorded: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    let messages = Messages::new(db);
+    tokio::spawn(async move {
+        while !shutdown.is_cancelled() {
+            let wait = match send_due(&messages, &*mailer, &policy, &shutdown).await {
+                // A full batch: there may be more due at once.
+                Ok(sent) if sent >= BATCH => Duration::ZERO,
+                Ok(_) => until_next_due(&messages).await,
+                Err(error) => {
+                    tracing::warn!(%error, "reading or recording emails failed; trying again");
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = recorded.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    })
+}
+
+/// How long until the next pending email is due, at most [`MAX_IDLE`].
+async fn until_next_due(messages: &Messages) -> Duration {
+    match messages.next_due_at().await {
+        Ok(Some(at)) => {
+            let ms = u64::try_from(at - unix_millis()).unwrap_or(0);
+            Duration::from_millis(ms).min(MAX_IDLE)
+        }
+        Ok(None) | Err(_) => MAX_IDLE,
+    }
+}
+
+/// Sends the emails due now; returns how many were read. Stops between two emails at shutdown.
+async fn send_due(
+    messages: &Messages,
+    mailer: &dyn Mailer,
+    policy: &RetryPolicy,
+    shutdown: &CancellationToken,
+) -> sqlx::Result<i64> {
+    let now = unix_millis();
+    let due = messages.due(now, BATCH).await?;
+    let read = i64::try_from(due.len()).unwrap_or(BATCH);
+    for message in due {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        let claim_until = unix_millis() + millis(policy.claim_for);
+        if messages.claim(&message, claim_until).await? {
+            send_one(messages, mailer, policy, message).await?;
+        }
+    }
+    Ok(read)
+}
+
+async fn send_one(
+    messages: &Messages,
+    mailer: &dyn Mailer,
+    policy: &RetryPolicy,
+    message: Pending,
+) -> sqlx::Result<()> {
+    let kind = message.kind;
+    if kind == Kind::DeliveryReminder {
+        if let Some(order_id) = &message.order_id {
+            if messages.delivery_decided(order_id).await? {
+                return messages.cancelled(&message.id).await;
+            }
+        }
+    }
+    let mail = Mail {
+        id: message.id.clone(),
+        to: message.recipient,
+        subject: message.subject,
+        text: message.text_body,
+        html: message.html_body,
+    };
+    match mailer.send(&mail).await {
+        Ok(()) => {
+            messages.sent(&message.id).await?;
+            metrics::email_sent(kind.as_str());
+        }
+        Err(SendError::Permanent(error)) => {
+            tracing::warn!(id = %message.id, kind = %kind, %error, "email refused for good");
+            messages.failed(&message.id, &error).await?;
+            metrics::email_failed(kind.as_str());
+        }
+        Err(SendError::Temporary(error)) => {
+            let attempts = message.attempts + 1;
+            if attempts >= policy.max_attempts {
+                tracing::error!(id = %message.id, kind = %kind, %error, attempts, "email given up");
+                let error = format!("given up after {attempts} attempts: {error}");
+                messages.failed(&message.id, &error).await?;
+                metrics::email_failed(kind.as_str());
+            } else {
+                tracing::warn!(id = %message.id, kind = %kind, %error, attempts, "email deferred");
+                let retry_at = unix_millis() + millis(policy.delay(attempts));
+                messages.retry(&message.id, &error, retry_at).await?;
+                metrics::email_deferred(kind.as_str());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_from_the_first_delay_to_the_cap() {
+        let policy = RetryPolicy {
+            first_delay: Duration::from_secs(5),
+            max_delay: Duration::from_secs(60),
+            ..RetryPolicy::default()
+        };
+        let waits: Vec<u64> = (1..=6).map(|n| policy.delay(n).as_secs()).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 60, 60]);
+    }
+}
