@@ -27,7 +27,7 @@ use tokio::sync::Notify;
 
 use crate::emails::{self, dollars, EventLine, Links};
 use crate::messages::{self, Kind, NewMessage};
-use crate::replicas::{self, EventRow, OrderRow, TicketRow};
+use crate::replicas::{self, EventRow, OrderRow, Replica, TicketRow, UserRow};
 use crate::CONSUMER_GROUP;
 
 /// What every handler works with.
@@ -46,13 +46,25 @@ type Ctx = Arc<Context>;
 pub(crate) fn listener(context: Context, platform: &Platform) -> Listener {
     let ctx = Arc::new(context);
     let listener = platform.consumer_group(CONSUMER_GROUP);
-    let listener = on(listener, &ctx, user_created);
-    let listener = on(listener, &ctx, user_updated);
-    let listener = on(listener, &ctx, event_created);
-    let listener = on(listener, &ctx, event_updated);
-    let listener = on(listener, &ctx, ticket_created);
-    let listener = on(listener, &ctx, ticket_updated);
-    let listener = on(listener, &ctx, order_created);
+    let listener = replicate(listener, &ctx, |_, u: UserCreated| {
+        UserRow::new(u.id, u.email, u.version)
+    });
+    let listener = replicate(listener, &ctx, |_, u: UserUpdated| {
+        UserRow::new(u.id, u.email, u.version)
+    });
+    let listener = replicate(listener, &ctx, |_, e: EventCreated| {
+        EventRow::new(e.id, e.version, e.name, e.venue, e.city, e.starts_at)
+    });
+    let listener = replicate(listener, &ctx, |_, e: EventUpdated| {
+        EventRow::new(e.id, e.version, e.name, e.venue, e.city, e.starts_at)
+    });
+    let listener = replicate(listener, &ctx, |_, t: TicketCreated| {
+        TicketRow::new(t.id, t.version, t.title, t.user_id, t.terms.event_id)
+    });
+    let listener = replicate(listener, &ctx, |_, t: TicketUpdated| {
+        TicketRow::new(t.id, t.version, t.title, t.user_id, t.terms.event_id)
+    });
+    let listener = replicate(listener, &ctx, order_row);
     let listener = on(listener, &ctx, verification_requested);
     let listener = on(listener, &ctx, password_reset_requested);
     let listener = on(listener, &ctx, order_completed);
@@ -76,92 +88,34 @@ where
 
 // --- what the emails name --------------------------------------------------------------------
 
-async fn user_created(ctx: Ctx, event: Received<UserCreated>) -> anyhow::Result<Outcome> {
-    let user = event.data;
-    let mut conn = ctx.db.pool().acquire().await?;
-    replicas::upsert_user(&mut conn, &user.id, &user.email, user.version).await?;
-    Ok(Outcome::Done)
+/// Keeps the record `row` makes of each `E` (no inbox: storing a version again changes nothing).
+fn replicate<E: Event, R: Replica>(
+    listener: Listener,
+    ctx: &Ctx,
+    row: fn(&Context, E) -> R,
+) -> Listener {
+    let ctx = ctx.clone();
+    listener.on(move |event: Received<E>| {
+        let ctx = ctx.clone();
+        async move {
+            let row = row(&ctx, event.data);
+            let mut conn = ctx.db.pool().acquire().await?;
+            row.store(&mut conn).await?;
+            Ok(Outcome::Done)
+        }
+    })
 }
 
-async fn user_updated(ctx: Ctx, event: Received<UserUpdated>) -> anyhow::Result<Outcome> {
-    let user = event.data;
-    let mut conn = ctx.db.pool().acquire().await?;
-    replicas::upsert_user(&mut conn, &user.id, &user.email, user.version).await?;
-    Ok(Outcome::Done)
-}
-
-async fn event_created(ctx: Ctx, event: Received<EventCreated>) -> anyhow::Result<Outcome> {
-    let e = event.data;
-    let row = EventRow {
-        id: e.id,
-        name: e.name,
-        venue: e.venue,
-        city: e.city,
-        starts_at: e.starts_at,
-        version: e.version,
-    };
-    let mut conn = ctx.db.pool().acquire().await?;
-    replicas::upsert_event(&mut conn, &row).await?;
-    Ok(Outcome::Done)
-}
-
-async fn event_updated(ctx: Ctx, event: Received<EventUpdated>) -> anyhow::Result<Outcome> {
-    let e = event.data;
-    let row = EventRow {
-        id: e.id,
-        name: e.name,
-        venue: e.venue,
-        city: e.city,
-        starts_at: e.starts_at,
-        version: e.version,
-    };
-    let mut conn = ctx.db.pool().acquire().await?;
-    replicas::upsert_event(&mut conn, &row).await?;
-    Ok(Outcome::Done)
-}
-
-async fn ticket_created(ctx: Ctx, event: Received<TicketCreated>) -> anyhow::Result<Outcome> {
-    let t = event.data;
-    let row = TicketRow {
-        id: t.id,
-        title: t.title,
-        seller_id: t.user_id,
-        event_id: t.terms.event_id,
-        version: t.version,
-    };
-    let mut conn = ctx.db.pool().acquire().await?;
-    replicas::upsert_ticket(&mut conn, &row).await?;
-    Ok(Outcome::Done)
-}
-
-async fn ticket_updated(ctx: Ctx, event: Received<TicketUpdated>) -> anyhow::Result<Outcome> {
-    let t = event.data;
-    let row = TicketRow {
-        id: t.id,
-        title: t.title,
-        seller_id: t.user_id,
-        event_id: t.terms.event_id,
-        version: t.version,
-    };
-    let mut conn = ctx.db.pool().acquire().await?;
-    replicas::upsert_ticket(&mut conn, &row).await?;
-    Ok(Outcome::Done)
-}
-
-async fn order_created(ctx: Ctx, event: Received<OrderCreated>) -> anyhow::Result<Outcome> {
-    let o = event.data;
-    let price = o.ticket.price;
-    let row = OrderRow {
-        id: o.id,
-        buyer_id: o.user_id,
-        ticket_id: o.ticket.id,
+fn order_row(ctx: &Context, order: OrderCreated) -> OrderRow {
+    let price = order.ticket.price;
+    OrderRow {
+        id: order.id,
+        buyer_id: order.user_id,
+        ticket_id: order.ticket.id,
         price,
         // Older publishers sent no total: the fees are the platform's, the same everywhere.
-        total: o.total.unwrap_or_else(|| ctx.fees.total(price)),
-    };
-    let mut conn = ctx.db.pool().acquire().await?;
-    replicas::insert_order(&mut conn, &row).await?;
-    Ok(Outcome::Done)
+        total: order.total.unwrap_or_else(|| ctx.fees.total(price)),
+    }
 }
 
 // --- the emails --------------------------------------------------------------------------------

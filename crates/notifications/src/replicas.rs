@@ -6,7 +6,35 @@
 
 use sqlx::AnyConnection;
 
-pub(crate) async fn upsert_user(
+/// A record the service keeps a copy of.
+#[async_trait::async_trait]
+pub(crate) trait Replica: Send + Sync + 'static {
+    /// Stores this version unless a newer one is held.
+    async fn store(&self, conn: &mut AnyConnection) -> sqlx::Result<()>;
+}
+
+/// A user's address, at a version.
+#[derive(Debug, Clone)]
+pub(crate) struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub version: i64,
+}
+
+impl UserRow {
+    pub fn new(id: String, email: String, version: i64) -> Self {
+        Self { id, email, version }
+    }
+}
+
+#[async_trait::async_trait]
+impl Replica for UserRow {
+    async fn store(&self, conn: &mut AnyConnection) -> sqlx::Result<()> {
+        upsert_user(conn, &self.id, &self.email, self.version).await
+    }
+}
+
+async fn upsert_user(
     conn: &mut AnyConnection,
     id: &str,
     email: &str,
@@ -44,7 +72,34 @@ pub(crate) struct EventRow {
     pub version: i64,
 }
 
-pub(crate) async fn upsert_event(conn: &mut AnyConnection, event: &EventRow) -> sqlx::Result<()> {
+impl EventRow {
+    pub fn new(
+        id: String,
+        version: i64,
+        name: String,
+        venue: String,
+        city: String,
+        starts_at: String,
+    ) -> Self {
+        Self {
+            id,
+            name,
+            venue,
+            city,
+            starts_at,
+            version,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Replica for EventRow {
+    async fn store(&self, conn: &mut AnyConnection) -> sqlx::Result<()> {
+        upsert_event(conn, self).await
+    }
+}
+
+async fn upsert_event(conn: &mut AnyConnection, event: &EventRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO events (id, name, venue, city, starts_at, version) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, venue = excluded.venue, city = excluded.city, \
@@ -77,10 +132,32 @@ pub(crate) struct TicketRow {
     pub version: i64,
 }
 
-pub(crate) async fn upsert_ticket(
-    conn: &mut AnyConnection,
-    ticket: &TicketRow,
-) -> sqlx::Result<()> {
+impl TicketRow {
+    pub fn new(
+        id: String,
+        version: i64,
+        title: String,
+        seller_id: String,
+        event_id: Option<String>,
+    ) -> Self {
+        Self {
+            id,
+            title,
+            seller_id,
+            event_id,
+            version,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Replica for TicketRow {
+    async fn store(&self, conn: &mut AnyConnection) -> sqlx::Result<()> {
+        upsert_ticket(conn, self).await
+    }
+}
+
+async fn upsert_ticket(conn: &mut AnyConnection, ticket: &TicketRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO tickets (id, title, seller_id, event_id, version) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (id) DO UPDATE SET title = excluded.title, seller_id = excluded.seller_id, \
@@ -113,7 +190,14 @@ pub(crate) struct OrderRow {
     pub total: i64,
 }
 
-pub(crate) async fn insert_order(conn: &mut AnyConnection, order: &OrderRow) -> sqlx::Result<()> {
+#[async_trait::async_trait]
+impl Replica for OrderRow {
+    async fn store(&self, conn: &mut AnyConnection) -> sqlx::Result<()> {
+        insert_order(conn, self).await
+    }
+}
+
+async fn insert_order(conn: &mut AnyConnection, order: &OrderRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO orders (id, buyer_id, ticket_id, price, total) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (id) DO NOTHING",
