@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import mailbox
+import signal
 
 from aiosmtpd.smtp import SMTP
 
@@ -56,7 +57,15 @@ async def serve(port, maildir):
         lambda: SMTP(handler, hostname='gittix-test-smtp', enable_SMTPUTF8=True, loop=loop),
         host='127.0.0.1', port=port)
     logging.info('SMTP on 127.0.0.1:%d, messages in the Maildir %s', port, maildir)
-    await server.serve_forever()
+    # SIGTERM stops it as a mail server is stopped for maintenance: no new connection is taken,
+    # and a conversation under way finishes first (a message stored but never acknowledged
+    # would be sent again, and then be stored twice). SIGKILL is a crash.
+    stopping = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    await stopping.wait()
+    server.close()
+    logging.info('stopping: no new connections; letting conversations under way finish')
+    await asyncio.sleep(1)
 
 
 def main():

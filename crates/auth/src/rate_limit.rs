@@ -9,7 +9,8 @@
 //! - sign-ups per client address (each costs an argon2 hash and an account);
 //! - password resets per client address, requests and confirmations alike (a request may send
 //!   an email to anybody's address);
-//! - verification emails sent again, per account (3 in 10 minutes).
+//! - reset links and verification links sent again, per account (3 of each in 10 minutes; a
+//!   reset over it is answered as usual and sends nothing).
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -20,9 +21,9 @@ use gittix_shared::ratelimit::{Decision, Limit, Limiter};
 
 use crate::refusal::Refusal;
 
-/// Verification emails an account may ask for again: a few, for a lost or late email, but no
-/// way to flood an address with mail.
-const VERIFICATION_EMAILS_PER_USER: Limit = Limit {
+/// Emails of one kind (reset links, verification links sent again) an account may be sent: a
+/// few, for a lost or late email, but no way to flood an address with mail.
+const EMAILS_PER_ACCOUNT: Limit = Limit {
     max: 3,
     per: std::time::Duration::from_secs(10 * 60),
 };
@@ -69,13 +70,23 @@ impl SignInLimiter {
         self.hit(&format!("reset:client:{client}"), limit).await
     }
 
+    /// Counts one reset email to the account `email_key`; false once the address had its
+    /// share, when the request is answered as usual but sends nothing.
+    pub async fn allows_reset_email(&self, email_key: &str) -> DomainResult<bool, Refusal> {
+        match self
+            .hit(&format!("reset:account:{email_key}"), EMAILS_PER_ACCOUNT)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(DomainError::Refused(Refusal::TooManyAttempts { .. })) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
     /// Counts one verification email asked for by the account `user_id`.
     pub async fn check_verification_email(&self, user_id: &str) -> DomainResult<(), Refusal> {
-        self.hit(
-            &format!("verify:user:{user_id}"),
-            VERIFICATION_EMAILS_PER_USER,
-        )
-        .await
+        self.hit(&format!("verify:user:{user_id}"), EMAILS_PER_ACCOUNT)
+            .await
     }
 
     async fn hit(&self, key: &str, limit: Limit) -> DomainResult<(), Refusal> {

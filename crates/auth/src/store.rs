@@ -190,9 +190,10 @@ impl UserStore {
     /// `token` and publishes `user:password-reset-requested` (which carries the token to the
     /// email) in one transaction. For an unknown email the transaction writes a decoy link that
     /// expired before it was made (pruned with the others), so both answers cost a commit and
-    /// their timing says less about which addresses have accounts.
-    pub async fn request_reset(&self, email: &str, token: &str) -> sqlx::Result<()> {
-        let user = self.find_by_email(email).await?;
+    /// their timing says less about which addresses have accounts. Without `send` (the
+    /// address's limit of links is spent) a known address is treated as an unknown one.
+    pub async fn request_reset(&self, email: &str, token: &str, send: bool) -> sqlx::Result<()> {
+        let user = self.find_by_email(email).await?.filter(|_| send);
         let expires_at = unix_millis() + RESET_LINK_LIFETIME_MS;
         let mut tx = self.db.pool().begin().await?;
         sqlx::query(

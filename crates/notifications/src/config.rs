@@ -19,7 +19,7 @@ pub struct NotificationsConfig {
     /// with `user:password@` before the host to sign in. Embedded mode without it writes each
     /// email as an `.eml` file under the data directory's `mail/`; `serve notifications`
     /// requires it.
-    #[arg(long, env = "SMTP_URL")]
+    #[arg(long, env = "SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
 
     /// The sender of every email.
@@ -33,7 +33,7 @@ pub struct NotificationsConfig {
 
     /// Hours before a sold ticket's delivery deadline that its seller is reminded, if the file
     /// is still missing (at half the time left, when the deadline is nearer than that).
-    #[arg(long, env = "DELIVERY_REMINDER_HOURS", default_value_t = DEFAULT_DELIVERY_REMINDER_HOURS, value_parser = positive_seconds)]
+    #[arg(long, env = "DELIVERY_REMINDER_HOURS", default_value_t = DEFAULT_DELIVERY_REMINDER_HOURS, value_parser = positive_hours)]
     pub delivery_reminder_hours: f64,
 }
 
@@ -73,15 +73,24 @@ impl NotificationsConfig {
     }
 }
 
-/// A positive, finite number (of seconds or hours), at most a year of seconds.
+/// A positive number of seconds, at most an hour (the wait doubles from it).
 fn positive_seconds(text: &str) -> Result<f64, String> {
+    positive_at_most(text, 3600.0)
+}
+
+/// A positive number of hours, at most a year.
+fn positive_hours(text: &str) -> Result<f64, String> {
+    positive_at_most(text, 366.0 * 24.0)
+}
+
+fn positive_at_most(text: &str, most: f64) -> Result<f64, String> {
     let value: f64 = text
         .trim()
         .parse()
         .map_err(|_| format!("{text:?} is not a number"))?;
-    if value.is_finite() && value > 0.0 && value <= 366.0 * 24.0 * 3600.0 {
+    if value.is_finite() && value > 0.0 && value <= most {
         Ok(value)
     } else {
-        Err(format!("{text:?} is not a positive number"))
+        Err(format!("{text:?} is not between 0 and {most}"))
     }
 }

@@ -175,6 +175,8 @@ pub(crate) struct Sold {
     pub share: String,
     /// `None`: the file was uploaded before the sale and is already the buyer's.
     pub deliver_by: Option<String>,
+    /// When the share is paid out: "paid out after the event", or once delivered.
+    pub paid_out: &'static str,
     pub link: String,
 }
 email!(Sold, "sold.txt", "sold.html");

@@ -38,6 +38,11 @@ pub static MIGRATIONS: Migrations = gittix_shared::crate_migrations!();
 /// The consumer group of the notifications service.
 pub const CONSUMER_GROUP: &str = "notifications-service";
 
+/// Deployed into a GitTix that has run without it, the service reads the events the bus still
+/// keeps (a week): all of them fill its copies, but only those of the last hour before its first
+/// start send emails. Older ones would be news no longer.
+const EARLIER_EVENTS_EMAILED: Duration = Duration::from_secs(60 * 60);
+
 /// How long the record of a sent (or failed) email is kept.
 const MESSAGE_RETENTION: Duration = Duration::from_secs(90 * 24 * 60 * 60);
 
@@ -51,6 +56,7 @@ pub async fn build(
     platform: &Platform,
 ) -> anyhow::Result<Service> {
     db.migrate(&MIGRATIONS).await?;
+    let first_started_at = first_started_at(&db).await?;
     let recorded = Arc::new(Notify::new());
     let context = listeners::Context {
         db: db.clone(),
@@ -58,6 +64,7 @@ pub async fn build(
         fees: platform.fees,
         reminder_lead: config.reminder_lead(),
         recorded: recorded.clone(),
+        emails_since: first_started_at - millis(EARLIER_EVENTS_EMAILED),
     };
     let mut tasks = platform
         .start(listeners::listener(context, platform))
@@ -78,4 +85,21 @@ pub async fn build(
         .with_tasks(tasks)
         .with_database(&db, platform)
         .with_pruning(&db, vec![Retention::INBOX, messages], platform))
+}
+
+/// When the service first started on `db` (unix ms), recorded the first time.
+async fn first_started_at(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query(
+        "INSERT INTO first_start (id, started_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(gittix_shared::time::unix_millis())
+    .execute(db.pool())
+    .await?;
+    sqlx::query_scalar("SELECT started_at FROM first_start WHERE id = 1")
+        .fetch_one(db.pool())
+        .await
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

@@ -39,6 +39,8 @@ pub(crate) struct Context {
     pub reminder_lead: Duration,
     /// Wakes the sender when an email is recorded.
     pub recorded: Arc<Notify>,
+    /// Events that happened before this (unix ms) send no email: they only fill the copies.
+    pub emails_since: i64,
 }
 
 type Ctx = Arc<Context>;
@@ -130,6 +132,11 @@ where
         Box<dyn Future<Output = anyhow::Result<Option<Vec<NewMessage>>>> + Send + 'c>,
     >,
 {
+    if occurred_at(event_id).is_some_and(|at| at < ctx.emails_since) {
+        // Older than the service: the bus kept it from before notifications was deployed. Its
+        // email would be news no longer (a reset link long dead, a receipt days late).
+        return Ok(Outcome::Done);
+    }
     let mut tx: Transaction<'static, Any> = ctx.db.pool().begin().await?;
     if !inbox::record(&mut tx, event_id).await? {
         return Ok(Outcome::Done);
@@ -146,6 +153,13 @@ where
     Ok(Outcome::Done)
 }
 
+/// When the event `id` happened (unix ms), read from its UUIDv7 id, as every outbox writes
+/// them; `None` for an id of another form.
+fn occurred_at(id: &str) -> Option<i64> {
+    let (seconds, nanos) = uuid::Uuid::parse_str(id).ok()?.get_timestamp()?.to_unix();
+    i64::try_from(seconds * 1000 + u64::from(nanos / 1_000_000)).ok()
+}
+
 /// An email to send now.
 fn now(kind: Kind, user_id: &str, to: String, rendered: emails::Rendered) -> NewMessage {
     NewMessage {
@@ -155,6 +169,7 @@ fn now(kind: Kind, user_id: &str, to: String, rendered: emails::Rendered) -> New
         rendered,
         order_id: None,
         send_at: unix_millis(),
+        expires_at: None,
     }
 }
 
@@ -183,7 +198,10 @@ async fn verification_requested(
     } else {
         Kind::Verification
     };
-    let message = now(kind, &request.user_id, request.email, email.render()?);
+    let message = NewMessage {
+        expires_at: Some(request.expires_at),
+        ..now(kind, &request.user_id, request.email, email.render()?)
+    };
     record_once(&ctx, &event.id, |_| {
         Box::pin(async { Ok(Some(vec![message])) })
     })
@@ -199,31 +217,31 @@ async fn password_reset_requested(
         link: ctx.links.reset_password(&request.token),
         expires: readable(request.expires_at),
     };
-    // To the address the reset was asked for: the link is that request's answer.
-    let message = now(
-        Kind::PasswordReset,
-        &request.user_id,
-        request.email,
-        email.render()?,
-    );
+    // To the account's address as auth has it (not whatever was typed into the form), while
+    // the link works.
+    let message = NewMessage {
+        expires_at: Some(request.expires_at),
+        ..now(
+            Kind::PasswordReset,
+            &request.user_id,
+            request.email,
+            email.render()?,
+        )
+    };
     record_once(&ctx, &event.id, |_| {
         Box::pin(async { Ok(Some(vec![message])) })
     })
     .await
 }
 
-/// The order, its ticket and the ticket's event (when it has one), all replicated.
+/// The order and its ticket, both replicated.
 async fn sale(
     conn: &mut AnyConnection,
     order_id: &str,
-) -> anyhow::Result<Option<(OrderRow, TicketRow, Option<EventRow>)>> {
+) -> anyhow::Result<Option<(OrderRow, TicketRow)>> {
     let order = or_wait!(replicas::order(conn, order_id).await?);
     let ticket = or_wait!(replicas::ticket(conn, &order.ticket_id).await?);
-    let event = match &ticket.event_id {
-        Some(id) => Some(or_wait!(replicas::event(conn, id).await?)),
-        None => None,
-    };
-    Ok(Some((order, ticket, event)))
+    Ok(Some((order, ticket)))
 }
 
 fn event_line(event: &EventRow) -> EventLine {
@@ -239,7 +257,11 @@ async fn order_completed(ctx: Ctx, event: Received<OrderCompleted>) -> anyhow::R
     let c = ctx.clone();
     record_once(&ctx, &event.id, move |conn| {
         Box::pin(async move {
-            let (order, ticket, show) = or_wait!(sale(conn, &order_id).await?);
+            let (order, ticket) = or_wait!(sale(conn, &order_id).await?);
+            let show = match &ticket.event_id {
+                Some(id) => Some(or_wait!(replicas::event(conn, id).await?)),
+                None => None,
+            };
             let to = or_wait!(replicas::user_email(conn, &order.buyer_id).await?);
             let email = emails::Receipt {
                 title: ticket.title,
@@ -302,6 +324,12 @@ fn sold(
         fee: dollars(fee),
         share: dollars(order.price - fee),
         deliver_by,
+        // Payouts are released a hold after the event, or after delivery without one (section 8).
+        paid_out: if ticket.event_id.is_some() {
+            "paid out after the event"
+        } else {
+            "paid out once the buyer has the ticket"
+        },
         link: ctx.links.listings(),
     }
 }
@@ -324,7 +352,7 @@ async fn delivery_scheduled(
     let c = ctx.clone();
     record_once(&ctx, &event.id, move |conn| {
         Box::pin(async move {
-            let (order, ticket, _) = or_wait!(sale(conn, &scheduled.order_id).await?);
+            let (order, ticket) = or_wait!(sale(conn, &scheduled.order_id).await?);
             let to = or_wait!(replicas::user_email(conn, &ticket.seller_id).await?);
             let deliver_by = readable(scheduled.due_at);
             let sold = sold(&c, &order, &ticket, Some(deliver_by.clone()));
@@ -362,7 +390,7 @@ async fn ticket_delivered(ctx: Ctx, event: Received<TicketDelivered>) -> anyhow:
     let c = ctx.clone();
     record_once(&ctx, &event.id, move |conn| {
         Box::pin(async move {
-            let (order, ticket, _) = or_wait!(sale(conn, &delivered.order_id).await?);
+            let (order, ticket) = or_wait!(sale(conn, &delivered.order_id).await?);
             let buyer = or_wait!(replicas::user_email(conn, &delivered.buyer_id).await?);
             let mut new = Vec::new();
             if delivered.at_sale {
@@ -425,7 +453,7 @@ async fn payout_paid(ctx: Ctx, event: Received<PayoutPaid>) -> anyhow::Result<Ou
     let c = ctx.clone();
     record_once(&ctx, &event.id, move |conn| {
         Box::pin(async move {
-            let (_, ticket, _) = or_wait!(sale(conn, &payout.order_id).await?);
+            let (_, ticket) = or_wait!(sale(conn, &payout.order_id).await?);
             let to = or_wait!(replicas::user_email(conn, &payout.seller_id).await?);
             let email = emails::PayoutSent {
                 title: ticket.title,
@@ -448,7 +476,7 @@ async fn charge_refunded(ctx: Ctx, event: Received<ChargeRefunded>) -> anyhow::R
     let c = ctx.clone();
     record_once(&ctx, &event.id, move |conn| {
         Box::pin(async move {
-            let (order, ticket, _) = or_wait!(sale(conn, &refund.order_id).await?);
+            let (order, ticket) = or_wait!(sale(conn, &refund.order_id).await?);
             let to = or_wait!(replicas::user_email(conn, &order.buyer_id).await?);
             // GitTix refunds a charge whole: the order's total.
             let email = emails::Refund {

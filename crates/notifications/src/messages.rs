@@ -37,6 +37,17 @@ gittix_shared::wire_enum! {
     }
 }
 
+impl Kind {
+    /// Whether the email holds a sign-in secret (a reset or verification link): its words are
+    /// erased from the record once it is settled, so the database keeps no working link.
+    fn holds_a_link_secret(self) -> bool {
+        matches!(
+            self,
+            Self::Welcome | Self::Verification | Self::PasswordReset
+        )
+    }
+}
+
 /// An email to record for the event being applied.
 pub(crate) struct NewMessage {
     pub kind: Kind,
@@ -47,6 +58,9 @@ pub(crate) struct NewMessage {
     pub order_id: Option<String>,
     /// When to send it (unix ms): now, or later for a reminder.
     pub send_at: i64,
+    /// When what it says stops being true (a link's expiry, unix ms): an email still unsent then
+    /// is cancelled rather than sent late.
+    pub expires_at: Option<i64>,
 }
 
 /// Records `message` for the event `event_id`, in the caller's transaction (the one that records
@@ -58,8 +72,8 @@ pub(crate) async fn record(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO messages (id, event_id, kind, user_id, recipient, subject, text_body, html_body, \
-         order_id, status, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         order_id, status, next_attempt_at, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
          ON CONFLICT (event_id, kind) DO NOTHING",
     )
     .bind(uuid::Uuid::now_v7().to_string())
@@ -73,6 +87,7 @@ pub(crate) async fn record(
     .bind(message.order_id)
     .bind(Status::Pending)
     .bind(message.send_at)
+    .bind(message.expires_at)
     .bind(unix_millis())
     .execute(tx)
     .await?;
@@ -105,6 +120,15 @@ pub(crate) struct Pending {
     pub order_id: Option<String>,
     pub attempts: i64,
     pub next_attempt_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+/// A sender's hold on one pending email, until `until`: only the holder settles it.
+#[derive(Debug)]
+pub(crate) struct Claim {
+    id: String,
+    kind: Kind,
+    until: i64,
 }
 
 /// The store of recorded emails, for the sender.
@@ -122,7 +146,7 @@ impl Messages {
     pub async fn due(&self, now: i64, limit: i64) -> sqlx::Result<Vec<Pending>> {
         sqlx::query_as(
             "SELECT id, kind, recipient, subject, text_body, html_body, order_id, attempts, \
-             next_attempt_at FROM messages \
+             next_attempt_at, expires_at FROM messages \
              WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2",
         )
         .bind(now)
@@ -138,10 +162,11 @@ impl Messages {
             .await
     }
 
-    /// Takes `message` for sending until `until` (unix ms): true if this sender has it. Another
+    /// Takes `message` for sending until `until` (unix ms), if no other sender has it. Another
     /// sender (a second replica) that read the same row finds `next_attempt_at` moved and
-    /// leaves it; a sender that dies holding it lets it fall due again at `until`.
-    pub async fn claim(&self, message: &Pending, until: i64) -> sqlx::Result<bool> {
+    /// leaves it; a sender that dies holding it lets it fall due again at `until`. The sender
+    /// must be done with it before `until` (it gives the mail port less time than that).
+    pub async fn claim(&self, message: &Pending, until: i64) -> sqlx::Result<Option<Claim>> {
         let claimed = sqlx::query(
             "UPDATE messages SET next_attempt_at = $3 \
              WHERE id = $1 AND status = 'pending' AND next_attempt_at = $2",
@@ -151,50 +176,63 @@ impl Messages {
         .bind(until)
         .execute(self.db.pool())
         .await?;
-        Ok(claimed.rows_affected() == 1)
+        Ok((claimed.rows_affected() == 1).then(|| Claim {
+            id: message.id.clone(),
+            kind: message.kind,
+            until,
+        }))
     }
 
-    pub async fn sent(&self, id: &str) -> sqlx::Result<()> {
-        self.settle(id, Status::Sent, 1, None, Some(unix_millis()), 0)
+    pub async fn sent(&self, claim: &Claim) -> sqlx::Result<()> {
+        self.settle(claim, Status::Sent, 1, None, Some(unix_millis()), 0)
             .await
     }
 
     /// The mail server failed it for now: try again at `retry_at`.
-    pub async fn retry(&self, id: &str, error: &str, retry_at: i64) -> sqlx::Result<()> {
-        self.settle(id, Status::Pending, 1, Some(error), None, retry_at)
+    pub async fn retry(&self, claim: &Claim, error: &str, retry_at: i64) -> sqlx::Result<()> {
+        self.settle(claim, Status::Pending, 1, Some(error), None, retry_at)
             .await
     }
 
-    pub async fn failed(&self, id: &str, error: &str) -> sqlx::Result<()> {
-        self.settle(id, Status::Failed, 1, Some(error), None, 0)
+    pub async fn failed(&self, claim: &Claim, error: &str) -> sqlx::Result<()> {
+        self.settle(claim, Status::Failed, 1, Some(error), None, 0)
             .await
     }
 
-    /// A reminder found moot when due: nothing was attempted.
-    pub async fn cancelled(&self, id: &str) -> sqlx::Result<()> {
-        self.settle(id, Status::Cancelled, 0, None, None, 0).await
+    /// Found moot when due (a reminder for a delivered ticket, a link past its expiry):
+    /// nothing was attempted.
+    pub async fn cancelled(&self, claim: &Claim, why: &str) -> sqlx::Result<()> {
+        self.settle(claim, Status::Cancelled, 0, Some(why), None, 0)
+            .await
     }
 
-    /// Records the outcome of one attempt (`attempted` is 1) or of none (0).
+    /// Records the outcome of one attempt (`attempted` is 1) or of none (0), if `claim` still
+    /// holds the email (a claim that lapsed settles nothing: the email is another's now).
     async fn settle(
         &self,
-        id: &str,
+        claim: &Claim,
         status: Status,
         attempted: i64,
         error: Option<&str>,
         sent_at: Option<i64>,
         next_attempt_at: i64,
     ) -> sqlx::Result<()> {
+        let erase = status != Status::Pending && claim.kind.holds_a_link_secret();
         sqlx::query(
             "UPDATE messages SET status = $2, attempts = attempts + $3, last_error = $4, sent_at = $5, \
-             next_attempt_at = $6 WHERE id = $1",
+             next_attempt_at = $6, \
+             text_body = CASE WHEN $7 THEN '' ELSE text_body END, \
+             html_body = CASE WHEN $7 THEN '' ELSE html_body END \
+             WHERE id = $1 AND status = 'pending' AND next_attempt_at = $8",
         )
-        .bind(id)
+        .bind(&claim.id)
         .bind(status)
         .bind(attempted)
         .bind(error)
         .bind(sent_at)
         .bind(next_attempt_at)
+        .bind(erase)
+        .bind(claim.until)
         .execute(self.db.pool())
         .await?;
         Ok(())

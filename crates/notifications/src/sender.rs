@@ -2,9 +2,10 @@
 //! and records each outcome. It wakes when a listener records an email, when the next one
 //! falls due, and at least every [`MAX_IDLE`] (another replica may have recorded one).
 //!
-//! An email is claimed before it is sent (its `next_attempt_at` moved past the send), so two
-//! replicas never send it both, and a sender that dies mid-send leaves it to be sent again once
-//! the claim lapses. That one case, a crash between the server's acceptance and the record of
+//! An email is claimed before it is sent (its `next_attempt_at` moved past the send, which is
+//! cut off at half the claim), so two replicas never send it both, only the claim's holder
+//! records the outcome, and a sender that dies mid-send leaves it to be sent again once the
+//! claim lapses. That one case, a crash between the server's acceptance and the record of
 //! it, can send an email twice; both copies carry the same `Message-ID`.
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::mail::{Mail, Mailer, SendError};
-use crate::messages::{Kind, Messages, Pending};
+use crate::messages::{Claim, Kind, Messages, Pending};
 
 /// The longest the sender sleeps without looking for due emails.
 const MAX_IDLE: Duration = Duration::from_secs(2);
@@ -33,7 +34,7 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Attempts after which an email is given up (`failed`): about a day at the defaults.
     pub max_attempts: i64,
-    /// How long a claimed email is kept from other senders: longer than one SMTP conversation.
+    /// How long a claimed email is kept from other senders; a send is given half of it.
     pub claim_for: Duration,
 }
 
@@ -110,8 +111,8 @@ async fn send_due(
             break;
         }
         let claim_until = unix_millis() + millis(policy.claim_for);
-        if messages.claim(&message, claim_until).await? {
-            send_one(messages, mailer, policy, message).await?;
+        if let Some(claim) = messages.claim(&message, claim_until).await? {
+            send_one(messages, mailer, policy, message, &claim).await?;
         }
     }
     Ok(read)
@@ -122,12 +123,20 @@ async fn send_one(
     mailer: &dyn Mailer,
     policy: &RetryPolicy,
     message: Pending,
+    claim: &Claim,
 ) -> sqlx::Result<()> {
     let kind = message.kind;
+    if message.expires_at.is_some_and(|at| at <= unix_millis()) {
+        return messages
+            .cancelled(claim, "its link expired before it could be sent")
+            .await;
+    }
     if kind == Kind::DeliveryReminder {
         if let Some(order_id) = &message.order_id {
             if messages.delivery_decided(order_id).await? {
-                return messages.cancelled(&message.id).await;
+                return messages
+                    .cancelled(claim, "the ticket's delivery is decided")
+                    .await;
             }
         }
     }
@@ -138,14 +147,20 @@ async fn send_one(
         text: message.text_body,
         html: message.html_body,
     };
-    match mailer.send(&mail).await {
+    // Done well inside the claim, so no other sender takes the email while this one sends it.
+    let sent = tokio::time::timeout(policy.claim_for / 2, mailer.send(&mail))
+        .await
+        .unwrap_or_else(|_| Err(SendError::Temporary("the mail server took too long".into())));
+    match sent {
         Ok(()) => {
-            messages.sent(&message.id).await?;
+            // The server has it: what is left must not be lost, or the email would be sent
+            // again once the claim lapses. So the record waits out a database outage.
+            record_until_done(|| messages.sent(claim)).await;
             metrics::email_sent(kind.as_str());
         }
         Err(SendError::Permanent(error)) => {
             tracing::warn!(id = %message.id, kind = %kind, %error, "email refused for good");
-            messages.failed(&message.id, &error).await?;
+            messages.failed(claim, &error).await?;
             metrics::email_failed(kind.as_str());
         }
         Err(SendError::Temporary(error)) => {
@@ -153,17 +168,31 @@ async fn send_one(
             if attempts >= policy.max_attempts {
                 tracing::error!(id = %message.id, kind = %kind, %error, attempts, "email given up");
                 let error = format!("given up after {attempts} attempts: {error}");
-                messages.failed(&message.id, &error).await?;
+                messages.failed(claim, &error).await?;
                 metrics::email_failed(kind.as_str());
             } else {
                 tracing::warn!(id = %message.id, kind = %kind, %error, attempts, "email deferred");
                 let retry_at = unix_millis() + millis(policy.delay(attempts));
-                messages.retry(&message.id, &error, retry_at).await?;
+                messages.retry(claim, &error, retry_at).await?;
                 metrics::email_deferred(kind.as_str());
             }
         }
     }
     Ok(())
+}
+
+/// Runs `record` until it succeeds, waiting a second more after each failure (up to ten).
+async fn record_until_done<F, Fut>(mut record: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = sqlx::Result<()>>,
+{
+    let mut wait = Duration::from_secs(1);
+    while let Err(error) = record().await {
+        tracing::warn!(%error, "recording a sent email failed; trying again");
+        tokio::time::sleep(wait).await;
+        wait = (wait + Duration::from_secs(1)).min(Duration::from_secs(10));
+    }
 }
 
 fn millis(duration: Duration) -> i64 {

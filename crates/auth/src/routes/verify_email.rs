@@ -47,7 +47,7 @@ pub(crate) async fn verify_email(
     let user = accounts.verify_email(&token.unwrap_or_default()).await?;
     let jar = match signed_in {
         Some(session) if session.id == user.id => {
-            let token = sessions.issue_with(&user.id, &user.email, true)?;
+            let token = sessions.renewed(&session, true)?;
             jar.add(sessions.sign_in_cookie(token))
         }
         _ => jar,
@@ -56,8 +56,8 @@ pub(crate) async fn verify_email(
 }
 
 /// `POST /api/users/verify-email/resend`: emails the signed-in account a new verification link,
-/// unless its email is verified already (the answer says which). Three per account in ten
-/// minutes.
+/// unless its email is verified already (the answer says which, and then renews a cookie that
+/// said otherwise). Three per account in ten minutes.
 #[utoipa::path(post, path = "/api/users/verify-email/resend", operation_id = "resendVerificationEmail", tag = "users",
     security(("session" = [])), responses(
     (status = 202, description = "A new link is on its way (user:verification-requested), or the email was verified already (emailVerified says which)", body = UserResponse),
@@ -68,8 +68,16 @@ pub(crate) async fn verify_email(
 ))]
 pub(crate) async fn resend(
     State(accounts): State<Accounts>,
+    State(sessions): State<Sessions>,
     RequireUser(session): RequireUser,
-) -> ApiResult<(StatusCode, Json<UserResponse>)> {
+    jar: CookieJar,
+) -> ApiResult<(StatusCode, CookieJar, Json<UserResponse>)> {
     let user = accounts.resend_verification(&session.id).await?;
-    Ok((StatusCode::ACCEPTED, Json(user.into())))
+    // Verified on another device since this cookie was made: the renewed one says so.
+    let jar = if user.email_verified() && !session.email_verified {
+        jar.add(sessions.sign_in_cookie(sessions.renewed(&session, true)?))
+    } else {
+        jar
+    };
+    Ok((StatusCode::ACCEPTED, jar, Json(user.into())))
 }

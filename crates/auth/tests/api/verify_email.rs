@@ -51,13 +51,20 @@ backend_tests! {
         let renewed = session_cookie(&verified).expect("a renewed cookie");
         let body: Value = verified.json().await.unwrap();
         assert_eq!((body["email"].clone(), body["emailVerified"].clone()), (json!("owner@test.com"), json!(true)));
-        assert_eq!(app.current_user(Some(&renewed)).await["currentUser"]["emailVerified"], true);
+        let (before, after) = (app.current_user(Some(&session)).await, app.current_user(Some(&renewed)).await);
+        assert_eq!(after["currentUser"]["emailVerified"], true);
+        // The same session, renewed: signing it out ends the cookie it replaced too.
+        for field in ["sid", "iat", "exp"] {
+            assert_eq!(before["currentUser"][field], after["currentUser"][field], "{field}");
+        }
         // A new sign-in says so too.
         let signin = app.signin("owner@test.com", "password").await;
         assert_eq!(signin.json::<Value>().await.unwrap()["emailVerified"], true);
 
         let again = app.post(VERIFY, json!({"token": token}), None).await;
         assert_eq!(status_and_json(again).await, invalid_link());
+        app.post("/api/users/signout", json!({}), Some(&renewed)).await;
+        assert_eq!(app.current_user(Some(&session)).await, json!({"currentUser": null}));
     }
 
     async fn a_link_works_without_a_session_and_never_when_late_or_unknown(backend) {
@@ -117,12 +124,17 @@ backend_tests! {
         let answer = app.post(VERIFY, json!({"token": links[2].1}), None).await;
         assert_eq!(answer.status(), StatusCode::OK);
 
+        // Verified elsewhere (no session with the link): asking again sends nothing and renews
+        // this cookie, which said "unverified", to say so.
         let other = app.signed_up("other@test.com", "password").await;
         let token = verification_links(&app).await[4].1.clone();
         app.post(VERIFY, json!({"token": token}), None).await;
+        assert_eq!(app.current_user(Some(&other)).await["currentUser"]["emailVerified"], false);
         let answer = app.post(RESEND, json!({}), Some(&other)).await;
+        let renewed = session_cookie(&answer).expect("a renewed cookie");
         let (status, body) = status_and_json(answer).await;
         assert_eq!((status, body["emailVerified"].clone()), (StatusCode::ACCEPTED, json!(true)));
+        assert_eq!(app.current_user(Some(&renewed)).await["currentUser"]["emailVerified"], true);
         assert_eq!(verification_links(&app).await.len(), 5, "no link for a verified email");
     }
 }

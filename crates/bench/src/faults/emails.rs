@@ -1,6 +1,6 @@
 //! Email (design, section 7) after a fault: once the load is over and the mail server is back,
-//! every email that fell due has been sent and none was given up, every completed order's
-//! buyer has exactly one receipt, and the SMTP server (its Maildir, `GITTIX_E2E_SMTP_MAILDIR`)
+//! every email has been sent (but reminders whose time has not come) and none was given up,
+//! every completed order's buyer was sent exactly one receipt, and the SMTP server (its Maildir, `GITTIX_E2E_SMTP_MAILDIR`)
 //! received each sent email once: no Message-ID twice, none missing.
 
 use std::collections::{HashMap, HashSet};
@@ -13,29 +13,33 @@ use super::checks::Check;
 use crate::counters::count;
 use crate::target::Databases;
 
+/// The checks, and how many emails the server holds twice with one Message-ID. `twice_before`
+/// is that count after the previous fault; `killed_mid_send` (the fault killed notifications)
+/// lets it grow: an email accepted by the server but not yet recorded as sent when the process
+/// died is sent again, under the same Message-ID. Nothing else may add one.
 pub async fn emails(
     databases: &Databases,
     maildir: &Path,
     patience: Duration,
-) -> anyhow::Result<Vec<Check>> {
+    twice_before: usize,
+    killed_mid_send: bool,
+) -> anyhow::Result<(Vec<Check>, usize)> {
     let deadline = Instant::now() + patience;
-    let due_sql = format!(
-        "SELECT count(*) FROM messages WHERE status = 'pending' AND next_attempt_at <= {}",
-        unix_millis()
-    );
+    // Unsent and not waiting for a later time of its own: everything but a reminder not due yet.
+    let unsent = || {
+        format!(
+            "SELECT count(*) FROM messages WHERE status = 'pending' \
+             AND (kind <> 'delivery_reminder' OR next_attempt_at <= {})",
+            unix_millis()
+        )
+    };
+    let sent_receipts = "SELECT count(*) FROM messages WHERE kind = 'receipt' AND status = 'sent'";
+    let completed_sql = "SELECT count(*) FROM orders WHERE status = 'complete'";
     let (mut due, mut receipts, mut completed);
     loop {
-        due = count(&databases.notifications, &due_sql).await?;
-        receipts = count(
-            &databases.notifications,
-            "SELECT count(*) FROM messages WHERE kind = 'receipt'",
-        )
-        .await?;
-        completed = count(
-            &databases.orders,
-            "SELECT count(*) FROM orders WHERE status = 'complete'",
-        )
-        .await?;
+        due = count(&databases.notifications, &unsent()).await?;
+        receipts = count(&databases.notifications, sent_receipts).await?;
+        completed = count(&databases.orders, completed_sql).await?;
         if (due == 0 && receipts == completed) || Instant::now() > deadline {
             break;
         }
@@ -60,26 +64,29 @@ pub async fn emails(
         .iter()
         .filter(|id| !arrived.contains(id.as_str()))
         .count();
-    Ok(vec![
+    let twice_allowed = if killed_mid_send { twice } else { twice_before };
+    let checks = vec![
         Check {
-            name: "every email that fell due was sent, none given up",
+            name: "every email was sent (but reminders not due yet), none given up",
             held: due == 0 && failed == 0,
-            detail: format!("{} sent, {due} due and unsent, {failed} given up", sent.len()),
+            detail: format!("{} sent, {due} unsent, {failed} given up", sent.len()),
         },
         Check {
-            name: "every completed order's buyer has exactly one receipt",
+            name: "every completed order's buyer was sent exactly one receipt",
             held: receipts == completed,
-            detail: format!("{receipts} receipts for {completed} completed orders"),
+            detail: format!("{receipts} receipts sent for {completed} completed orders"),
         },
         Check {
-            name: "the SMTP server received every sent email once",
-            held: twice == 0 && missing == 0,
+            name: "the SMTP server received every sent email once (twice, with one Message-ID, only after a kill of notifications mid-send)",
+            held: twice <= twice_allowed && missing == 0,
             detail: format!(
-                "{} messages received: {twice} Message-IDs more than once, {missing} sent emails missing",
-                received.len()
+                "{} messages received: {twice} Message-IDs more than once ({} new), {missing} sent emails missing",
+                received.len(),
+                twice.saturating_sub(twice_before)
             ),
         },
-    ])
+    ];
+    Ok((checks, twice))
 }
 
 /// The Message-ID (without `<` and `@gittix>`) of every message in the Maildir, one per file.

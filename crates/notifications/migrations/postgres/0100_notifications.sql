@@ -36,7 +36,9 @@ CREATE TABLE deliveries_decided (
 
 -- Every email this service decided to send, and where it stands: pending (to be sent at
 -- next_attempt_at), sent, failed (refused for good by the mail server), or cancelled (a
--- reminder made moot). Rendered when decided, so a retry sends exactly what was decided.
+-- reminder made moot, a link expired unsent). Rendered when decided, so a retry sends exactly
+-- what was decided; the words of an email with a reset or verification link are erased once it
+-- is settled.
 CREATE TABLE messages (
     id              TEXT    PRIMARY KEY,
     event_id        TEXT    NOT NULL,
@@ -50,6 +52,8 @@ CREATE TABLE messages (
     status          TEXT    NOT NULL,
     attempts        BIGINT  NOT NULL DEFAULT 0,
     next_attempt_at BIGINT  NOT NULL,
+    -- When what it says stops being true (a link's expiry): unsent by then, it is cancelled.
+    expires_at      BIGINT,
     last_error      TEXT,
     created_at      BIGINT  NOT NULL,
     sent_at         BIGINT,
@@ -60,3 +64,10 @@ CREATE TABLE messages (
 CREATE INDEX messages_due ON messages (next_attempt_at) WHERE status = 'pending';
 -- Cancelling a sale's reminder.
 CREATE INDEX messages_by_order ON messages (order_id) WHERE order_id IS NOT NULL;
+
+-- When the service first ran on this database: events from long before it only fill the
+-- copies above, and send no email.
+CREATE TABLE first_start (
+    id         INTEGER PRIMARY KEY,
+    started_at BIGINT  NOT NULL
+);

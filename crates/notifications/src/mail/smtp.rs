@@ -14,17 +14,24 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(15);
 pub struct Smtp {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    timeout: Duration,
 }
 
 impl Smtp {
     pub fn new(url: &str, from: &str) -> anyhow::Result<Self> {
+        Self::with_timeout(url, from, SMTP_TIMEOUT)
+    }
+
+    /// A conversation longer than `timeout` fails the send for now.
+    pub fn with_timeout(url: &str, from: &str, timeout: Duration) -> anyhow::Result<Self> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| anyhow::anyhow!("SMTP_URL is not an SMTP server's address: {e}"))?
-            .timeout(Some(SMTP_TIMEOUT))
+            .timeout(Some(timeout))
             .build();
         Ok(Self {
             transport,
             from: sender(from)?,
+            timeout,
         })
     }
 }
@@ -33,7 +40,12 @@ impl Smtp {
 impl Mailer for Smtp {
     async fn send(&self, mail: &Mail) -> Result<(), SendError> {
         let message = message(&self.from, mail)?;
-        match self.transport.send(message).await {
+        // lettre's timeout bounds each read and write, but not the wait for the server's
+        // greeting: a server that accepts and says nothing would hold the send forever.
+        let answered = tokio::time::timeout(self.timeout, self.transport.send(message))
+            .await
+            .map_err(|_| SendError::Temporary(format!("no answer within {:?}", self.timeout)))?;
+        match answered {
             Ok(_) => Ok(()),
             // A 5xx answer: this server will never take this email (an unknown mailbox, say).
             Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),

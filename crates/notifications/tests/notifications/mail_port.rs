@@ -116,6 +116,35 @@ mod smtp {
         assert!(matches!(error, SendError::Temporary(_)), "{error:?}");
     }
 
+    #[tokio::test]
+    async fn a_server_that_accepts_and_stays_silent_is_a_temporary_failure() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Takes the connection and never says a word, not even its greeting.
+        let silent = tokio::spawn(async move {
+            let (_connection, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        });
+        let timeout = std::time::Duration::from_millis(500);
+        let mailer = gittix_notifications::mail::smtp::Smtp::with_timeout(
+            &format!("smtp://127.0.0.1:{port}"),
+            FROM,
+            timeout,
+        )
+        .unwrap();
+        let started = std::time::Instant::now();
+        let error = gittix_notifications::Mailer::send(&mailer, &mail_to(&unique_address("x")))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, SendError::Temporary(_)), "{error:?}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "gave up after {:?}",
+            started.elapsed()
+        );
+        silent.abort();
+    }
+
     #[test]
     fn a_url_that_is_not_an_smtp_server_is_refused_at_start() {
         assert!(gittix_notifications::mail::smtp::Smtp::new("http://127.0.0.1:25", FROM).is_err());

@@ -282,19 +282,59 @@ topology_tests! {
         let (id, email) = app.user("twice").await;
         let event = VerificationRequested { user_id: id, email: email.clone(), token: "t".into(), expires_at: unix_millis() + 60_000, welcome: true };
         let message = Message::new(uuid::Uuid::now_v7().to_string(), VerificationRequested::SUBJECT, serde_json::to_vec(&event).unwrap());
-        app.bus().publish(&message).await.unwrap();
+        // The other replica applies it first...
         other_platform.platform.bus.publish(&message).await.unwrap();
         app.mail_to(&email, 1).await;
-        eventually("the copy handled", || async {
-            let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE event_id = $1")
-                .bind(&message.id).fetch_one(app.spawned.database.db.pool()).await.unwrap();
-            (applied == 1).then_some(())
-        }).await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_eq!(app.recorded("welcome").await.len(), 1);
+        // ...then this one gets it too, followed by an event of its own: once that one's email
+        // is out, the copy (delivered before it) has been handled.
+        app.bus().publish(&message).await.unwrap();
+        let (sentinel_id, sentinel) = app.user("after").await;
+        app.publish(&VerificationRequested { user_id: sentinel_id, email: sentinel.clone(), token: "u".into(), expires_at: unix_millis() + 60_000, welcome: true }).await;
+        app.mail_to(&sentinel, 1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(app.recorded("welcome").await.iter().filter(|r| r.0 == email).count(), 1);
         assert_eq!(mail::to(&app.mailer.inbox, &email).len(), 1);
         drop(other_platform);
         other.stop(Duration::from_secs(5)).await;
+    }
+
+    async fn a_link_that_expired_unsent_is_not_sent_and_a_sent_one_is_erased(topology) {
+        let app = App::spawn(topology).await;
+        let (id, email) = app.user("links").await;
+        app.publish(&PasswordResetRequested { user_id: id.clone(), email: email.clone(), token: "late".into(), expires_at: unix_millis() - 1 }).await;
+        app.publish(&PasswordResetRequested { user_id: id, email: email.clone(), token: "live".into(), expires_at: unix_millis() + 600_000 }).await;
+        let sent = app.mail_to(&email, 1).await;
+        assert!(sent[0].text.contains("token=live"), "{}", sent[0].text);
+        let rows = eventually("both settled", || async {
+            let rows: Vec<(String, String)> = sqlx::query_as("SELECT status, text_body || html_body FROM messages WHERE kind = 'password_reset' ORDER BY created_at")
+                .fetch_all(app.spawned.database.db.pool()).await.unwrap();
+            rows.iter().all(|r| r.0 != "pending").then_some(rows)
+        }).await;
+        let statuses: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == "cancelled").count(), 1, "{statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == "sent").count(), 1, "{statuses:?}");
+        assert!(rows.iter().all(|r| r.1.is_empty()), "no working link is kept: {rows:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(mail::to(&app.mailer.inbox, &email).len(), 1);
+    }
+
+    async fn events_from_long_before_the_service_only_fill_its_copies(topology) {
+        let app = App::spawn(topology).await;
+        let (id, email) = (uuid::Uuid::now_v7().to_string(), unique_address("old"));
+        // Published two hours before this service first started, as the bus keeps them.
+        let two_hours_ago = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 7200;
+        let old_id = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, two_hours_ago, 0)).to_string();
+        let old = |subject: &str, payload: serde_json::Value| Message::new(uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, two_hours_ago, 0)).to_string(), subject, serde_json::to_vec(&payload).unwrap());
+        app.bus().publish(&old(UserCreated::SUBJECT, serde_json::json!({"id": id, "email": email, "version": 0}))).await.unwrap();
+        let welcome = VerificationRequested { user_id: id.clone(), email: email.clone(), token: "t".into(), expires_at: unix_millis() + 60_000, welcome: true };
+        app.bus().publish(&Message::new(old_id, VerificationRequested::SUBJECT, serde_json::to_vec(&welcome).unwrap())).await.unwrap();
+        // A reset asked for now reaches the address the old user:created gave.
+        app.publish(&PasswordResetRequested { user_id: id, email: email.clone(), token: "r".into(), expires_at: unix_millis() + 60_000 }).await;
+        let mails = app.mail_to(&email, 1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let subjects: Vec<String> = mail::to(&app.mailer.inbox, &email).iter().map(|m| m.subject.clone()).collect();
+        assert_eq!(subjects, ["Reset your GitTix password"], "{mails:?}");
+        assert!(app.recorded("welcome").await.is_empty());
     }
 
     async fn the_mail_server_s_failures_are_retried_or_recorded(topology) {

@@ -135,6 +135,16 @@ impl Sessions {
         self.sign(id, email, false, iat)
     }
 
+    /// The token of the session `payload` again (the same session: its id, start and end),
+    /// saying whether the account's email is verified, for a change the cookie must show at
+    /// once. Signing out revokes it, as it revokes the token it replaces.
+    pub fn renewed(&self, payload: &UserPayload, email_verified: bool) -> Result<String, ApiError> {
+        self.encode(&UserPayload {
+            email_verified,
+            ..payload.clone()
+        })
+    }
+
     fn sign(
         &self,
         id: &str,
@@ -142,22 +152,25 @@ impl Sessions {
         email_verified: bool,
         iat: u64,
     ) -> Result<String, ApiError> {
-        let Some((kid, key)) = &self.inner.signing else {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "this service holds no session signing key"
-            )));
-        };
-        let payload = UserPayload {
+        self.encode(&UserPayload {
             id: id.to_owned(),
             email: email.to_owned(),
             iat,
             exp: iat + self.inner.ttl.as_secs(),
             sid: uuid::Uuid::now_v7().to_string(),
             email_verified,
+        })
+    }
+
+    fn encode(&self, payload: &UserPayload) -> Result<String, ApiError> {
+        let Some((kid, key)) = &self.inner.signing else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "this service holds no session signing key"
+            )));
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(kid.clone());
-        jsonwebtoken::encode(&header, &payload, key).map_err(ApiError::internal)
+        jsonwebtoken::encode(&header, payload, key).map_err(ApiError::internal)
     }
 
     /// The payload of a token that is genuine, not expired and not revoked.

@@ -4,7 +4,7 @@
 
 use axum::extract::{Query, State};
 use axum::http::Method;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -81,7 +81,9 @@ pub(crate) async fn verify(
     Ok(response)
 }
 
-/// "Send the link again", from the account page, which then says what happened.
+/// "Send the link again", from the account page, which then says what happened: a link sent,
+/// the address confirmed already (on another device: the API renewed this cookie to say so), or
+/// the account's limit reached.
 pub(crate) async fn resend(
     State(web): State<Web>,
     visitor: Visitor,
@@ -95,10 +97,15 @@ pub(crate) async fn resend(
             None,
         )
         .await?;
-    let outcome = if reply.is_success() {
-        "sent"
-    } else {
+    let outcome = if !reply.is_success() {
         "limited"
+    } else if reply.body["emailVerified"] == true {
+        "already"
+    } else {
+        "sent"
     };
-    Ok(Redirect::to(&format!("/account?verification={outcome}")).into_response())
+    Ok(super::redirect_with_cookies(
+        &format!("/account?verification={outcome}"),
+        &reply,
+    ))
 }
