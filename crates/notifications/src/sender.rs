@@ -44,7 +44,7 @@ impl Default for RetryPolicy {
             first_delay: Duration::from_secs(5),
             max_delay: Duration::from_secs(15 * 60),
             max_attempts: 100,
-            claim_for: Duration::from_secs(60),
+            claim_for: Duration::from_secs(30),
         }
     }
 }
