@@ -91,15 +91,19 @@ impl Accounts {
 
     /// Starts a reset of the password of `email`'s account, if there is one (the link goes
     /// out by email); counts against `client`'s password-reset limit either way, and answers
-    /// the same either way. An address that was sent three links in ten minutes gets no
-    /// more for now, silently: no client, however many addresses it has, floods one mailbox.
+    /// the same either way. An address that was sent three links in ten minutes for this
+    /// client (or twenty in an hour for all) gets no more for now, silently: nobody floods one
+    /// mailbox, and a stranger's requests never spend the owner's share.
     pub async fn request_password_reset(
         &self,
         client: IpAddr,
         email: &str,
     ) -> DomainResult<(), Refusal> {
         self.limiter.check_password_reset(client).await?;
-        let send = self.limiter.allows_reset_email(&email_key(email)).await?;
+        let send = self
+            .limiter
+            .allows_reset_email(client, &email_key(email))
+            .await?;
         Ok(self
             .users
             .request_reset(email, &new_link_token(), send)

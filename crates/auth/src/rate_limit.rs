@@ -9,8 +9,9 @@
 //! - sign-ups per client address (each costs an argon2 hash and an account);
 //! - password resets per client address, requests and confirmations alike (a request may send
 //!   an email to anybody's address);
-//! - reset links and verification links sent again, per account (3 of each in 10 minutes; a
-//!   reset over it is answered as usual and sends nothing).
+//! - verification links sent again, per account (3 in 10 minutes); reset links per address,
+//!   from each client (3 in 10 minutes) and from all together (20 an hour), where a request
+//!   over the limit is answered as usual and sends nothing.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -26,6 +27,13 @@ use crate::refusal::Refusal;
 const EMAILS_PER_ACCOUNT: Limit = Limit {
     max: 3,
     per: std::time::Duration::from_secs(10 * 60),
+};
+
+/// Reset emails one address is sent from every client together: a bound on a flood from many
+/// addresses, loose enough that strangers spending it rarely keep the owner's link from going.
+const RESET_EMAILS_PER_ADDRESS: Limit = Limit {
+    max: 20,
+    per: std::time::Duration::from_secs(60 * 60),
 };
 
 #[derive(Debug, Clone, Copy)]
@@ -70,17 +78,33 @@ impl SignInLimiter {
         self.hit(&format!("reset:client:{client}"), limit).await
     }
 
-    /// Counts one reset email to the account `email_key`; false once the address had its
-    /// share, when the request is answered as usual but sends nothing.
-    pub async fn allows_reset_email(&self, email_key: &str) -> DomainResult<bool, Refusal> {
-        match self
-            .hit(&format!("reset:account:{email_key}"), EMAILS_PER_ACCOUNT)
-            .await
-        {
-            Ok(()) => Ok(true),
-            Err(DomainError::Refused(Refusal::TooManyAttempts { .. })) => Ok(false),
-            Err(other) => Err(other),
+    /// Counts one reset email to the account `email_key` asked for by `client`; false once
+    /// that client had its share for the address (3 in 10 minutes), or the address had its
+    /// share from every client (20 an hour). The request is then answered as usual and sends
+    /// nothing. Counted per client first, so a stranger who keeps asking spends their own
+    /// budget and never the owner's.
+    pub async fn allows_reset_email(
+        &self,
+        client: IpAddr,
+        email_key: &str,
+    ) -> DomainResult<bool, Refusal> {
+        for (key, limit) in [
+            (
+                format!("reset:account:{email_key}:{client}"),
+                EMAILS_PER_ACCOUNT,
+            ),
+            (
+                format!("reset:account:{email_key}"),
+                RESET_EMAILS_PER_ADDRESS,
+            ),
+        ] {
+            match self.hit(&key, limit).await {
+                Ok(()) => {}
+                Err(DomainError::Refused(Refusal::TooManyAttempts { .. })) => return Ok(false),
+                Err(other) => return Err(other),
+            }
         }
+        Ok(true)
     }
 
     /// Counts one verification email asked for by the account `user_id`.

@@ -183,31 +183,33 @@ impl Messages {
         }))
     }
 
-    pub async fn sent(&self, claim: &Claim) -> sqlx::Result<()> {
+    /// Records the email sent; false if the claim had lapsed and another sender took it.
+    pub async fn sent(&self, claim: &Claim) -> sqlx::Result<bool> {
         self.settle(claim, Status::Sent, 1, None, Some(unix_millis()), 0)
             .await
     }
 
     /// The mail server failed it for now: try again at `retry_at`.
-    pub async fn retry(&self, claim: &Claim, error: &str, retry_at: i64) -> sqlx::Result<()> {
+    pub async fn retry(&self, claim: &Claim, error: &str, retry_at: i64) -> sqlx::Result<bool> {
         self.settle(claim, Status::Pending, 1, Some(error), None, retry_at)
             .await
     }
 
-    pub async fn failed(&self, claim: &Claim, error: &str) -> sqlx::Result<()> {
+    pub async fn failed(&self, claim: &Claim, error: &str) -> sqlx::Result<bool> {
         self.settle(claim, Status::Failed, 1, Some(error), None, 0)
             .await
     }
 
     /// Found moot when due (a reminder for a delivered ticket, a link past its expiry):
     /// nothing was attempted.
-    pub async fn cancelled(&self, claim: &Claim, why: &str) -> sqlx::Result<()> {
+    pub async fn cancelled(&self, claim: &Claim, why: &str) -> sqlx::Result<bool> {
         self.settle(claim, Status::Cancelled, 0, Some(why), None, 0)
             .await
     }
 
     /// Records the outcome of one attempt (`attempted` is 1) or of none (0), if `claim` still
-    /// holds the email (a claim that lapsed settles nothing: the email is another's now).
+    /// holds the email (a claim that lapsed settles nothing: the email is another's now);
+    /// returns whether it did.
     async fn settle(
         &self,
         claim: &Claim,
@@ -216,9 +218,9 @@ impl Messages {
         error: Option<&str>,
         sent_at: Option<i64>,
         next_attempt_at: i64,
-    ) -> sqlx::Result<()> {
+    ) -> sqlx::Result<bool> {
         let erase = status != Status::Pending && claim.kind.holds_a_link_secret();
-        sqlx::query(
+        let settled = sqlx::query(
             "UPDATE messages SET status = $2, attempts = attempts + $3, last_error = $4, sent_at = $5, \
              next_attempt_at = $6, \
              text_body = CASE WHEN $7 THEN '' ELSE text_body END, \
@@ -235,7 +237,7 @@ impl Messages {
         .bind(claim.until)
         .execute(self.db.pool())
         .await?;
-        Ok(())
+        Ok(settled.rows_affected() == 1)
     }
 
     /// Whether the delivery of the sale `order_id` is decided (a reminder is then moot).

@@ -112,7 +112,7 @@ async fn send_due(
         }
         let claim_until = unix_millis() + millis(policy.claim_for);
         if let Some(claim) = messages.claim(&message, claim_until).await? {
-            send_one(messages, mailer, policy, message, &claim).await?;
+            send_one(messages, mailer, policy, message, &claim, shutdown).await?;
         }
     }
     Ok(read)
@@ -124,19 +124,22 @@ async fn send_one(
     policy: &RetryPolicy,
     message: Pending,
     claim: &Claim,
+    shutdown: &CancellationToken,
 ) -> sqlx::Result<()> {
     let kind = message.kind;
     if message.expires_at.is_some_and(|at| at <= unix_millis()) {
-        return messages
+        messages
             .cancelled(claim, "its link expired before it could be sent")
-            .await;
+            .await?;
+        return Ok(());
     }
     if kind == Kind::DeliveryReminder {
         if let Some(order_id) = &message.order_id {
             if messages.delivery_decided(order_id).await? {
-                return messages
+                messages
                     .cancelled(claim, "the ticket's delivery is decided")
-                    .await;
+                    .await?;
+                return Ok(());
             }
         }
     }
@@ -155,7 +158,11 @@ async fn send_one(
         Ok(()) => {
             // The server has it: what is left must not be lost, or the email would be sent
             // again once the claim lapses. So the record waits out a database outage.
-            record_until_done(|| messages.sent(claim)).await;
+            if !record_until_done(|| messages.sent(claim), shutdown).await {
+                // Held so long (a database outage longer than the claim) that another sender
+                // took the email: it may go out twice.
+                tracing::warn!(id = %message.id, kind = %kind, "a sent email's claim lapsed before it was recorded");
+            }
             metrics::email_sent(kind.as_str());
         }
         Err(SendError::Permanent(error)) => {
@@ -181,16 +188,23 @@ async fn send_one(
     Ok(())
 }
 
-/// Runs `record` until it succeeds, waiting a second more after each failure (up to ten).
-async fn record_until_done<F, Fut>(mut record: F)
+/// Runs `record` until it succeeds (or shutdown), waiting a second more after each failure (up
+/// to ten); returns what it returned, false at shutdown.
+async fn record_until_done<F, Fut>(mut record: F, shutdown: &CancellationToken) -> bool
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = sqlx::Result<()>>,
+    Fut: std::future::Future<Output = sqlx::Result<bool>>,
 {
     let mut wait = Duration::from_secs(1);
-    while let Err(error) = record().await {
-        tracing::warn!(%error, "recording a sent email failed; trying again");
-        tokio::time::sleep(wait).await;
+    loop {
+        match record().await {
+            Ok(recorded) => return recorded,
+            Err(error) => tracing::warn!(%error, "recording a sent email failed; trying again"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            () = tokio::time::sleep(wait) => {}
+        }
         wait = (wait + Duration::from_secs(1)).min(Duration::from_secs(10));
     }
 }
