@@ -36,17 +36,16 @@ const STRIPE_TIMEOUT_SECONDS: u64 = 3;
 
 #[derive(Debug, Clone, Copy)]
 enum Fault {
-    /// SIGKILL, then started again at once.
-    Kill(&'static str),
+    /// SIGKILL, then started again at once; several at once are processes that share nothing.
+    Kill(&'static [&'static str]),
     /// SIGTERM, then started again at once.
     RestartNats,
     /// Stopped as a crash would (`pg_ctl -m immediate`), started after [`OUTAGE`].
     StopPostgres,
-    /// SIGKILL, started after [`OUTAGE`].
-    StopRedis,
-    /// The SMTP server: stopped (SIGTERM: it finishes the conversations under way, as a mail
-    /// server stopped for maintenance does), started after [`OUTAGE`]; its Maildir stays.
-    StopSmtp,
+    /// Servers stopped with a signal each, all started after [`OUTAGE`]: Redis by SIGKILL, the
+    /// SMTP server by SIGTERM (it finishes the conversations under way, as a mail server
+    /// stopped for maintenance does; its Maildir stays). Two at once: nothing uses both.
+    StopServers(&'static [(&'static str, &'static str)]),
     /// The Stripe stand-in answers 500, or nothing, or refuses captures, for [`OUTAGE`].
     Stripe(Behaviour),
     /// The Stripe stand-in's webhooks are lost, delivered twice, or reordered for [`OUTAGE`].
@@ -55,21 +54,19 @@ enum Fault {
     RevokeWhileDown(&'static str),
 }
 
-const FAULTS: [Fault; 21] = [
-    Fault::Kill("auth"),
-    Fault::Kill("tickets-1"),
-    Fault::Kill("tickets-2"),
-    Fault::Kill("orders-1"),
-    Fault::Kill("orders-2"),
-    Fault::Kill("expiration"),
-    Fault::Kill("payments"),
-    Fault::Kill("notifications"),
-    Fault::Kill("web"),
-    Fault::Kill("nats"),
+const FAULTS: [Fault; 19] = [
+    Fault::Kill(&["auth"]),
+    Fault::Kill(&["tickets-1"]),
+    Fault::Kill(&["tickets-2"]),
+    Fault::Kill(&["orders-1"]),
+    Fault::Kill(&["orders-2"]),
+    Fault::Kill(&["expiration"]),
+    Fault::Kill(&["payments"]),
+    Fault::Kill(&["web", "notifications"]),
+    Fault::Kill(&["nats"]),
     Fault::RestartNats,
     Fault::StopPostgres,
-    Fault::StopRedis,
-    Fault::StopSmtp,
+    Fault::StopServers(&[("redis", "KILL"), ("smtp", "TERM")]),
     Fault::Stripe(Behaviour::Error),
     Fault::Stripe(Behaviour::Silent),
     Fault::Stripe(Behaviour::CapturesFail),
@@ -82,17 +79,28 @@ const FAULTS: [Fault; 21] = [
 impl Fault {
     fn describe(self) -> String {
         match self {
-            Self::Kill(name) => format!("kill -9 {name}, then start it again"),
+            Self::Kill([name]) => format!("kill -9 {name}, then start it again"),
+            Self::Kill(names) => format!("kill -9 {}, then start them again", names.join(" and ")),
             Self::RestartNats => "restart NATS (SIGTERM, start again)".to_owned(),
             Self::StopPostgres => format!(
                 "stop PostgreSQL (every service's database, orders' too) as a crash would, for {} s",
                 OUTAGE.as_secs()
             ),
-            Self::StopRedis => format!("kill -9 Redis, start it after {} s", OUTAGE.as_secs()),
-            Self::StopSmtp => format!(
-                "stop the SMTP server (SIGTERM), start it after {} s",
-                OUTAGE.as_secs()
-            ),
+            Self::StopServers(servers) => {
+                let stops: Vec<String> = servers
+                    .iter()
+                    .map(|(server, signal)| match (*server, *signal) {
+                        ("redis", "KILL") => "kill -9 Redis".to_owned(),
+                        ("smtp", "TERM") => "stop the SMTP server (SIGTERM)".to_owned(),
+                        (server, signal) => format!("stop {server} (SIG{signal})"),
+                    })
+                    .collect();
+                format!(
+                    "{}, start them after {} s",
+                    stops.join(" and "),
+                    OUTAGE.as_secs()
+                )
+            }
             Self::Stripe(Behaviour::Error) => {
                 format!("the Stripe stand-in answers 500 for {} s", OUTAGE.as_secs())
             }
@@ -157,10 +165,17 @@ impl Fault {
         back: Duration,
     ) -> anyhow::Result<()> {
         match self {
-            Self::Kill(name) => {
-                cluster.signal(name, "KILL").await?;
-                cluster.start(name)?;
-                cluster.wait_ready(name, back).await
+            Self::Kill(names) => {
+                for name in names {
+                    cluster.signal(name, "KILL").await?;
+                }
+                for name in names {
+                    cluster.start(name)?;
+                }
+                for name in names {
+                    cluster.wait_ready(name, back).await?;
+                }
+                Ok(())
             }
             Self::RestartNats => {
                 cluster.signal("nats", "TERM").await?;
@@ -172,15 +187,18 @@ impl Fault {
                 tokio::time::sleep(OUTAGE).await;
                 cluster.postgres("start")
             }
-            Self::StopRedis | Self::StopSmtp => {
-                let (server, signal) = match self {
-                    Self::StopRedis => ("redis", "KILL"),
-                    _ => ("smtp", "TERM"),
-                };
-                cluster.signal(server, signal).await?;
+            Self::StopServers(servers) => {
+                for (server, signal) in servers {
+                    cluster.signal(server, signal).await?;
+                }
                 tokio::time::sleep(OUTAGE).await;
-                cluster.start(server)?;
-                cluster.wait_ready(server, back).await
+                for (server, _) in servers {
+                    cluster.start(server)?;
+                }
+                for (server, _) in servers {
+                    cluster.wait_ready(server, back).await?;
+                }
+                Ok(())
             }
             Self::Stripe(behaviour) => {
                 stripe.set(behaviour);
@@ -270,7 +288,8 @@ pub async fn run(report_path: &Path) -> anyhow::Result<()> {
         checks.extend(checks::all(&target.databases, &nats_url, patience).await?);
         checks.extend(checks::deliveries(&target.databases, patience).await?);
         checks.push(checks::ledger(&target.databases, patience).await?);
-        let killed_mid_send = matches!(fault, Fault::Kill("notifications"));
+        let killed_mid_send =
+            matches!(fault, Fault::Kill(names) if names.contains(&"notifications"));
         let (email_checks, twice) = emails::emails(
             &target.databases,
             &maildir,
