@@ -25,6 +25,7 @@ use std::time::Duration;
 use gittix_shared::db::{Db, Migrations};
 use gittix_shared::pruning::{Keep, Retention};
 use gittix_shared::service::{Platform, Service};
+use gittix_shared::time::millis;
 use tokio::sync::Notify;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -98,8 +99,4 @@ async fn first_started_at(db: &Db) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT started_at FROM first_start WHERE id = 1")
         .fetch_one(db.pool())
         .await
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

@@ -340,7 +340,7 @@ fn reminder_at(due_at: i64, now: i64, lead: Duration) -> Option<i64> {
     if due_at <= now {
         return None;
     }
-    let lead = i64::try_from(lead.as_millis()).unwrap_or(i64::MAX);
+    let lead = gittix_shared::time::millis(lead);
     Some(due_at.saturating_sub(lead).max(now + (due_at - now) / 2))
 }
 

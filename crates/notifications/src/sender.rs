@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use gittix_shared::db::Db;
 use gittix_shared::metrics;
-use gittix_shared::time::unix_millis;
+use gittix_shared::time::{millis, unix_millis};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -207,10 +207,6 @@ where
         }
         wait = (wait + Duration::from_secs(1)).min(Duration::from_secs(10));
     }
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

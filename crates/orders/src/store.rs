@@ -143,7 +143,7 @@ impl OrderStore {
             return Err(DomainError::Refused(Refusal::EventStarted));
         }
         self.take_hold(&mut tx, buyer, &ticket.id, now).await?;
-        let window_ms = i64::try_from(self.rules.lock_window.as_millis()).unwrap_or(i64::MAX);
+        let window_ms = gittix_shared::time::millis(self.rules.lock_window);
         let order = Order {
             id: uuid::Uuid::now_v7().to_string(),
             user_id: buyer.to_owned(),
@@ -313,7 +313,7 @@ impl OrderStore {
 
     /// Orders whose `expires_at` is at or before this have used up their payment grace.
     fn grace_cutoff(&self) -> i64 {
-        let grace_ms = i64::try_from(self.rules.payment_grace.as_millis()).unwrap_or(i64::MAX);
+        let grace_ms = gittix_shared::time::millis(self.rules.payment_grace);
         unix_millis().saturating_sub(grace_ms)
     }
 
@@ -413,8 +413,7 @@ impl OrderStore {
         };
         release_hold(&mut tx, &order.user_id).await?;
         if reason == CancelReason::Expired {
-            let cooldown_ms =
-                i64::try_from(self.rules.rehold_cooldown.as_millis()).unwrap_or(i64::MAX);
+            let cooldown_ms = gittix_shared::time::millis(self.rules.rehold_cooldown);
             sqlx::query(
                 "INSERT INTO rehold_cooldowns (user_id, ticket_id, until) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id, ticket_id) DO UPDATE SET until = excluded.until",

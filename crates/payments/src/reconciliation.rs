@@ -53,7 +53,7 @@ pub(crate) async fn give_up(
     bus: &dyn Bus,
     after: Duration,
 ) -> anyhow::Result<usize> {
-    let after_ms = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
+    let after_ms = gittix_shared::time::millis(after);
     let mut given_up = 0;
     for charge in store
         .overdue(unix_millis().saturating_sub(after_ms))

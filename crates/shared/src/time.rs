@@ -16,6 +16,12 @@ pub fn unix_millis() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// `duration` in whole milliseconds, for adding to a unix-ms time (saturating: no setting
+/// comes near the bound).
+pub fn millis(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// An ISO-8601 UTC timestamp with milliseconds (`2026-11-22T04:30:00.000Z`), as JavaScript's
 /// `toISOString` writes it.
 pub fn iso8601(unix_ms: i64) -> String {

@@ -10,7 +10,7 @@ pub mod store;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gittix_shared::time::unix_millis;
+use gittix_shared::time::{millis, unix_millis};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -38,7 +38,7 @@ const WAITING_FOR_PAYMENT: &str = "Waiting for the buyer's payment to be capture
 /// When a sale delivered at `delivered_at` (unix ms) is released: `hold` after its event
 /// starts, or after delivery for a ticket without an event, and never before delivery.
 pub fn release_time(delivered_at: i64, event_starts_at: Option<i64>, hold: Duration) -> i64 {
-    let hold_ms = i64::try_from(hold.as_millis()).unwrap_or(i64::MAX);
+    let hold_ms = millis(hold);
     event_starts_at
         .unwrap_or(delivered_at)
         .saturating_add(hold_ms)
@@ -52,10 +52,6 @@ pub fn backoff(first: Duration, failures: i64) -> Duration {
     first
         .saturating_mul(2u32.saturating_pow(doublings))
         .min(LONGEST_RETRY_WAIT)
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 #[derive(Clone)]

@@ -159,7 +159,11 @@ pub(crate) fn checked_id(id: &str) -> Result<&str, PageError> {
 
 /// 303 to `to`, passing on the cookies the API set (sign-in, sign-out).
 pub(crate) fn redirect_with_cookies(to: &str, reply: &Reply) -> Response {
-    let mut response = Redirect::to(to).into_response();
+    with_cookies(Redirect::to(to).into_response(), reply)
+}
+
+/// `response`, passing on the cookies the API set in `reply`.
+pub(crate) fn with_cookies(mut response: Response, reply: &Reply) -> Response {
     for cookie in reply.set_cookies() {
         response
             .headers_mut()

@@ -71,14 +71,11 @@ pub(crate) async fn verify(
     } else {
         reply.status
     };
-    let mut response = (status, render(&page)?).into_response();
     // Signed in as that account, the API renewed the cookie, which now says "verified".
-    for cookie in reply.set_cookies() {
-        response
-            .headers_mut()
-            .append(axum::http::header::SET_COOKIE, cookie.clone());
-    }
-    Ok(response)
+    Ok(super::with_cookies(
+        (status, render(&page)?).into_response(),
+        &reply,
+    ))
 }
 
 /// "Send the link again", from the account page, which then says what happened: a link sent,
